@@ -305,7 +305,9 @@ def load_pricebook(directory: str | os.PathLike[str] | None = None) -> PriceBook
     for sheet in sheets:
         key = (sheet.provider, sheet.effective)
         if key in seen:
-            problems.append(f"{sheet.path}: effective: {sheet.revision} is also the date of {seen[key]}")
+            problems.append(
+                f"{display_path(sheet.path)}: effective: {sheet.revision} is also the date of {display_path(seen[key])}"
+            )
         seen[key] = sheet.path
     if problems:
         raise PricingError(problems)
@@ -331,9 +333,9 @@ def _load_sheet(path: Path) -> tuple[PriceSheet | None, list[str]]:
             # parse_float keeps 0.075 exactly 0.075: a binary float never touches a price.
             raw = tomllib.load(f, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
-        return None, [f"{path}: not valid TOML: {exc}"]
+        return None, [f"{display_path(path)}: not valid TOML: {exc}"]
     except OSError as exc:
-        return None, [f"{path}: cannot read: {exc.strerror}"]
+        return None, [f"{display_path(path)}: cannot read: {exc.strerror}"]
     check = _Checker(path)
     sheet = check.sheet(raw)
     return (sheet if not check.problems else None), check.problems
@@ -347,7 +349,7 @@ class _Checker:
         self.problems: list[str] = []
 
     def problem(self, where: str, message: str) -> None:
-        self.problems.append(f"{self.path}: {where}: {message}")
+        self.problems.append(f"{display_path(self.path)}: {where}: {message}")
 
     def sheet(self, raw: dict) -> PriceSheet | None:
         version = raw.get("schema_version")
@@ -427,8 +429,9 @@ class _Checker:
                 continue
             self.unknown_keys(body, {"title", "url"}, where + ".")
             title = self.typed(body, "title", str, where + ".", required=True)
-            url = self.typed(body, "url", str, where + ".", required=True)
-            if title is not None and url is not None:
+            # A URL where the source has one; a repository file at a commit may only have a title.
+            url = self.typed(body, "url", str, where + ".") or ""
+            if title is not None:
                 sources[key] = Source(key, title, url)
         return sources
 
@@ -542,6 +545,14 @@ class _Checker:
                 hint = closest_names(key, allowed, limit=1)
                 suffix = f" (did you mean {hint[0]!r}?)" if hint else ""
                 self.problem(prefix + _quote(key), f"unknown key{suffix}")
+
+
+def display_path(path: Path) -> str:
+    """The path relative to the working directory when it is below it (shorter messages)."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def _quote(key: str) -> str:

@@ -1,0 +1,56 @@
+"""costcalc: should we fine-tune, and what will it cost?
+
+The library behind the `costcalc` command. Everything the CLI does can be done from a script:
+
+    >>> import costcalc
+    >>> book = costcalc.load_pricebook()
+    >>> model = book.as_of(datetime.date(2023, 9, 1)).model("gpt-3.5-turbo")
+    >>> costcalc.training_cost(model, tokens=100_000, epochs=3)
+    Decimal('2.40000000')
+
+Importing costcalc loads neither pandas nor matplotlib; they are imported by the functions that
+draw charts or build DataFrames.
+"""
+
+__version__ = "0.1.0"
+
+from .cost import Usage, UsageCost, training_cost, usage_cost
+from .errors import (
+    CostCalcError,
+    DatasetError,
+    MissingPriceError,
+    PricingError,
+    ScenarioError,
+    UnknownModelError,
+    UsageError,
+)
+from .pricing import (
+    FineTuningPrice,
+    ModelPrice,
+    PriceBook,
+    PriceSheet,
+    load_pricebook,
+    load_sheet,
+    split_fine_tuned,
+)
+
+__all__ = [
+    "CostCalcError",
+    "DatasetError",
+    "FineTuningPrice",
+    "MissingPriceError",
+    "ModelPrice",
+    "PriceBook",
+    "PriceSheet",
+    "PricingError",
+    "ScenarioError",
+    "UnknownModelError",
+    "Usage",
+    "UsageCost",
+    "UsageError",
+    "load_pricebook",
+    "load_sheet",
+    "split_fine_tuned",
+    "training_cost",
+    "usage_cost",
+]

@@ -1,0 +1,5 @@
+"""`python -m costcalc` runs the CLI."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,301 @@
+"""The `costcalc` command: a thin click layer over the library.
+
+Only this module imports click, prints, or picks exit codes. Each command parses its flags, calls
+the library and hands an `Output` to the shared renderer. Library errors (`CostCalcError`) become
+one-line messages here, in one place: exit 1 for a failed run, exit 2 for bad usage.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import sys
+
+import click
+
+from . import __version__
+from .errors import CostCalcError
+from .render import FORMATS, Output, render
+
+
+class CostCalcGroup(click.Group):
+    """Turns every CostCalcError raised by a command into `Error: <message>` and its exit code."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except CostCalcError as exc:
+            error = click.ClickException(str(exc))
+            error.exit_code = exc.exit_code
+            raise error from None
+        except BrokenPipeError:  # `costcalc prices list | head` is not an error
+            sys.stderr.close()
+            ctx.exit(0)
+
+
+class DateType(click.ParamType):
+    """YYYY-MM-DD, named in the error as the flag it came from."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a date in the form YYYY-MM-DD", param, ctx)
+
+
+DATE = DateType()
+
+
+def output_options(command):
+    """The one --format option every command shares."""
+
+    @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+                  help="Output format.")
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        return command(*args, **kwargs)
+
+    return wrapper
+
+
+def as_of_option(command):
+    return click.option(
+        "--as-of", "as_of", type=DATE, default=None,
+        help="Use the prices in force on this date (YYYY-MM-DD). Default: the newest price sheet.",
+    )(command)
+
+
+def emit(output: Output, fmt: str) -> None:
+    click.echo(render(output, fmt))
+
+
+def pricebook(ctx: click.Context):
+    """The price book, loaded once per run from --pricing-dir / $COSTCALC_PRICING_DIR / the bundle."""
+    from .pricing import load_pricebook
+
+    root = ctx.find_root()
+    root.ensure_object(dict)
+    if "book" not in root.obj:
+        root.obj["book"] = load_pricebook(root.obj.get("pricing_dir"))
+    return root.obj["book"]
+
+
+@click.group(cls=CostCalcGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="costcalc")
+@click.option("--pricing-dir", type=click.Path(file_okay=False), envvar="COSTCALC_PRICING_DIR",
+              help="Folder of price sheets to use instead of the bundled OpenAI sheets "
+                   "(e.g. negotiated rates). Also $COSTCALC_PRICING_DIR.")
+@click.pass_context
+def cli(ctx, pricing_dir):
+    """Should we fine-tune, and what will it cost?
+
+    costcalc prices OpenAI models from dated, sourced price sheets, counts the tokens of a
+    fine-tuning dataset the way OpenAI bills them, and compares the base model, the fine-tuned
+    model and the alternatives month by month.
+
+    \b
+    Examples:
+      costcalc prices list --as-of 2023-09-01
+      costcalc prices show gpt-3.5-turbo --as-of 2023-09-01
+      costcalc estimate gpt-3.5-turbo --input-tokens 800 --output-tokens 150 --requests 100000
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["pricing_dir"] = pricing_dir
+
+
+# --- prices ------------------------------------------------------------------------------------
+
+
+@cli.group(cls=CostCalcGroup)
+def prices():
+    """Browse the price catalogue: list, show, history, diff, validate.
+
+    \b
+    Examples:
+      costcalc prices list
+      costcalc prices show ft:gpt-3.5-turbo-0613:acme::abc123 --as-of 2023-10-01
+      costcalc prices history gpt-3.5-turbo
+      costcalc prices diff 2023-08-22 2023-11-06
+    """
+
+
+@prices.command("list")
+@as_of_option
+@output_options
+@click.pass_context
+def prices_list(ctx, as_of, fmt):
+    """List every model and its prices in the sheet in force on a date.
+
+    \b
+    Examples:
+      costcalc prices list
+      costcalc prices list --as-of 2023-08-22 --format markdown
+    """
+    from . import views
+
+    emit(views.prices_list(pricebook(ctx).as_of(as_of)), fmt)
+
+
+@prices.command("show")
+@click.argument("model")
+@as_of_option
+@output_options
+@click.pass_context
+def prices_show(ctx, model, as_of, fmt):
+    """Show one model's prices, limits and sources on a date.
+
+    MODEL is a snapshot (gpt-3.5-turbo-0613), an alias (gpt-3.5-turbo, meaning the snapshot it
+    pointed to on that date) or a fine-tuned model name (ft:gpt-3.5-turbo-0613:acme::abc123).
+
+    \b
+    Examples:
+      costcalc prices show gpt-3.5-turbo --as-of 2023-09-01
+      costcalc prices show gpt-4o-mini --format json
+    """
+    from . import views
+
+    sheet = pricebook(ctx).as_of(as_of)
+    emit(views.price_show(sheet.model(model), sheet, model), fmt)
+
+
+@prices.command("history")
+@click.argument("model")
+@as_of_option
+@output_options
+@click.pass_context
+def prices_history(ctx, model, as_of, fmt):
+    """Show how a model's prices changed across the price sheets.
+
+    With --as-of, only the sheets in force up to that date.
+
+    \b
+    Examples:
+      costcalc prices history gpt-3.5-turbo
+      costcalc prices history gpt-3.5-turbo-0613 --format csv
+    """
+    from . import views
+
+    book = pricebook(ctx)
+    entries = book.history(model)
+    if as_of is not None:
+        entries = [e for e in entries if e.sheet.effective <= as_of] or entries[:0]
+        if not entries:
+            book.as_of(as_of)  # raises the "no sheet in force" error
+    emit(views.price_history(model, entries), fmt)
+
+
+@prices.command("diff")
+@click.argument("old", type=DATE)
+@click.argument("new", type=DATE, required=False)
+@as_of_option
+@output_options
+@click.pass_context
+def prices_diff(ctx, old, new, as_of, fmt):
+    """Show what changed between the sheets in force on two dates.
+
+    NEW defaults to --as-of, which defaults to the newest sheet.
+
+    \b
+    Examples:
+      costcalc prices diff 2023-08-22 2023-11-06
+      costcalc prices diff 2023-09-01 --as-of 2024-02-01 --format json
+    """
+    from . import views
+
+    book = pricebook(ctx)
+    emit(views.sheet_diff(book.diff(book.as_of(old), book.as_of(new or as_of))), fmt)
+
+
+@prices.command("validate")
+@click.argument("directory", required=False, type=click.Path(file_okay=False))
+@output_options
+@click.pass_context
+def prices_validate(ctx, directory, fmt):
+    """Check every price sheet in a folder and report every problem at once.
+
+    DIRECTORY defaults to --pricing-dir, else the bundled sheets. Exit 1 if any sheet is invalid.
+
+    \b
+    Examples:
+      costcalc prices validate
+      costcalc prices validate ./my-negotiated-prices
+    """
+    from . import views
+    from .pricing import load_pricebook
+
+    book = load_pricebook(directory) if directory else pricebook(ctx)
+    emit(views.validation(book), fmt)
+
+
+# --- estimate ----------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("model")
+@click.option("--input-tokens", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Prompt tokens per request (cached ones included).")
+@click.option("--output-tokens", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Completion tokens per request.")
+@click.option("--cached-input-tokens", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Of the prompt tokens, how many are served from the prompt cache.")
+@click.option("--requests", type=click.IntRange(min=0), default=1, show_default=True,
+              help="Number of requests.")
+@click.option("--fine-tuned", is_flag=True, help="Price the fine-tuned model (implied by an ft: name).")
+@click.option("--batch", is_flag=True, help="Price through the Batch API.")
+@click.option("--training-tokens", type=click.IntRange(min=0), default=None,
+              help="Tokens in the training file, to add the fine-tuning fee (implies --fine-tuned).")
+@click.option("--epochs", type=click.IntRange(1, 50), default=None,
+              help="Training epochs (1-50). Default 3, OpenAI's target when a dataset is not given.")
+@as_of_option
+@output_options
+@click.pass_context
+def estimate(ctx, model, input_tokens, output_tokens, cached_input_tokens, requests, fine_tuned, batch,
+             training_tokens, epochs, as_of, fmt):
+    """Estimate the cost of requests to a model, optionally with a fine-tuning fee.
+
+    \b
+    Examples:
+      costcalc estimate gpt-3.5-turbo --input-tokens 800 --output-tokens 150 --requests 100000
+      costcalc estimate gpt-3.5-turbo --fine-tuned --input-tokens 200 --output-tokens 150 \\
+          --requests 100000 --training-tokens 100000 --epochs 3 --as-of 2023-09-01
+      costcalc estimate gpt-4o-mini --batch --input-tokens 1000 --requests 50000 --format json
+    """
+    from . import views
+    from .cost import Usage, training_cost, usage_cost
+    from .errors import UsageError
+    from .pricing import split_fine_tuned
+
+    if cached_input_tokens > input_tokens:
+        raise UsageError(f"--cached-input-tokens ({cached_input_tokens}) cannot exceed --input-tokens ({input_tokens})")
+    if epochs is not None and training_tokens is None:
+        raise UsageError("--epochs needs --training-tokens")
+    fine_tuned = fine_tuned or split_fine_tuned(model)[1] or training_tokens is not None
+    price = pricebook(ctx).as_of(as_of).model(model)
+    usage = Usage(input_tokens * requests, output_tokens * requests, cached_input_tokens * requests)
+    cost = usage_cost(price, usage, fine_tuned=fine_tuned, batch=batch)
+    training = None
+    if training_tokens is not None:
+        n_epochs = epochs or 3
+        training = {
+            "training_tokens": training_tokens,
+            "epochs": n_epochs,
+            "billed_tokens": training_tokens * n_epochs,
+            "training_per_1m": price.price("training_per_1m"),
+            "training_usd": training_cost(price, training_tokens, n_epochs),
+            "epochs_note": "" if epochs else "Epochs: 3 assumed (OpenAI's target); give --epochs, "
+                                             "or run `costcalc dataset` for the default rule.",
+        }
+    per_request = {"input": input_tokens, "cached_input": cached_input_tokens, "output": output_tokens}
+    emit(views.estimate(cost, requests, per_request, training), fmt)
+
+
+def main() -> None:
+    cli(prog_name="costcalc")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

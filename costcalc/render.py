@@ -1,0 +1,157 @@
+"""Renders one result as a terminal table, JSON, CSV or Markdown.
+
+Every command hands the renderer an `Output`: the JSON-ready `data` (the contract scripts rely on)
+and the `tables` a person reads. Both are built from the same result object, so they cannot
+disagree. Money stays `Decimal` up to here; this is the one place it is rounded for display.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+FORMATS = ("table", "json", "csv", "markdown")
+
+
+class Money(Decimal):
+    """A USD amount: shown as $1,234.57 to people, exact in CSV and JSON."""
+
+
+class Price(Decimal):
+    """A price in USD per 1M tokens: shown as the sheet writes it ($0.075, $1.50)."""
+
+
+@dataclass(frozen=True)
+class Table:
+    title: str | None
+    headers: list[str]
+    rows: list[list[object]]
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Output:
+    """What a command prints: `data` for JSON, `tables` for table/CSV/Markdown (CSV: the first)."""
+
+    data: dict
+    tables: list[Table]
+
+
+def render(output: Output, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(output.data, indent=2, default=json_default, ensure_ascii=False)
+    if fmt == "csv":
+        return render_csv(output.tables[0])
+    if fmt == "markdown":
+        return "\n\n".join(render_markdown(t) for t in output.tables)
+    if fmt == "table":
+        return "\n\n".join(render_table(t) for t in output.tables)
+    raise ValueError(f"unknown format {fmt!r}")
+
+
+def render_table(table: Table) -> str:
+    from tabulate import tabulate
+
+    rows = [[display(cell) for cell in row] for row in table.rows]
+    parts = [table.title] if table.title else []
+    parts.append(tabulate(rows, headers=table.headers, tablefmt="simple", disable_numparse=True,
+                          colalign=_align(table)))
+    parts += table.notes
+    return "\n".join(parts)
+
+
+def render_markdown(table: Table) -> str:
+    from tabulate import tabulate
+
+    rows = [[display(cell).replace("|", "\\|") for cell in row] for row in table.rows]
+    parts = [f"### {table.title}", ""] if table.title else []
+    parts.append(tabulate(rows, headers=table.headers, tablefmt="github", disable_numparse=True,
+                          colalign=_align(table)))
+    if table.notes:
+        parts += [""] + [f"{note}  " for note in table.notes]
+    return "\n".join(parts)
+
+
+def render_csv(table: Table) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(table.headers)
+    for row in table.rows:
+        writer.writerow([exact(cell) for cell in row])
+    return buffer.getvalue().rstrip("\n")
+
+
+def _align(table: Table) -> list[str]:
+    """Right-align columns whose cells are all numbers (or blank), left-align the rest."""
+    aligns = []
+    for i in range(len(table.headers)):
+        cells = [row[i] for row in table.rows if i < len(row) and row[i] not in (None, "")]
+        numeric = bool(cells) and all(isinstance(c, (int, Decimal)) and not isinstance(c, bool) for c in cells)
+        aligns.append("right" if numeric else "left")
+    return aligns
+
+
+def display(value: object) -> str:
+    """A cell as a person reads it."""
+    if value is None:
+        return "-"
+    if isinstance(value, Money):
+        return format_usd(value)
+    if isinstance(value, Price):
+        return "$" + plain(value, min_places=2)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, Decimal):
+        return plain(value)
+    if isinstance(value, float):
+        return f"{value:,.1f}"
+    return str(value)
+
+
+def exact(value: object) -> str:
+    """A cell for machines: full precision, no symbols or separators."""
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return decimal_string(value)
+    return str(value)
+
+
+def format_usd(amount: Decimal, symbol: str = "$") -> str:
+    """$1,234.57 for amounts of a dollar or more; small amounts keep enough digits to be seen."""
+    amount = Decimal(amount)
+    sign = "-" if amount < 0 else ""
+    amount = abs(amount)
+    if amount >= 1 or amount == 0:
+        return f"{sign}{symbol}{amount.quantize(Decimal('0.01'), ROUND_HALF_UP):,}"
+    # Below a dollar (a single request, a tiny training job) show up to 6 decimals.
+    text = plain(amount.quantize(Decimal("0.000001"), ROUND_HALF_UP), min_places=2)
+    return f"{sign}{symbol}{text}"
+
+
+def plain(value: Decimal, min_places: int = 0) -> str:
+    """Decimal without exponent or trailing zeros, but with at least `min_places` decimals."""
+    text = decimal_string(value)
+    if min_places:
+        whole, _, frac = text.partition(".")
+        text = f"{whole}.{frac.ljust(min_places, '0')}"
+    return text
+
+
+def decimal_string(value: Decimal) -> str:
+    """The exact value as a plain decimal string: '2.4', '0.075', '1200' (never '1.2E+3')."""
+    text = format(Decimal(value).normalize(), "f")
+    return "0" if text in ("-0", "") else text
+
+
+def json_default(value: object):
+    if isinstance(value, Decimal):
+        return decimal_string(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
