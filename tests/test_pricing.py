@@ -1,0 +1,175 @@
+"""The price catalogue: every bundled sheet validates, and the figures match OpenAI's announcements."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+import costcalc
+from costcalc.errors import PricingError, UnknownModelError, UsageError
+
+from .conftest import MINIMAL_SHEET, PRICING_DIR
+
+D = Decimal
+REVISIONS = ["2023-06-13", "2023-08-22", "2023-11-06", "2024-01-25", "2024-05-13", "2024-07-18",
+             "2024-08-06", "2024-08-20", "2024-10-01", "2025-04-14"]
+
+
+def test_every_bundled_sheet_validates(book):
+    assert [s.revision for s in book.sheets] == REVISIONS
+    for sheet in book.sheets:
+        assert sheet.currency == "USD" and sheet.unit == "per_1m_tokens"
+        for model in sheet.models.values():
+            # Every price traces to a source named in the same file.
+            assert model.sources and all(key in sheet.sources for key in model.sources)
+
+
+def test_installed_package_finds_its_sheets_without_a_path(monkeypatch):
+    monkeypatch.delenv("COSTCALC_PRICING_DIR", raising=False)
+    assert [s.revision for s in costcalc.load_pricebook().sheets] == REVISIONS
+
+
+@pytest.mark.parametrize("date, snapshot, input_, output", [
+    # The base gpt-3.5-turbo price in August 2023 was $0.0015/$0.002 per 1K (S3), not the
+    # $0.0004 a widely read article gave (that is babbage-002's price).
+    ("2023-08-22", "gpt-3.5-turbo-0613", "1.50", "2.00"),
+    ("2024-01-25", "gpt-3.5-turbo-0613", "1.50", "2.00"),  # alias not yet moved to 0125
+    ("2024-05-13", "gpt-3.5-turbo-0125", "0.50", "1.50"),
+])
+def test_gpt35_alias_means_the_snapshot_of_its_date(book, date, snapshot, input_, output):
+    model = book.as_of(dt.date.fromisoformat(date)).model("gpt-3.5-turbo")
+    assert (model.name, model.input_per_1m, model.output_per_1m) == (snapshot, D(input_), D(output))
+
+
+def test_babbage_is_the_0_0004_per_1k_model(book):
+    babbage = book.as_of(dt.date(2023, 8, 22)).model("babbage-002")
+    assert (babbage.input_per_1m, babbage.fine_tuning.training_per_1m) == (D("0.40"), D("0.40"))
+
+
+@pytest.mark.parametrize("date, ft_input, ft_output", [
+    ("2023-08-22", "12.00", "16.00"),  # launch (S1)
+    ("2023-11-05", "12.00", "16.00"),
+    ("2023-11-06", "3.00", "6.00"),  # DevDay cut, which also applies to fine-tuned 0613 models (S2)
+])
+def test_fine_tuned_gpt35_usage_price_before_and_after_devday(book, date, ft_input, ft_output):
+    model = book.as_of(dt.date.fromisoformat(date)).model("ft:gpt-3.5-turbo-0613:acme::abc123")
+    assert model.name == "gpt-3.5-turbo-0613"
+    assert (model.fine_tuning.input_per_1m, model.fine_tuning.output_per_1m) == (D(ft_input), D(ft_output))
+    assert model.fine_tuning.training_per_1m == D("8.00")
+
+
+def test_as_of_picks_newest_sheet_on_or_before_the_date(book):
+    assert book.as_of(dt.date(2023, 11, 5)).revision == "2023-08-22"
+    assert book.as_of(dt.date(2023, 11, 6)).revision == "2023-11-06"
+    assert book.as_of(None).revision == "2025-04-14"
+    assert book.revision("2024-10-01").effective == dt.date(2024, 10, 1)
+
+
+def test_date_before_first_sheet_is_an_error(book):
+    with pytest.raises(UsageError) as err:
+        book.as_of(dt.date(2023, 1, 1))
+    assert str(err.value) == "no price sheet in force on 2023-01-01: the first sheet is effective 2023-06-13"
+
+
+def test_unknown_model_lists_closest_names(book):
+    with pytest.raises(UnknownModelError) as err:
+        book.as_of(dt.date(2023, 9, 1)).model("gpt-3.5-turbo-0614")
+    assert str(err.value) == (
+        "unknown model 'gpt-3.5-turbo-0614' in the price sheet effective 2023-08-22; "
+        "did you mean gpt-3.5-turbo-0613, gpt-3.5-turbo-16k, gpt-3.5-turbo-16k-0613?"
+    )
+
+
+def test_ft_name_with_alias_base_resolves(book):
+    assert book.as_of(dt.date(2024, 6, 1)).model("ft:gpt-3.5-turbo:acme::x1").name == "gpt-3.5-turbo-0125"
+
+
+def test_gpt41_fine_tuned_names_use_o200k(book):
+    # tiktoken maps ft:gpt-4.1-* to cl100k_base by prefix (PRICING_FACTS §7b); the sheet must not.
+    model = book.as_of(None).model("ft:gpt-4.1-mini-2025-04-14:acme::abc")
+    assert model.encoding == "o200k_base"
+
+
+def test_history_follows_the_alias(book):
+    history = book.history("gpt-3.5-turbo")
+    assert [(e.sheet.revision, e.model.name) for e in history][:5] == [
+        ("2023-06-13", "gpt-3.5-turbo-0613"), ("2023-08-22", "gpt-3.5-turbo-0613"),
+        ("2023-11-06", "gpt-3.5-turbo-0613"), ("2024-01-25", "gpt-3.5-turbo-0613"),
+        ("2024-05-13", "gpt-3.5-turbo-0125"),
+    ]
+
+
+def test_diff_of_devday(book):
+    diff = book.diff(book.revision("2023-08-22"), book.revision("2023-11-06"))
+    assert [(c.model, c.price, c.old, c.new) for c in diff.changed_prices] == [
+        ("gpt-3.5-turbo-0613", "ft_input_per_1m", D("12.00"), D("3.00")),
+        ("gpt-3.5-turbo-0613", "ft_output_per_1m", D("16.00"), D("6.00")),
+    ]
+    assert "gpt-3.5-turbo-1106" in diff.added_models and diff.removed_models == ()
+
+
+def test_prices_are_exact_decimals_not_floats(book):
+    model = book.as_of(dt.date(2024, 10, 1)).model("gpt-4o-mini")
+    assert model.cached_input_per_1m == D("0.075") and isinstance(model.cached_input_per_1m, Decimal)
+
+
+# --- validation: every problem at once, each with file and key path --------------------------------
+
+
+def test_user_pricing_folder_loads(pricing_folder):
+    book = costcalc.load_pricebook(pricing_folder())
+    assert book.as_of(dt.date(2024, 5, 1)).model("chat").fine_tuning.training_per_1m == D("5.00")
+
+
+def test_every_problem_is_reported_with_file_and_key(pricing_folder, monkeypatch):
+    folder = pricing_folder({"2024-01-01.toml": MINIMAL_SHEET
+                             .replace("input = 1.00", 'input = "1.00"')
+                             .replace('currency = "USD"\n', "")
+                             .replace("training = 5.00", "trainng = 5.00")})
+    monkeypatch.chdir(folder.parent)
+    with pytest.raises(PricingError) as err:
+        costcalc.load_pricebook(folder)
+    assert err.value.problems == [
+        "prices/2024-01-01.toml: currency: missing",
+        'prices/2024-01-01.toml: models."chat-1".input: must be a number (USD per 1M tokens), not a string',
+        'prices/2024-01-01.toml: models."chat-1".fine_tuning.trainng: unknown key (did you mean \'training\'?)',
+    ]
+
+
+@pytest.mark.parametrize("edit, problem", [
+    (("schema_version = 1", "schema_version = 2"),
+     "schema_version: unknown schema version 2 (this costcalc reads schema_version = 1)"),
+    (('"chat" = "chat-1"', '"chat" = "chat-9"'),
+     'aliases."chat": points to \'chat-9\', which is not a model in this sheet'),
+    (('sources = ["C1"]\n\n[models."chat-1".fine_tuning]', 'sources = ["C9"]\n\n[models."chat-1".fine_tuning]'),
+     'models."chat-1".sources: \'C9\' is not in [sources]'),
+    (("output = 2.00", "output = -2.00"), 'models."chat-1".output: must be a finite number >= 0, not -2.00'),
+    (("effective = 2024-01-01", "effective = 2024-02-01"),
+     "effective: 2024-02-01 does not match the file name 2024-01-01.toml"),
+])
+def test_single_problems(pricing_folder, monkeypatch, edit, problem):
+    folder = pricing_folder({"2024-01-01.toml": MINIMAL_SHEET.replace(*edit)})
+    monkeypatch.chdir(folder.parent)
+    with pytest.raises(PricingError) as err:
+        costcalc.load_pricebook(folder)
+    assert str(err.value) == f"prices/2024-01-01.toml: {problem}"
+
+
+def test_invalid_toml_names_the_file(pricing_folder, monkeypatch):
+    folder = pricing_folder({"2024-01-01.toml": "schema_version = = 1\n"})
+    monkeypatch.chdir(folder.parent)
+    with pytest.raises(PricingError) as err:
+        costcalc.load_pricebook(folder)
+    assert str(err.value).startswith("prices/2024-01-01.toml: not valid TOML: ")
+
+
+def test_missing_folder(tmp_path):
+    with pytest.raises(PricingError) as err:
+        costcalc.load_pricebook(tmp_path / "nope")
+    assert str(err.value) == f"{tmp_path / 'nope'}: pricing folder not found"
+
+
+def test_bundled_folder_is_the_repository_pricing_folder():
+    assert sorted(p.stem for p in PRICING_DIR.glob("*.toml")) == REVISIONS
