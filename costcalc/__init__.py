@@ -6,7 +6,7 @@ The library behind the `costcalc` command. Everything the CLI does can be done f
     >>> book = costcalc.load_pricebook()
     >>> model = book.as_of(datetime.date(2023, 9, 1)).model("gpt-3.5-turbo")
     >>> costcalc.training_cost(model, tokens=100_000, epochs=3)
-    Decimal('2.40000000')
+    Decimal('2.4')
 
 Importing costcalc loads neither pandas nor matplotlib; they are imported by the functions that
 draw charts or build DataFrames.

@@ -109,7 +109,13 @@ def tokens_cost(tokens: int, price_per_1m: Decimal | None) -> Decimal:
     """tokens × price / 1,000,000, exactly (scaleb shifts the decimal point without rounding)."""
     if not tokens:
         return Decimal(0)
-    return (Decimal(tokens) * price_per_1m).scaleb(-6)
+    return tidy((Decimal(tokens) * price_per_1m).scaleb(-6))
+
+
+def tidy(value: Decimal) -> Decimal:
+    """The same value without trailing zeros (2.40000000 -> 2.4), never in exponent form (1.2E+3)."""
+    value = value.normalize()
+    return value.quantize(Decimal(1)) if value.as_tuple().exponent > 0 else value
 
 
 def check_token_count(value: object, name: str) -> None:
