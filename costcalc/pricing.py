@@ -303,6 +303,11 @@ def load_pricebook(directory: str | os.PathLike[str] | None = None) -> PriceBook
             sheets.append(sheet)
     seen: dict[tuple[str, dt.date], Path] = {}
     for sheet in sheets:
+        folder = sheet.path.parent
+        if folder != root and folder.name != sheet.provider:
+            problems.append(
+                f"{display_path(sheet.path)}: provider: {sheet.provider!r} does not match its folder {folder.name!r}"
+            )
         key = (sheet.provider, sheet.effective)
         if key in seen:
             problems.append(

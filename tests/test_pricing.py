@@ -173,3 +173,13 @@ def test_missing_folder(tmp_path):
 
 def test_bundled_folder_is_the_repository_pricing_folder():
     assert sorted(p.stem for p in PRICING_DIR.glob("*.toml")) == REVISIONS
+
+
+def test_provider_must_match_its_folder(pricing_folder, monkeypatch):
+    folder = pricing_folder({"2024-01-01.toml": MINIMAL_SHEET})
+    (folder / "openai").mkdir()
+    (folder / "2024-01-01.toml").rename(folder / "openai" / "2024-01-01.toml")
+    monkeypatch.chdir(folder.parent)
+    with pytest.raises(PricingError) as err:
+        costcalc.load_pricebook(folder)
+    assert str(err.value) == "prices/openai/2024-01-01.toml: provider: 'acme' does not match its folder 'openai'"
