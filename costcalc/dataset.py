@@ -1,0 +1,799 @@
+"""Scan a fine-tuning file: validate every example, count its tokens, estimate the training fee.
+
+`scan_dataset` reads a JSONL file (or stdin) in the chat format (`messages`, optional `tools` /
+`functions`) or, for completion models (babbage-002, davinci-002), the legacy prompt/completion
+format. It reports every problem by type with a count and the first line numbers, counts tokens by
+the cookbook rule (see `costcalc.tokens`), and applies OpenAI's billing: each example is truncated
+to the model's per-example limit, the sum is trained once per epoch, and the fee is that many
+tokens at the training price of the sheet in force.
+
+The scan streams: the file is cut into newline-aligned chunks of about 1 MB, scanned by a pool of
+worker processes with a bounded number in flight, and merged in file order, so line numbers are
+exact and memory holds a few integers per example (lengths and an 8-byte hash for duplicates), never
+the file. Processes rather than threads: tiktoken's encoder and json.loads both hold the GIL for most
+of their work, and two threads measured slower than one.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import io
+import itertools
+import json
+import os
+import sys
+from array import array
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Union
+
+from .errors import DatasetError, MissingPriceError, UsageError
+from .tokens import COUNTING_RULE, TokenCounter, get_encoding
+
+if TYPE_CHECKING:
+    from .pricing import ModelPrice, PriceSheet
+    from .render import Output
+
+SCHEMA_VERSION = 1
+CHUNK_BYTES = 1 << 20
+MIN_EXAMPLES = 10  # "at least 10 examples" (fine-tuning guide)
+FIRST_LINES = 5  # line numbers kept per error type
+NEAR_LIMIT = 0.9  # warn about examples within 10% of the per-example limit
+
+# The data-prep notebook's default-epochs heuristic (openai-cookbook Chat_finetuning_data_prep).
+TARGET_EPOCHS = 3
+MIN_TARGET_EXAMPLES = 100
+MAX_TARGET_EXAMPLES = 25000
+MIN_DEFAULT_EPOCHS = 1
+MAX_DEFAULT_EPOCHS = 25
+MAX_EPOCHS = 50  # n_epochs accepts 1..50 (openai-python FineTuningJob docstring)
+
+CHAT_KEYS = frozenset({"messages", "tools", "functions", "parallel_tool_calls"})
+MESSAGE_KEYS = frozenset({"role", "content", "name", "weight", "function_call", "tool_calls", "tool_call_id"})
+ROLES = frozenset({"system", "user", "assistant", "tool", "function"})
+COMPLETION_KEYS = frozenset({"prompt", "completion"})
+
+# Every error type, in the order reports list them, with the message a person reads.
+ERROR_MESSAGES = {
+    "invalid_utf8": "line is not valid UTF-8 text",
+    "invalid_json": "line is not valid JSON (each line must hold one complete JSON object)",
+    "not_an_object": "line is JSON but not an object",
+    "missing_messages": 'example has no "messages" list, or the list is empty',
+    "invalid_type": (
+        "a value has the wrong type (messages must be objects; role, name and tool_call_id strings; "
+        "content a string or a list of content parts; function_call an object; tool_calls, tools "
+        "and functions lists of objects)"
+    ),
+    "missing_role": 'a message has no "role"',
+    "unrecognized_role": "a message role is not one of system, user, assistant, tool, function",
+    "missing_content": 'a message has no "content" and no function_call or tool_calls',
+    "empty_content": "a message has empty content and no function_call or tool_calls",
+    "unrecognized_key": (
+        "unrecognised key (an example holds messages, tools, functions, parallel_tool_calls; a message "
+        "holds role, content, name, weight, function_call, tool_calls, tool_call_id)"
+    ),
+    "invalid_weight": '"weight" is not 0 or 1',
+    "no_assistant_message": "example has no assistant message",
+    "missing_prompt": 'example has no "prompt" string',
+    "missing_completion": 'example has no "completion" string',
+    "duplicate_example": "example repeats an earlier line exactly (still counted: OpenAI trains on every copy)",
+    "empty_file": "file holds no examples (it is empty or has only blank lines)",
+    "too_few_examples": f"fewer than {MIN_EXAMPLES} valid examples; OpenAI requires at least {MIN_EXAMPLES}",
+}
+COMPLETION_UNRECOGNIZED_KEY = "unrecognised key (a legacy example holds prompt and completion only)"
+
+Source = Union[str, os.PathLike, IO[bytes]]
+Progress = Callable[[int, Union[int, None]], None]
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """Summary of a per-example quantity; quantiles interpolate linearly (numpy's default, as the
+    notebook prints them). All None when there are no examples."""
+
+    min: int | None = None
+    p10: float | None = None
+    median: float | None = None
+    mean: float | None = None
+    p90: float | None = None
+    max: int | None = None
+
+    @classmethod
+    def of(cls, values) -> Distribution:
+        import numpy as np
+
+        if len(values) == 0:
+            return cls()
+        p10, median, p90 = (round(float(q), 2) for q in np.quantile(values, [0.1, 0.5, 0.9]))
+        return cls(int(values.min()), p10, median, round(float(values.mean()), 2), p90, int(values.max()))
+
+    def to_dict(self) -> dict:
+        return {k: getattr(self, k) for k in ("min", "p10", "median", "mean", "p90", "max")}
+
+
+@dataclass(frozen=True)
+class ErrorSummary:
+    """One type of problem: how many lines have it and the first of them (1-based)."""
+
+    kind: str
+    count: int
+    lines: tuple[int, ...]
+    message: str
+
+    def to_dict(self) -> dict:
+        return {"count": self.count, "lines": list(self.lines), "message": self.message}
+
+
+@dataclass(frozen=True)
+class DatasetReport:
+    """What a fine-tuning file holds and what training on it costs, with where each number came from.
+
+    Token figures are cookbook estimates (`counting_rule`); `billing_tokens` truncates each example
+    to `max_tokens_per_example`; `billed_training_tokens` = epochs × billing tokens; `training_usd`
+    is exact (None when the sheet has no training price for the model).
+    """
+
+    file: str
+    format: str  # "chat" or "completion"
+    model: str
+    encoding: str
+    price_sheet_effective: datetime.date
+    price_sheet_file: str | None
+    bytes: int
+    lines: int
+    examples: int
+    messages_per_example: Distribution
+    tokens_per_example: Distribution
+    assistant_tokens_per_example: Distribution
+    total_tokens: int
+    assistant_tokens: int
+    max_tokens_per_example: int | None
+    examples_over_limit: int
+    examples_near_limit: int
+    billing_tokens: int
+    epochs: int
+    epochs_rule: str
+    billed_training_tokens: int
+    training_per_1m: Decimal | None
+    training_usd: Decimal | None
+    errors: tuple[ErrorSummary, ...] = ()
+    warnings: tuple[str, ...] = ()
+    counting_rule: str = COUNTING_RULE
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def error(self, kind: str) -> ErrorSummary | None:
+        return next((e for e in self.errors if e.kind == kind), None)
+
+    def to_dict(self) -> dict:
+        """The JSON contract (schema_version 1), ready for json.dumps; money is a decimal string."""
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "file": self.file,
+            "format": self.format,
+            "model": self.model,
+            "encoding": self.encoding,
+            "price_sheet": {"effective": self.price_sheet_effective.isoformat(), "file": self.price_sheet_file},
+            "bytes": self.bytes,
+            "lines": self.lines,
+            "examples": self.examples,
+            "messages_per_example": {
+                k: v for k, v in self.messages_per_example.to_dict().items() if k in ("min", "mean", "max")
+            },
+            "tokens_per_example": self.tokens_per_example.to_dict(),
+            "assistant_tokens_per_example": self.assistant_tokens_per_example.to_dict(),
+            "total_tokens": self.total_tokens,
+            "assistant_tokens": self.assistant_tokens,
+            "max_tokens_per_example": self.max_tokens_per_example,
+            "examples_over_limit": self.examples_over_limit,
+            "examples_near_limit": self.examples_near_limit,
+            "billing_tokens": self.billing_tokens,
+            "epochs": self.epochs,
+            "epochs_rule": self.epochs_rule,
+            "billed_training_tokens": self.billed_training_tokens,
+            "training_per_1m": _decimal(self.training_per_1m),
+            "training_usd": _decimal(self.training_usd),
+            "errors": {e.kind: e.to_dict() for e in self.errors},
+            "warnings": list(self.warnings),
+            "counting_rule": self.counting_rule,
+        }
+
+    def to_output(self) -> Output:
+        from .render import Money, Output, Price, Table
+
+        sheet = f"{self.price_sheet_effective}" + (f" ({self.price_sheet_file})" if self.price_sheet_file else "")
+        limit = self.max_tokens_per_example
+        m = self.messages_per_example
+        rows = [
+            ["file", self.file, f"{self.bytes:,} bytes, {self.lines:,} lines"],
+            ["format", self.format, ""],
+            ["model", self.model, f"price sheet effective {sheet}"],
+            ["encoding", self.encoding, "from the price sheet"],
+            ["examples", self.examples, "valid examples; invalid ones are not counted"],
+        ]
+        if self.format == "chat":
+            rows.append(["messages per example", f"{m.min} / {m.mean} / {m.max}" if self.examples else "-",
+                         "min / mean / max"])
+        rows += [
+            ["total tokens", self.total_tokens, "cookbook estimate"],
+            ["assistant tokens", self.assistant_tokens, ""],
+            ["limit per example", limit, "tokens beyond it are truncated" if limit else "unknown for this model"],
+            ["examples over the limit", self.examples_over_limit, ""],
+            ["billing tokens", self.billing_tokens, "sum of min(limit, tokens) per example"],
+            ["epochs", self.epochs, self.epochs_rule],
+            ["billed training tokens", self.billed_training_tokens, "epochs × billing tokens"],
+            ["training price", None if self.training_per_1m is None else Price(self.training_per_1m),
+             "USD per 1M training tokens"],
+            ["training fee", None if self.training_usd is None else Money(self.training_usd), ""],
+        ]
+        tables = [Table(f"Dataset {self.file}", ["", "value", "note"], rows, list(self.warnings))]
+        headers = ["per example", "min", "p10", "median", "mean", "p90", "max"]
+        dist_rows = [["tokens", *self.tokens_per_example.to_dict().values()],
+                     ["assistant tokens", *self.assistant_tokens_per_example.to_dict().values()]]
+        tables.append(Table("Tokens per example", headers, dist_rows))
+        if self.errors:
+            tables.append(Table(
+                "Errors",
+                ["error", "count", "first lines", "message"],
+                [[e.kind, e.count, ", ".join(map(str, e.lines)) or "-", e.message] for e in self.errors],
+            ))
+        return Output(self.to_dict(), tables)
+
+
+class InvalidDatasetError(DatasetError):
+    """Raised by a strict scan of a file with errors; `report` still holds the whole report."""
+
+    def __init__(self, report: DatasetReport):
+        self.report = report
+        kinds = ", ".join(f"{e.kind} ({e.count:,})" for e in report.errors)
+        super().__init__(f"{report.file} has errors: {kinds}")
+
+
+def default_epochs(n_examples: int) -> int:
+    """The cookbook's default-epochs rule; 0 when there is nothing to train on."""
+    if n_examples <= 0:
+        return 0
+    n_epochs = TARGET_EPOCHS
+    if n_examples * TARGET_EPOCHS < MIN_TARGET_EXAMPLES:
+        n_epochs = min(MAX_DEFAULT_EPOCHS, MIN_TARGET_EXAMPLES // n_examples)
+    elif n_examples * TARGET_EPOCHS > MAX_TARGET_EXAMPLES:
+        n_epochs = max(MIN_DEFAULT_EPOCHS, MAX_TARGET_EXAMPLES // n_examples)
+    return n_epochs
+
+
+def parse_epochs(value: str | int) -> str | int:
+    """'auto' or a whole number from 1 to 50 (what --epochs accepts); anything else a UsageError."""
+    if value == "auto":
+        return "auto"
+    try:
+        epochs = int(value)
+    except (TypeError, ValueError):
+        epochs = None
+    if isinstance(value, bool) or epochs is None or not 1 <= epochs <= MAX_EPOCHS or str(epochs) != str(value).strip():
+        raise UsageError(f"epochs must be auto or a whole number from 1 to {MAX_EPOCHS}, not {value!r}")
+    return epochs
+
+
+def dataset_format(model: ModelPrice) -> str:
+    """'chat' or 'completion' (legacy prompt/completion for babbage-002 and davinci-002)."""
+    if model.kind in ("chat", "completion"):
+        return model.kind
+    raise UsageError(f"{model.name} is {'an' if model.kind[0] in 'aeiou' else 'a'} {model.kind} model: "
+                     "fine-tuning files are for chat or completion models")
+
+
+def scan_dataset(
+    source: Source,
+    *,
+    model_price: ModelPrice,
+    epochs: str | int = "auto",
+    strict: bool = False,
+    workers: int | None = None,
+    progress: Progress | None = None,
+    sheet: PriceSheet | None = None,
+) -> DatasetReport:
+    """Validate and count a fine-tuning file and estimate its training fee under `model_price`.
+
+    `source` is a path, "-" for stdin, or a binary stream. `workers` processes scan it (default:
+    every core; 1 scans in this process). `progress(bytes_done, bytes_total)` is called as chunks
+    finish. `sheet` is the price sheet the model came from, recorded as the source of the prices.
+    A strict scan raises InvalidDatasetError (holding the report) when the file has any error; a
+    file that cannot be read at all is a DatasetError.
+    """
+    epochs = parse_epochs(epochs)
+    fmt = dataset_format(model_price)
+    encoding = get_encoding(model_price.encoding) if model_price.encoding else None
+    if encoding is None:
+        raise UsageError(f"the price sheet names no tokenizer encoding for {model_price.name}")
+    workers = _worker_count(workers)
+    stream, name, size, close = _open(source)
+    try:
+        totals = _Totals()
+        chunks = _chunks(stream, name)
+        head = list(itertools.islice(chunks, 4))
+        if workers == 1 or len(head) < 4:
+            results = (_scan_chunk(c, fmt, encoding.name, i == 0) for i, c in enumerate(itertools.chain(head, chunks)))
+            for result in results:
+                totals.merge(result)
+                if progress:
+                    progress(totals.bytes, size)
+        else:
+            _scan_parallel(itertools.chain(head, chunks), fmt, encoding.name, workers, totals, progress, size)
+    finally:
+        close()
+    report = _report(totals, name, fmt, model_price, encoding.name, epochs, sheet)
+    if strict and report.errors:
+        raise InvalidDatasetError(report)
+    return report
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def _worker_count(workers: int | None) -> int:
+    if workers is None:
+        try:
+            return max(1, len(os.sched_getaffinity(0)))
+        except AttributeError:  # pragma: no cover - macOS, Windows
+            return max(1, os.cpu_count() or 1)
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise UsageError(f"workers must be a whole number >= 1, not {workers!r}")
+    return workers
+
+
+def _open(source: Source):
+    """(binary stream, display name, size in bytes or None, close function)."""
+    if source == "-" or source is sys.stdin:
+        return sys.stdin.buffer, "-", None, lambda: None
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        try:
+            stream = open(path, "rb")  # noqa: SIM115 - closed by the caller
+            size = os.fstat(stream.fileno()).st_size
+        except OSError as exc:
+            raise DatasetError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        return stream, str(path), size, stream.close
+    if isinstance(source, io.TextIOBase):
+        if hasattr(source, "buffer"):
+            return source.buffer, getattr(source, "name", "<stream>"), None, lambda: None
+        raise UsageError("scan_dataset needs a binary stream (open the file with 'rb')")
+    if hasattr(source, "read"):
+        return source, str(getattr(source, "name", "<stream>")), None, lambda: None
+    raise UsageError(f"cannot read a dataset from {type(source).__name__}")
+
+
+def _chunks(stream: IO[bytes], name: str) -> Iterator[bytes]:
+    """Newline-aligned blocks of about CHUNK_BYTES (a longer line makes a longer block)."""
+    try:
+        while True:
+            block = stream.read(CHUNK_BYTES)
+            if not block:
+                return
+            if not block.endswith(b"\n"):
+                block += stream.readline()
+            yield block
+    except OSError as exc:
+        raise DatasetError(f"{name}: cannot read: {exc.strerror or exc}") from None
+
+
+def _scan_parallel(chunks, fmt, encoding_name, workers, totals, progress, size) -> None:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(),
+                               initializer=get_encoding, initargs=(encoding_name,))
+    pending: deque = deque()
+    try:
+        for i, chunk in enumerate(chunks):
+            # Two chunks per worker in flight keeps every core busy without reading ahead further.
+            if len(pending) >= 2 * workers:
+                totals.merge(pending.popleft().result())
+                if progress:
+                    progress(totals.bytes, size)
+            pending.append(pool.submit(_scan_chunk, chunk, fmt, encoding_name, i == 0))
+        while pending:
+            totals.merge(pending.popleft().result())
+            if progress:
+                progress(totals.bytes, size)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+# --- scanning one chunk (in a worker process) -----------------------------------------------------
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+# One decoder for every line: json.loads(text, **kw) would build a new decoder per call.
+_decoder = json.JSONDecoder(parse_constant=_reject_constant)
+_counters: dict[str, TokenCounter] = {}
+
+
+@dataclass
+class _Chunk:
+    """What a worker found in one chunk; line indexes are 0-based within the chunk."""
+
+    bytes: int = 0
+    lines: int = 0
+    nonblank: int = 0
+    tokens: array = field(default_factory=lambda: array("I"))
+    assistant: array = field(default_factory=lambda: array("I"))
+    messages: array = field(default_factory=lambda: array("I"))
+    line_index: array = field(default_factory=lambda: array("I"))
+    hashes: bytearray = field(default_factory=bytearray)
+    errors: dict = field(default_factory=dict)  # kind -> [count, [first line indexes]]
+    missing_system: int = 0
+    missing_user: int = 0
+    with_images: int = 0
+    pretty_printed: bool = False
+
+
+def _scan_chunk(data: bytes, fmt: str, encoding_name: str, first: bool) -> _Chunk:
+    counter = _counters.get(encoding_name)
+    if counter is None:
+        counter = _counters[encoding_name] = TokenCounter(get_encoding(encoding_name))
+    out = _Chunk(bytes=len(data))
+    lines = data.split(b"\n")
+    if lines[-1] == b"":
+        lines.pop()
+    out.lines = len(lines)
+    if first and lines and lines[0].startswith(_BOM):
+        lines[0] = lines[0][len(_BOM):]
+    errors = out.errors
+    decode = _decoder.decode
+    blake2b = hashlib.blake2b
+    check = _check_chat if fmt == "chat" else _check_completion
+    for i, raw in enumerate(lines):
+        raw = raw.strip()
+        if not raw:
+            continue
+        out.nonblank += 1
+        try:
+            obj = decode(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            _add(errors, "invalid_utf8", i)
+            continue
+        except ValueError:
+            if first and out.nonblank == 1 and raw in (b"{", b"["):
+                out.pretty_printed = True
+            _add(errors, "invalid_json", i)
+            continue
+        if not isinstance(obj, dict):
+            _add(errors, "not_an_object", i)
+            continue
+        problems, flags = check(obj)
+        if problems:
+            for kind in problems:
+                _add(errors, kind, i)
+            continue
+        if fmt == "chat":
+            count = counter.messages(obj["messages"], obj.get("tools"), obj.get("functions"))
+            out.tokens.append(count.total)
+            out.assistant.append(count.assistant)
+            out.messages.append(len(obj["messages"]))
+            out.missing_system += not flags & _HAS_SYSTEM
+            out.missing_user += not flags & _HAS_USER
+            out.with_images += bool(flags & _HAS_IMAGE)
+        else:
+            completion = counter.text(obj["completion"])
+            out.tokens.append(counter.text(obj["prompt"]) + completion)
+            out.assistant.append(completion)
+        out.line_index.append(i)
+        out.hashes += blake2b(raw, digest_size=8).digest()
+    return out
+
+
+def _add(errors: dict, kind: str, line: int) -> None:
+    entry = errors.get(kind)
+    if entry is None:
+        errors[kind] = [1, [line]]
+    else:
+        entry[0] += 1
+        if len(entry[1]) < FIRST_LINES:
+            entry[1].append(line)
+
+
+_HAS_SYSTEM, _HAS_USER, _HAS_IMAGE = 1, 2, 4
+
+
+def _check_chat(obj: dict) -> tuple[set | None, int]:
+    """(problem kinds or None, flags) for one chat example."""
+    problems = set()
+    flags = 0
+    for key in obj:
+        if key not in CHAT_KEYS:
+            problems.add("unrecognized_key")
+    for key in ("tools", "functions"):
+        value = obj.get(key)
+        if value is not None and not (isinstance(value, list) and all(isinstance(v, dict) for v in value)):
+            problems.add("invalid_type")
+    if "parallel_tool_calls" in obj and not isinstance(obj["parallel_tool_calls"], bool):
+        problems.add("invalid_type")
+    messages = obj.get("messages")
+    if not isinstance(messages, list) or not messages:
+        problems.add("missing_messages")
+        return problems, flags
+    has_assistant = False
+    for message in messages:
+        if not isinstance(message, dict):
+            problems.add("invalid_type")
+            continue
+        for key in message:
+            if key not in MESSAGE_KEYS:
+                problems.add("unrecognized_key")
+        role = message.get("role")
+        if role is None:
+            problems.add("missing_role")
+        elif not isinstance(role, str):
+            problems.add("invalid_type")
+        elif role not in ROLES:
+            problems.add("unrecognized_role")
+        elif role == "assistant":
+            has_assistant = True
+        elif role == "system":
+            flags |= _HAS_SYSTEM
+        elif role == "user":
+            flags |= _HAS_USER
+        call = message.get("function_call")
+        calls = message.get("tool_calls")
+        if call is not None and not _is_call(call):
+            problems.add("invalid_type")
+        if calls is not None and not (
+            isinstance(calls, list) and all(isinstance(c, dict) and _is_call(c.get("function")) for c in calls)
+        ):
+            problems.add("invalid_type")
+        has_call = bool(call or calls)
+        content = message.get("content")
+        if content is None:
+            if not has_call:
+                problems.add("missing_content")
+        elif isinstance(content, str):
+            if not content and not has_call:
+                problems.add("empty_content")
+        elif isinstance(content, list):
+            text, images, valid = _parts(content)
+            if not valid:
+                problems.add("invalid_type")
+            elif not text and not images and not has_call:
+                problems.add("empty_content")
+            if images:
+                flags |= _HAS_IMAGE
+        else:
+            problems.add("invalid_type")
+        for key in ("name", "tool_call_id"):
+            if key in message and not isinstance(message[key], str):
+                problems.add("invalid_type")
+        if "weight" in message:
+            weight = message["weight"]
+            if isinstance(weight, bool) or weight not in (0, 1):
+                problems.add("invalid_weight")
+    if not has_assistant:
+        problems.add("no_assistant_message")
+    return problems or None, flags
+
+
+def _is_call(call: object) -> bool:
+    return isinstance(call, dict) and all(
+        isinstance(call.get(k), (str, type(None))) for k in ("name", "arguments")
+    )
+
+
+def _parts(parts: list) -> tuple[bool, bool, bool]:
+    """(has text, has non-text parts, well formed) for a list of content parts."""
+    text = images = False
+    for part in parts:
+        if not isinstance(part, dict):
+            return text, images, False
+        if part.get("type", "text") == "text":
+            value = part.get("text")
+            if not isinstance(value, str):
+                return text, images, False
+            text = text or bool(value)
+        else:
+            images = True
+    return text, images, True
+
+
+def _check_completion(obj: dict) -> tuple[set | None, int]:
+    problems = set()
+    for key in obj:
+        if key not in COMPLETION_KEYS:
+            problems.add("unrecognized_key")
+    if not isinstance(obj.get("prompt"), str):
+        problems.add("missing_prompt")
+    if not isinstance(obj.get("completion"), str):
+        problems.add("missing_completion")
+    return problems or None, 0
+
+
+# --- merging chunks and the report ----------------------------------------------------------------
+
+
+class _Totals:
+    """The whole file so far: compact arrays per example and error summaries with absolute lines."""
+
+    def __init__(self):
+        self.bytes = 0
+        self.lines = 0
+        self.nonblank = 0
+        self.tokens = array("I")
+        self.assistant = array("I")
+        self.messages = array("I")
+        self.line_numbers = array("Q")
+        self.hashes = bytearray()
+        self.errors: dict[str, list] = {}
+        self.missing_system = 0
+        self.missing_user = 0
+        self.with_images = 0
+        self.pretty_printed = False
+
+    def merge(self, chunk: _Chunk) -> None:
+        first_line = self.lines + 1  # 1-based number of the chunk's first line
+        self.bytes += chunk.bytes
+        self.lines += chunk.lines
+        self.nonblank += chunk.nonblank
+        self.tokens += chunk.tokens
+        self.assistant += chunk.assistant
+        self.messages += chunk.messages
+        self.line_numbers.extend(first_line + i for i in chunk.line_index)
+        self.hashes += chunk.hashes
+        for kind, (count, lines) in chunk.errors.items():
+            entry = self.errors.setdefault(kind, [0, []])
+            entry[0] += count
+            entry[1].extend(first_line + i for i in lines[: FIRST_LINES - len(entry[1])])
+        self.missing_system += chunk.missing_system
+        self.missing_user += chunk.missing_user
+        self.with_images += chunk.with_images
+        self.pretty_printed = self.pretty_printed or chunk.pretty_printed
+
+
+def _duplicates(totals: _Totals) -> tuple[int, list[int]]:
+    """(count of examples repeating an earlier one, their first line numbers)."""
+    import numpy as np
+
+    hashes = np.frombuffer(totals.hashes, dtype=np.uint64)
+    if len(hashes) < 2:
+        return 0, []
+    order = np.argsort(hashes, kind="stable")  # stable: the first copy sorts first
+    ordered = hashes[order]
+    later = order[1:][ordered[1:] == ordered[:-1]]
+    if not len(later):
+        return 0, []
+    first = np.sort(later)[:FIRST_LINES]
+    lines = np.frombuffer(totals.line_numbers, dtype=np.uint64)
+    return int(len(later)), [int(lines[i]) for i in first]
+
+
+def _report(totals: _Totals, name, fmt, model, encoding_name, epochs, sheet) -> DatasetReport:
+    import numpy as np
+
+    tokens = np.frombuffer(totals.tokens, dtype=np.uint32).astype(np.int64)
+    assistant = np.frombuffer(totals.assistant, dtype=np.uint32).astype(np.int64)
+    messages = np.frombuffer(totals.messages, dtype=np.uint32).astype(np.int64)
+    n = len(tokens)
+
+    errors = dict(totals.errors)
+    dup_count, dup_lines = _duplicates(totals)
+    if dup_count:
+        errors["duplicate_example"] = [dup_count, dup_lines]
+    if totals.nonblank == 0:
+        errors["empty_file"] = [1, []]
+    elif n < MIN_EXAMPLES:
+        errors["too_few_examples"] = [1, []]
+    summaries = tuple(
+        ErrorSummary(kind, errors[kind][0], tuple(errors[kind][1]), _message(kind, fmt))
+        for kind in ERROR_MESSAGES
+        if kind in errors
+    )
+
+    limit = model.fine_tuning.max_tokens_per_example if model.fine_tuning else None
+    warnings = []
+    if totals.pretty_printed:
+        warnings.append('line 1 is a lone "{" or "[": this looks like pretty-printed JSON, but a '
+                        "fine-tuning file needs one example per line (JSONL)")
+    if totals.missing_system:
+        warnings.append(f"{_examples(totals.missing_system)} no system message")
+    if totals.missing_user:
+        warnings.append(f"{_examples(totals.missing_user)} no user message")
+    if totals.with_images:
+        warnings.append(f"{_examples(totals.with_images)} image content parts; image tokens are not counted")
+    if limit is None:
+        over = near = 0
+        billing = int(tokens.sum())
+        warnings.append(f"no per-example token limit is known for {model.name}: examples are not truncated "
+                        "in this estimate")
+    else:
+        over = int((tokens > limit).sum())
+        near = int(((tokens * 10 >= limit * 9) & (tokens <= limit)).sum())
+        billing = int(np.minimum(tokens, limit).sum())
+        if over:
+            warnings.append(f"{_examples(over, 'exceeds', 'exceed')} the {limit:,}-token limit and will be truncated to it")
+        if near:
+            warnings.append(f"{_examples(near, 'is', 'are')} within 10% of the {limit:,}-token limit")
+
+    if epochs == "auto":
+        n_epochs = default_epochs(n)
+        rule = (f"auto: cookbook default for {n:,} examples (target {TARGET_EPOCHS}, "
+                f"{MIN_TARGET_EXAMPLES:,} to {MAX_TARGET_EXAMPLES:,} example passes)")
+    else:
+        n_epochs, rule = epochs, "as given"
+
+    price = model.fine_tuning.training_per_1m if model.fine_tuning else None
+    fee = None
+    if price is None:
+        warnings.append(str(MissingPriceError(model.name, "training", model.effective)))
+    elif n_epochs == 0:
+        fee = Decimal(0)
+    else:
+        from .cost import training_cost
+
+        fee = training_cost(model, billing, n_epochs)
+
+    return DatasetReport(
+        file=name,
+        format=fmt,
+        model=model.name,
+        encoding=encoding_name,
+        price_sheet_effective=sheet.effective if sheet is not None else model.effective,
+        price_sheet_file=str(sheet.path) if sheet is not None else None,
+        bytes=totals.bytes,
+        lines=totals.lines,
+        examples=n,
+        messages_per_example=Distribution.of(messages) if fmt == "chat" else Distribution(),
+        tokens_per_example=Distribution.of(tokens),
+        assistant_tokens_per_example=Distribution.of(assistant),
+        total_tokens=int(tokens.sum()),
+        assistant_tokens=int(assistant.sum()),
+        max_tokens_per_example=limit,
+        examples_over_limit=over,
+        examples_near_limit=near,
+        billing_tokens=billing,
+        epochs=n_epochs,
+        epochs_rule=rule,
+        billed_training_tokens=billing * n_epochs,
+        training_per_1m=price,
+        training_usd=fee,
+        errors=summaries,
+        warnings=tuple(warnings),
+        counting_rule=COUNTING_RULE if fmt == "chat" else "prompt tokens + completion tokens (tiktoken)",
+    )
+
+
+def _decimal(value: Decimal | None) -> str | None:
+    from .render import decimal_string
+
+    return None if value is None else decimal_string(value)
+
+
+def _examples(n: int, one: str = "has", many: str = "have") -> str:
+    """'1 example has' / '2,000 examples have'."""
+    return f"1 example {one}" if n == 1 else f"{n:,} examples {many}"
+
+
+def _message(kind: str, fmt: str) -> str:
+    if kind == "unrecognized_key" and fmt == "completion":
+        return COMPLETION_UNRECOGNIZED_KEY
+    return ERROR_MESSAGES[kind]
+
+
+__all__ = [
+    "DatasetReport",
+    "Distribution",
+    "ERROR_MESSAGES",
+    "ErrorSummary",
+    "InvalidDatasetError",
+    "dataset_format",
+    "default_epochs",
+    "parse_epochs",
+    "scan_dataset",
+]
