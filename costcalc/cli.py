@@ -293,6 +293,79 @@ def estimate(ctx, model, input_tokens, output_tokens, cached_input_tokens, reque
     emit(views.estimate(cost, requests, per_request, training), fmt)
 
 
+# --- dataset and tokens ------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("file")
+@click.option("--model", default="gpt-3.5-turbo", show_default=True,
+              help="Model to fine-tune (snapshot, alias or ft: name): sets the tokenizer, the "
+                   "per-example token limit and the training price.")
+@click.option("--epochs", default="auto", show_default=True,
+              help="Training epochs, 1-50, or auto for the cookbook's default rule.")
+@click.option("--strict", is_flag=True, help="Exit 1 when the file has any error (the report is still printed).")
+@as_of_option
+@output_options
+@click.pass_context
+def dataset(ctx, file, model, epochs, strict, as_of, fmt):
+    """Check a fine-tuning file, count its tokens and estimate the training fee.
+
+    FILE is a JSONL file in the chat format (or prompt/completion for babbage-002 and
+    davinci-002), or - for stdin. Every problem is reported by type with its first line numbers,
+    and the scan goes on; the exit code is 0 unless --strict is given and there are errors, or the
+    file cannot be read at all.
+
+    \b
+    Examples:
+      costcalc dataset train.jsonl
+      costcalc dataset train.jsonl --model gpt-4o-mini --epochs 3 --format json
+      costcalc dataset train.jsonl --as-of 2023-09-01 --strict
+      cat train.jsonl | costcalc dataset - --model babbage-002
+    """
+    from .dataset import InvalidDatasetError, parse_epochs, scan_dataset
+    from .progress import progress_bar
+
+    epochs = parse_epochs(epochs)
+    sheet = pricebook(ctx).as_of(as_of)
+    price = sheet.model(model)
+    bar = progress_bar()
+    try:
+        report = scan_dataset(file, model_price=price, epochs=epochs, strict=strict, progress=bar, sheet=sheet)
+    except InvalidDatasetError as exc:
+        emit(exc.report.to_output(), fmt)
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+    emit(report.to_output(), fmt)
+
+
+@cli.command()
+@click.argument("text")
+@click.option("--model", default="gpt-3.5-turbo", show_default=True,
+              help="Model whose tokenizer to use (snapshot, alias or ft: name).")
+@as_of_option
+@output_options
+@click.pass_context
+def tokens(ctx, text, model, as_of, fmt):
+    """Count the tokens of a text, a file, or a chat conversation given as JSON.
+
+    TEXT is the text itself, the path of a file to read, or - for stdin. A JSON list of messages,
+    or an object with "messages" (and "tools" or "functions"), is counted as a conversation by
+    the cookbook rule; anything else as plain text.
+
+    \b
+    Examples:
+      costcalc tokens "How many tokens is this?"
+      costcalc tokens prompt.txt --model gpt-4o
+      echo '[{"role": "user", "content": "Hi"}]' | costcalc tokens - --format json
+    """
+    from .tokens import count_input, read_input
+
+    price = pricebook(ctx).as_of(as_of).model(model)
+    emit(count_input(read_input(text), price).to_output(), fmt)
+
+
 def main() -> None:
     cli(prog_name="costcalc")
 

@@ -1,0 +1,173 @@
+"""The `dataset` and `tokens` commands as a user runs them: output, JSON, exit codes, messages."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+
+def terse(digit) -> str:
+    # 27 tokens (cl100k_base): see tests/test_dataset.py
+    return json.dumps({"messages": [
+        {"role": "system", "content": "You are terse."},
+        {"role": "user", "content": "What is 2+2?"},
+        {"role": "assistant", "content": str(digit)},
+    ]})
+
+
+@pytest.fixture
+def train(tmp_path):
+    path = tmp_path / "train.jsonl"
+    path.write_text("".join(terse(d) + "\n" for d in range(10)))
+    return path
+
+
+@pytest.fixture
+def broken(tmp_path):
+    path = tmp_path / "broken.jsonl"
+    path.write_text("{oops\n" + "".join(terse(d) + "\n" for d in range(10)))
+    return path
+
+
+def test_dataset_json(run, train):
+    result = run("dataset", str(train), "--as-of", "2023-09-01", "--format", "json")
+    assert result.exit_code == 0
+    data = json.loads(result.output)
+    # gpt-3.5-turbo meant gpt-3.5-turbo-0613 on 2023-09-01: 4,096 tokens per example, $8 per 1M.
+    assert (data["model"], data["encoding"], data["max_tokens_per_example"]) == ("gpt-3.5-turbo-0613", "cl100k_base", 4096)
+    assert data["price_sheet"]["effective"] == "2023-08-22"
+    assert data["price_sheet"]["file"].endswith("2023-08-22.toml")
+    # 10 × 27 = 270 tokens, 10 epochs (min(25, 100 // 10)), 2,700 billed × $8 / 1M = $0.0216
+    assert (data["examples"], data["billing_tokens"], data["epochs"], data["billed_training_tokens"]) == (10, 270, 10, 2700)
+    assert data["training_usd"] == "0.0216"
+    assert data["errors"] == {}
+
+
+def test_dataset_table(run, train):
+    result = run("dataset", str(train), "--as-of", "2023-09-01", "--epochs", "3")
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[0] == f"Dataset {train}"
+    assert "billing tokens           270" in result.output
+    assert "epochs                   3" in result.output
+    assert "training fee             $0.00648" in result.output  # 810 × $8 / 1M
+
+
+def test_dataset_model_option_picks_encoding_and_limit(run, train):
+    data = json.loads(run("dataset", str(train), "--model", "gpt-4o-mini", "--format", "json").output)
+    assert (data["model"], data["encoding"], data["max_tokens_per_example"]) == ("gpt-4o-mini-2024-07-18", "o200k_base", 65536)
+
+
+def test_errors_are_reported_with_exit_0(run, broken):
+    result = run("dataset", str(broken), "--format", "json")
+    assert result.exit_code == 0
+    assert json.loads(result.output)["errors"] == {"invalid_json": {
+        "count": 1, "lines": [1], "message": "line is not valid JSON (each line must hold one complete JSON object)"}}
+
+
+def test_strict_prints_the_report_then_exits_1(run, broken):
+    result = run("dataset", str(broken), "--strict")
+    assert result.exit_code == 1
+    assert "invalid_json" in result.stdout and "Dataset " in result.stdout
+    assert result.stderr == f"Error: {broken} has errors: invalid_json (1)\n"
+
+
+def test_strict_with_a_clean_file_exits_0(run, train):
+    assert run("dataset", str(train), "--strict").exit_code == 0
+
+
+def test_unreadable_file_exits_1_with_one_line(run, tmp_path):
+    missing = tmp_path / "missing.jsonl"
+    result = run("dataset", str(missing))
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {missing}: cannot read: No such file or directory\n"
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--epochs", "0"], "Error: epochs must be auto or a whole number from 1 to 50, not '0'\n"),
+        (["--as-of", "2020-01-01"], "Error: no price sheet in force on 2020-01-01: the first sheet is "
+                                    "effective 2023-06-13\n"),
+    ],
+)
+def test_bad_usage_exits_2(run, train, args, message):
+    result = run("dataset", str(train), *args)
+    assert result.exit_code == 2
+    assert result.stderr == message
+
+
+def test_unknown_model_exits_1(run, train):
+    result = run("dataset", str(train), "--model", "gpt-5000")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: unknown model 'gpt-5000'")
+
+
+def test_dataset_from_stdin(run):
+    content = "".join(terse(d) + "\n" for d in range(10))
+    result = run("dataset", "-", "--format", "json", input=content)
+    assert result.exit_code == 0
+    data = json.loads(result.output)
+    assert (data["file"], data["total_tokens"]) == ("-", 270)
+
+
+def test_dataset_csv_and_markdown(run, train):
+    csv_out = run("dataset", str(train), "--format", "csv").output
+    assert csv_out.splitlines()[0] == ",value,note"
+    assert "billing tokens,270," in csv_out
+    assert run("dataset", str(train), "--format", "markdown").output.startswith(f"### Dataset {train}")
+
+
+def test_legacy_model_reads_prompt_completion(run, tmp_path):
+    path = tmp_path / "legacy.jsonl"
+    path.write_text("".join(json.dumps({"prompt": f"Say {i}", "completion": "Hi there"}) + "\n" for i in range(10)))
+    data = json.loads(run("dataset", str(path), "--model", "babbage-002", "--format", "json").output)
+    assert (data["format"], data["examples"], data["errors"]) == ("completion", 10, {})
+    assert data["assistant_tokens"] == 20  # "Hi there" is 2 tokens
+    assert data["max_tokens_per_example"] is None
+    assert data["warnings"] == ["no per-example token limit is known for babbage-002: examples are not "
+                                "truncated in this estimate"]
+
+
+@pytest.mark.parametrize(
+    "args, tokens",
+    [
+        (["hello world"], 2),
+        (['[{"role": "user", "content": "Hi"}]'], 8),  # 3 + 1 + 1 + 3
+    ],
+)
+def test_tokens(run, args, tokens):
+    result = run("tokens", *args, "--format", "json")
+    assert result.exit_code == 0
+    assert json.loads(result.output)["tokens"] == tokens
+
+
+def test_tokens_from_file_and_stdin(run, tmp_path):
+    path = tmp_path / "prompt.txt"
+    path.write_text("こんにちは世界")
+    assert json.loads(run("tokens", str(path), "--format", "json").output)["tokens"] == 4
+    assert json.loads(run("tokens", str(path), "--model", "gpt-4o", "--format", "json").output)["tokens"] == 2
+    result = run("tokens", "-", "--format", "json", input='{"messages": [{"role": "assistant", "content": "Hello!"}]}')
+    data = json.loads(result.output)
+    assert (data["kind"], data["tokens"], data["assistant_tokens"]) == ("messages", 3 + 1 + 2 + 3, 2)
+
+
+def test_tokens_table(run):
+    result = run("tokens", "hello world", "--model", "gpt-4o")
+    assert result.exit_code == 0
+    assert result.output.splitlines()[2:] == [
+        "model       gpt-4o-2024-08-06",
+        "encoding    o200k_base",
+        "input       text",
+        "characters  11",
+        "tokens      2",
+    ]
+
+
+def test_help_shows_examples(run):
+    for command in ("dataset", "tokens"):
+        result = run(command, "--help")
+        assert result.exit_code == 0
+        assert f"  costcalc {command} " in result.output.split("Examples:")[1]
