@@ -245,6 +245,23 @@ class DatasetReport:
             ))
         return Output(self.to_dict(), tables)
 
+    def to_frame(self):
+        """The per-example distributions as a pandas DataFrame, for notebooks and scripts.
+
+        One row per quantity (`tokens`, `assistant_tokens`, and `messages` for chat files), columns
+        min, p10, median, mean, p90, max: min and max as Int64 (counts; <NA> when there are no
+        examples), the interpolated quantiles and the mean as float64.
+        """
+        import pandas as pd
+
+        rows = {"tokens": self.tokens_per_example, "assistant_tokens": self.assistant_tokens_per_example}
+        if self.format == "chat":
+            rows["messages"] = self.messages_per_example
+        columns = ("min", "p10", "median", "mean", "p90", "max")
+        frame = pd.DataFrame([[getattr(d, c) for c in columns] for d in rows.values()],
+                             index=pd.Index(list(rows), name="per_example"), columns=list(columns))
+        return frame.astype({c: "Int64" if c in ("min", "max") else "float64" for c in columns})
+
 
 class InvalidDatasetError(DatasetError):
     """Raised by a strict scan of a file with errors; `report` still holds the whole report."""

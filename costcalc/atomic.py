@@ -1,0 +1,66 @@
+"""Atomic file writes: a reader sees the old file or the new one, never half of either.
+
+Each write goes to a temporary file in the destination's own folder (so the final `os.replace` is a
+rename within one file system, which POSIX and Windows make atomic), is flushed to disk, and only
+then replaces the destination. A failed write leaves the destination untouched and no temporary
+file behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path beside `path`; on success it replaces `path`, on error it is removed.
+
+    For writers that want a file name rather than bytes (matplotlib's `savefig`, `PdfPages`). The
+    folder is created if missing.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
+    temp = Path(name)
+    try:
+        yield temp
+        _fsync(temp)
+        # mkstemp creates the file 0600; a report is an ordinary file, readable as the umask allows.
+        os.chmod(temp, 0o666 & ~_umask())
+        os.replace(temp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            temp.unlink()
+        raise
+
+
+def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write `data` to `path` atomically; return the path."""
+    with atomic_path(path) as temp:
+        temp.write_bytes(data)
+    return Path(path)
+
+
+def write_text(path: str | os.PathLike[str], text: str) -> Path:
+    """Write `text` to `path` atomically as UTF-8 with '\\n' line ends (the same bytes on every OS)."""
+    return write_bytes(path, text.encode("utf-8"))
+
+
+def _fsync(path: Path) -> None:
+    with open(path, "rb+") as handle:
+        os.fsync(handle.fileno())
+
+
+def _umask() -> int:
+    # os.umask can only be read by setting it; set it straight back.
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+__all__ = ["atomic_path", "write_bytes", "write_text"]
