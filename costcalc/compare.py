@@ -1,0 +1,866 @@
+"""Compare strategies month by month: the exact cost of serving a scenario's traffic each way.
+
+`compare(scenario, book)` prices every strategy of a `Scenario` over its horizon and returns one
+`Comparison`, the result every output (table, JSON, CSV, Markdown, DataFrame, charts) renders from.
+
+How a month is priced
+---------------------
+* Requests are spread evenly over the days of a month. Where a price sheet takes effect
+  mid-month, the month is split by days and each part is priced with its own sheet (November
+  2023: 5 days at the 2023-08-22 sheet, 25 days at the 2023-11-06 sheet). Aliases resolve per part,
+  so `gpt-3.5-turbo` moves from 0613 to 0125 on the day the sheet says.
+* A fine-tuned model keeps the snapshot its name meant at the latest training. Training is charged
+  in the first month and every `retrain_every_months`, at the sheet in force on the 1st of the
+  month: billing tokens × epochs × training price.
+* `batch_share` of the requests are priced at the sheet's Batch API prices (a missing batch price
+  is a MissingPriceError, never $0); `cached_share` of the input tokens at the cached-input price
+  (the input price where the model has no caching discount, as `cost.usage_cost` does).
+* Retrieval embeds the corpus in the first month and every `refresh_every_months`, and each
+  query, at the embedding model's standard price; its retrieved context is added to each prompt.
+
+All arithmetic is Decimal with a local precision of `PRECISION` digits, so no float ever touches a
+dollar; rounding happens once, in the renderer.
+
+Because every cost is either proportional to the requests or independent of them, each month is
+stored as rates (`MonthRates`): that is what makes the break-even traffic a closed form, and what
+`costcalc.sensitivity` evaluates over a grid.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from decimal import ROUND_CEILING, Decimal, localcontext
+from pathlib import Path
+
+from .cost import Usage, training_cost, usage_cost
+from .errors import CostCalcError, DatasetError, UnknownModelError, UsageError
+from .pricing import ModelPrice, PriceBook, PriceSheet
+from .render import format_usd
+from .scenario import (
+    KeyPath,
+    Scenario,
+    Strategy,
+    days_in_month,
+    measure_sample,
+    month_label,
+)
+
+SCHEMA_VERSION = 1
+PRECISION = 60  # digits; a month split by days divides by 28-31, the only inexact step
+TARGET_EPOCHS = 3  # OpenAI's target epochs, used when only a token count is given
+PRORATION_RULE = (
+    "requests are spread evenly over the days of a month; where a price sheet takes effect "
+    "mid-month, the month is split by days and each part is priced with its own sheet"
+)
+ZERO = Decimal(0)
+MILLION = Decimal(1_000_000)
+
+
+# --- the result ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SheetSpan:
+    """Days of a month priced with one price sheet."""
+
+    effective: dt.date
+    file: str
+    first_day: int
+    days: int
+
+
+@dataclass(frozen=True)
+class MonthSheets:
+    """The price sheets in force in one month of the horizon."""
+
+    month: str
+    days: int
+    spans: tuple[SheetSpan, ...]
+
+
+@dataclass(frozen=True)
+class RequestTokens:
+    """Tokens of one request under a strategy: the prompt, retrieved context, answer and query."""
+
+    prompt: Decimal
+    completion: Decimal
+    context: Decimal = ZERO
+    query: Decimal = ZERO  # embedded per request (retrieval)
+    encoding: str | None = None
+    source: str = "given"  # where prompt and completion came from
+
+    @property
+    def input(self) -> Decimal:
+        return self.prompt + self.context
+
+
+@dataclass(frozen=True)
+class TrainingRun:
+    """One fine-tuning job: billing tokens × epochs at the training price of the month's sheet."""
+
+    month: str
+    snapshot: str
+    sheet_effective: dt.date
+    training_tokens: int  # billing tokens of one pass over the training data
+    epochs: int
+    billed_tokens: int
+    training_per_1m: Decimal
+    training_usd: Decimal
+
+
+@dataclass(frozen=True)
+class MonthRates:
+    """What one request costs in a month, and the costs that do not depend on traffic.
+
+    The per-token rates (USD) are blended over the month's days (each sheet for its days), the
+    Batch share and the cache share. A month costs requests × (input tokens × input rate + output
+    tokens × output rate + query tokens × embedding rate) + training + corpus + fixed.
+    """
+
+    weight: Decimal  # requests this month per request in the first month (growth, days)
+    input_usd_per_token: Decimal
+    output_usd_per_token: Decimal
+    embedding_usd_per_token: Decimal
+    training_usd: Decimal
+    corpus_usd: Decimal  # embedding the retrieval corpus
+    fixed_usd: Decimal  # upkeep or vector database
+    snapshots: tuple[str, ...]
+
+    def request_usd(self, tokens: RequestTokens) -> Decimal:
+        """Usage cost of one request this month."""
+        return (tokens.input * self.input_usd_per_token + tokens.completion * self.output_usd_per_token
+                + tokens.query * self.embedding_usd_per_token)
+
+    @property
+    def traffic_free_usd(self) -> Decimal:
+        """Training, corpus embedding and fixed costs: what the month costs with no traffic."""
+        return self.training_usd + self.corpus_usd + self.fixed_usd
+
+
+@dataclass(frozen=True)
+class MonthCost:
+    """One strategy in one month. Tokens and requests may be fractional (growth, day splits)."""
+
+    month: str  # YYYY-MM
+    number: int  # 1 for the first month of the horizon
+    requests: Decimal
+    input_tokens: Decimal  # cached ones included
+    cached_input_tokens: Decimal
+    output_tokens: Decimal
+    input_usd: Decimal
+    output_usd: Decimal
+    retrieval_usd: Decimal  # embedding the corpus and the queries
+    usage_usd: Decimal  # input + output + retrieval
+    training_usd: Decimal
+    fixed_usd: Decimal  # upkeep, vector database
+    total_usd: Decimal
+    cumulative_usd: Decimal
+    snapshots: tuple[str, ...]  # the model snapshots priced (two when an alias moves mid-month)
+
+    def to_dict(self) -> dict:
+        return {
+            "month": self.month, "month_number": self.number, "requests": self.requests,
+            "input_tokens": self.input_tokens, "cached_input_tokens": self.cached_input_tokens,
+            "output_tokens": self.output_tokens, "input_usd": self.input_usd, "output_usd": self.output_usd,
+            "retrieval_usd": self.retrieval_usd, "usage_usd": self.usage_usd, "training_usd": self.training_usd,
+            "fixed_usd": self.fixed_usd, "total_usd": self.total_usd, "cumulative_usd": self.cumulative_usd,
+            "snapshots": list(self.snapshots),
+        }
+
+
+@dataclass(frozen=True)
+class BreakEven:
+    """When and at what traffic a strategy becomes cheaper than the baseline.
+
+    `month` is the first month whose cumulative cost is at or below the baseline's (None: not
+    within the horizon). `monthly_requests` is the first-month traffic from which the per-request
+    saving repays the extra training and fixed costs within the horizon (0: any traffic; None: no
+    traffic does). Per-request costs are usage only, averaged over the horizon by requests.
+    """
+
+    strategy: str
+    strategy_type: str
+    baseline: str
+    month: str | None
+    month_number: int | None
+    monthly_requests: int | None
+    saving_usd: Decimal  # baseline total − strategy total over the horizon
+    request_usd: Decimal
+    baseline_request_usd: Decimal
+    extra_fixed_usd: Decimal  # training, corpus and fixed costs above the baseline's
+    first_month_requests: Decimal
+    horizon_months: int
+    final_gap_usd: Decimal  # strategy cumulative − baseline cumulative at the end
+
+    @property
+    def reason(self) -> str:
+        return self.describe()
+
+    def describe(self, money=format_usd) -> str:
+        """Why it breaks even when it does, or why not, in one sentence (amounts by `money`)."""
+        request = "a fine-tuned request" if self.strategy_type == "fine-tuned" else f"a request with {self.strategy}"
+        repays = "the training fee" if self.strategy_type == "fine-tuned" else "its extra costs"
+        costs = f"{request} costs {money(self.request_usd)} vs {money(self.baseline_request_usd)} for the baseline"
+        horizon = f"{self.horizon_months} month{'s' if self.horizon_months != 1 else ''}"
+        traffic = _count(self.first_month_requests)
+        if self.monthly_requests is None:
+            if self.extra_fixed_usd < 0 and self.request_usd > self.baseline_request_usd:
+                return f"{costs}; it is cheaper only at low traffic, because the baseline has higher fixed costs"
+            return f"{costs}, so no traffic repays {repays}"
+        if self.monthly_requests == 0:
+            payback = "there is no training or fixed cost above the baseline's to repay, so any traffic saves"
+        else:
+            payback = (f"from {self.monthly_requests:,} requests in the first month the saving repays "
+                       f"{money(self.extra_fixed_usd)} of training and fixed costs within {horizon}")
+        if self.month is None:
+            return f"not within {horizon} at {traffic} requests in the first month: {costs}, and {payback}"
+        text = f"cumulative cost at or below the baseline's from {self.month} (month {self.month_number}); {payback}"
+        if self.final_gap_usd > 0:
+            text += f", but by the end it costs {money(self.final_gap_usd)} more ({costs})"
+        return text
+
+    def to_dict(self) -> dict:
+        return {
+            "strategy": self.strategy, "baseline": self.baseline, "month": self.month,
+            "month_number": self.month_number, "monthly_requests": self.monthly_requests,
+            "saving_usd": self.saving_usd, "request_usd": self.request_usd,
+            "baseline_request_usd": self.baseline_request_usd, "extra_fixed_usd": self.extra_fixed_usd,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class StrategyResult:
+    """One strategy over the horizon: month by month, totals, and how it compares to the baseline."""
+
+    name: str
+    type: str
+    model: str
+    is_baseline: bool
+    tokens: RequestTokens
+    months: tuple[MonthCost, ...]
+    rates: tuple[MonthRates, ...]
+    total_usd: Decimal
+    requests: Decimal
+    per_1k_requests_usd: Decimal | None  # total (training and fixed included) per 1,000 requests
+    vs_baseline_usd: Decimal  # total − the baseline's total (negative = cheaper)
+    break_even: BreakEven | None  # None for the baseline
+    trainings: tuple[TrainingRun, ...] = ()
+    training_source: str | None = None
+    epochs: int | None = None
+    epochs_rule: str | None = None
+    embedding_model: str | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def request_usd(self) -> Decimal:
+        """Usage cost of one request, averaged over the horizon by requests."""
+        return _average_request_usd(self.rates, self.tokens)
+
+    def to_dict(self) -> dict:
+        training = None
+        if self.type == "fine-tuned":
+            training = {
+                "source": self.training_source, "epochs": self.epochs, "epochs_rule": self.epochs_rule,
+                "runs": [{"month": r.month, "snapshot": r.snapshot, "price_sheet": r.sheet_effective.isoformat(),
+                          "training_tokens": r.training_tokens, "epochs": r.epochs,
+                          "billed_tokens": r.billed_tokens, "training_per_1m": r.training_per_1m,
+                          "training_usd": r.training_usd} for r in self.trainings],
+            }
+        return {
+            "name": self.name,
+            "type": self.type,
+            "model": self.model,
+            "baseline": self.is_baseline,
+            "tokens_per_request": _tokens_dict(self.tokens),
+            "embedding_model": self.embedding_model,
+            "training": training,
+            "total_usd": self.total_usd,
+            "requests": self.requests,
+            "per_1k_requests_usd": self.per_1k_requests_usd,
+            "request_usd": self.request_usd,
+            "vs_baseline_usd": self.vs_baseline_usd,
+            "break_even": self.break_even.to_dict() if self.break_even else None,
+            "notes": list(self.notes),
+            "months": [m.to_dict() for m in self.months],
+        }
+
+
+@dataclass(frozen=True)
+class Assumptions:
+    """Every input the numbers rest on, for the reader of a report."""
+
+    scenario: str
+    title: str
+    start_month: str
+    end_month: str
+    horizon_months: int
+    months: tuple[str, ...]
+    requests_per_month: Decimal | None
+    requests_per_day: Decimal | None
+    first_month_requests: Decimal
+    monthly_growth_pct: Decimal
+    prompt_tokens: Decimal | None
+    completion_tokens: Decimal | None
+    sample_file: str | None
+    batch_share: Decimal
+    cached_share: Decimal
+    price_sheets: tuple[MonthSheets, ...]
+    pricing_dir: str
+    proration: str = PRORATION_RULE
+    counting_rule: str = ""
+
+
+@dataclass(frozen=True)
+class BudgetCheck:
+    """The projected total of one strategy against a budget (for CI budget gates)."""
+
+    strategy: str
+    cheapest: bool
+    total_usd: Decimal
+    budget_usd: Decimal
+    horizon: str
+
+    @property
+    def over(self) -> bool:
+        return self.total_usd > self.budget_usd
+
+    def describe(self, money=format_usd) -> str:
+        which = f"{self.strategy} (the cheapest strategy)" if self.cheapest else self.strategy
+        verdict = "above" if self.over else "within"
+        return (f"{which} is projected to cost {money(self.total_usd)} over {self.horizon}, "
+                f"{verdict} the budget of {money(self.budget_usd)}")
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Every strategy of a scenario priced month by month: the one result every output renders from.
+
+    `strategies` keep the scenario's order; `baseline` names the one the others are compared
+    with; `break_even` is that of the first fine-tuned strategy (None if there is none).
+    """
+
+    assumptions: Assumptions
+    strategies: tuple[StrategyResult, ...]
+    baseline: str
+    break_even: BreakEven | None
+    schema_version: int = SCHEMA_VERSION
+
+    def strategy(self, name: str) -> StrategyResult:
+        for result in self.strategies:
+            if result.name == name:
+                return result
+        from .errors import closest_names
+
+        hint = closest_names(name, [s.name for s in self.strategies], limit=1)
+        raise UsageError(f"no strategy {name!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+                         + "; strategies are: " + ", ".join(s.name for s in self.strategies))
+
+    @property
+    def baseline_result(self) -> StrategyResult:
+        return self.strategy(self.baseline)
+
+    @property
+    def cheapest(self) -> StrategyResult:
+        return min(self.strategies, key=lambda s: s.total_usd)
+
+    @property
+    def focus(self) -> StrategyResult | None:
+        """The first fine-tuned strategy: the one the question is about."""
+        return next((s for s in self.strategies if s.type == "fine-tuned" and not s.is_baseline), None)
+
+    @property
+    def horizon(self) -> str:
+        a = self.assumptions
+        months = f"{a.horizon_months} month{'s' if a.horizon_months != 1 else ''}"
+        return f"{months} ({a.start_month})" if a.horizon_months == 1 else f"{months} ({a.start_month} to {a.end_month})"
+
+    def answer(self, money=format_usd) -> str:
+        """The answer in one sentence, then the cheapest strategy (amounts by `money`)."""
+        base = self.baseline_result
+        months = f"{self.assumptions.horizon_months} month{'s' if self.assumptions.horizon_months != 1 else ''}"
+        focus, be = self.focus, self.break_even
+        if focus is not None and be is not None:
+            subject = f"Fine-tuning {focus.model}"
+            if be.month is not None:
+                first = f"{subject} breaks even in {be.month} (month {be.month_number})"
+                if be.saving_usd >= 0:
+                    first += f" and saves {money(be.saving_usd)} over {months} vs {base.name}"
+                else:
+                    first += f" but costs {money(-be.saving_usd)} more than {base.name} over {months}"
+            elif be.monthly_requests is not None:
+                first = (f"{subject} does not break even within {months} at "
+                         f"{_count(be.first_month_requests)} requests a month (it needs {be.monthly_requests:,}) "
+                         f"and costs {money(-be.saving_usd)} more than {base.name}")
+            else:
+                first = f"{subject} never pays off vs {base.name}: {be.describe(money)}"
+            others = [s for s in self.strategies if s is not focus and not s.is_baseline]
+        else:
+            first = f"Over {months}, {base.name} costs {money(base.total_usd)}"
+            others = [s for s in self.strategies if not s.is_baseline]
+        if others:
+            parts = [f"{s.name} {_relative(s.total_usd, base.total_usd)}" for s in others]
+            parts[0] = parts[0].replace(others[0].name, f"{others[0].name} costs", 1)
+            first += "; " + (", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0])
+        cheapest = self.cheapest
+        return f"{first}. Cheapest over {months}: {cheapest.name} ({money(cheapest.total_usd)})."
+
+    def check_budget(self, budget_usd: Decimal, strategy: str | None = None) -> BudgetCheck:
+        """The cheapest strategy's (or `strategy`'s) projected total against `budget_usd`."""
+        result = self.strategy(strategy) if strategy else self.cheapest
+        return BudgetCheck(result.name, strategy is None, result.total_usd, Decimal(budget_usd), self.horizon)
+
+    def to_dict(self) -> dict:
+        """The JSON contract (schema_version 1). Amounts stay Decimal: render them with
+        `render.json_default`, which writes exact decimal strings."""
+        a = self.assumptions
+        traffic = {
+            "requests_per_month": a.requests_per_month, "requests_per_day": a.requests_per_day,
+            "first_month_requests": a.first_month_requests, "monthly_growth_pct": a.monthly_growth_pct,
+            "start_month": a.start_month, "horizon_months": a.horizon_months, "prompt_tokens": a.prompt_tokens,
+            "completion_tokens": a.completion_tokens, "sample_file": a.sample_file,
+            "batch_share": a.batch_share, "cached_share": a.cached_share,
+        }
+        sheets = [{"month": m.month, "days": m.days,
+                   "sheets": [{"effective": s.effective.isoformat(), "file": s.file, "first_day": s.first_day,
+                               "days": s.days} for s in m.spans]} for m in a.price_sheets]
+        return {
+            "schema_version": self.schema_version,
+            "title": a.title,
+            "scenario": a.scenario,
+            "answer": self.answer(),
+            "baseline": self.baseline,
+            "assumptions": {
+                "traffic": traffic,
+                "months": list(a.months),
+                "price_sheets": sheets,
+                "pricing_dir": a.pricing_dir,
+                "proration": a.proration,
+                "tokenizer": {"counting_rule": a.counting_rule,
+                              "encodings": {s.name: s.tokens.encoding for s in self.strategies}},
+                "tokens_per_request": {s.name: _tokens_dict(s.tokens) for s in self.strategies},
+                "epochs": {s.name: {"epochs": s.epochs, "rule": s.epochs_rule, "training_source": s.training_source}
+                           for s in self.strategies if s.type == "fine-tuned"},
+            },
+            "strategies": [s.to_dict() for s in self.strategies],
+            "break_even": self.break_even.to_dict() if self.break_even else None,
+        }
+
+    def to_frame(self):
+        """The monthly results as a long pandas DataFrame, one row per strategy and month.
+
+        Columns: strategy (category), type, month (Period[M]), month_number, then requests,
+        tokens and the USD columns (input_usd ... cumulative_usd). Numbers are float64, for
+        charts and analysis: the exact figures are the Decimals of this object and its
+        `to_dict()`. pandas is imported here, not with costcalc.
+        """
+        import pandas as pd
+
+        columns = ("requests", "input_tokens", "cached_input_tokens", "output_tokens", "input_usd", "output_usd",
+                   "retrieval_usd", "usage_usd", "training_usd", "fixed_usd", "total_usd", "cumulative_usd")
+        rows = [{"strategy": s.name, "type": s.type, "month": m.month, "month_number": m.number,
+                 **{c: float(getattr(m, c)) for c in columns}}
+                for s in self.strategies for m in s.months]
+        frame = pd.DataFrame(rows, columns=["strategy", "type", "month", "month_number", *columns])
+        frame["strategy"] = pd.Categorical(frame["strategy"], categories=[s.name for s in self.strategies])
+        frame["month"] = pd.PeriodIndex(frame["month"], freq="M")
+        frame["month_number"] = frame["month_number"].astype("int64")
+        return frame.astype({c: "float64" for c in columns})
+
+
+# --- computing -----------------------------------------------------------------------------------
+
+
+def compare(scenario: Scenario, book: PriceBook) -> Comparison:
+    """Price every strategy of `scenario` over its horizon with the sheets of `book`.
+
+    Reads the training and sample files the scenario names (to count their tokens); everything
+    else is arithmetic. Errors name the scenario key or flag at fault.
+    """
+    with localcontext() as context:
+        context.prec = PRECISION
+        return _Pricer(scenario, book).comparison()
+
+
+class _Pricer:
+    def __init__(self, scenario: Scenario, book: PriceBook):
+        self.scenario = scenario
+        self.book = book
+        self.traffic = scenario.traffic
+        self.months = self.traffic.months()
+        self.spans = [self.month_spans(m) for m in self.months]
+        self.requests = [self.traffic.requests(m, i) for i, m in enumerate(self.months)]
+        self.weights = [self.weight(i) for i in range(len(self.months))]
+        self._samples: dict = {}
+        self._scans: dict = {}
+
+    def comparison(self) -> Comparison:
+        priced = [self.strategy(s) for s in self.scenario.strategies]
+        results = [self.result(s, p) for s, p in zip(self.scenario.strategies, priced)]
+        base = next(r for r in results if r.name == self.scenario.baseline)
+        final = []
+        for result in results:
+            be = None if result.is_baseline else break_even(result, base, self.requests[0])
+            final.append(replace(result, vs_baseline_usd=result.total_usd - base.total_usd, break_even=be))
+        focus = next((r for r in final if r.type == "fine-tuned" and not r.is_baseline), None)
+        return Comparison(self.assumptions(final), tuple(final), base.name, focus.break_even if focus else None)
+
+    # --- months and sheets ---
+
+    def month_spans(self, month: dt.date) -> list[tuple[PriceSheet, int, int]]:
+        """(sheet, first day, days) for each part of the month priced with one sheet."""
+        days = days_in_month(month)
+        try:
+            first = self.book.as_of(month)
+        except UsageError:
+            raise self.scenario.error(
+                ("traffic", "start_month"),
+                f"no price sheet in force on {month.isoformat()}: the first sheet is effective "
+                f"{self.book.sheets[0].revision}") from None
+        starts = [(first, 1)] + [(s, s.effective.day) for s in self.book.sheets
+                                 if s.effective.year == month.year and s.effective.month == month.month
+                                 and s.effective.day > 1]
+        return [(sheet, day, (starts[i + 1][1] if i + 1 < len(starts) else days + 1) - day)
+                for i, (sheet, day) in enumerate(starts)]
+
+    def weight(self, index: int) -> Decimal:
+        growth = (1 + self.traffic.monthly_growth_pct / 100) ** index
+        if self.traffic.requests_per_day is not None:
+            return Decimal(days_in_month(self.months[index])) / days_in_month(self.months[0]) * growth
+        return growth
+
+    # --- one strategy ---
+
+    def strategy(self, strategy: Strategy) -> dict:
+        key = ("strategies", strategy.name)
+        fine_tuned = strategy.type == "fine-tuned"
+        first_sheet = self.spans[0][0][0]
+        trainings: list[TrainingRun] = []
+        training_info: dict = {}
+        snapshot = None
+        if fine_tuned:
+            first_model = self.fine_tunable(strategy, first_sheet, self.months[0])
+        else:
+            first_model = self.model(strategy.model, first_sheet, (*key, "model"), embedding=False)
+        tokens = self.tokens(strategy, first_model)
+        rates = []
+        for i, month in enumerate(self.months):
+            training_usd = corpus_usd = ZERO
+            sheet_on_1st = self.spans[i][0][0]
+            if fine_tuned and _due(i, strategy.retrain_every_months):
+                run, training_info = self.train(strategy, sheet_on_1st, month)
+                trainings.append(run)
+                training_usd = run.training_usd
+                snapshot = run.snapshot
+            if strategy.type == "retrieval" and _due(i, strategy.refresh_every_months) and strategy.corpus_tokens:
+                embedder = self.model(strategy.embedding_model, sheet_on_1st, (*key, "embedding_model"), embedding=True)
+                corpus_usd = strategy.corpus_tokens * embedder.price("input_per_1m") / MILLION
+            rates.append(self.month_rates(strategy, i, tokens, snapshot, training_usd, corpus_usd))
+        return {"tokens": tokens, "rates": rates, "trainings": trainings, **training_info}
+
+    def month_rates(self, strategy, i, tokens, snapshot, training_usd, corpus_usd) -> MonthRates:
+        key = ("strategies", strategy.name)
+        days = days_in_month(self.months[i])
+        input_rate = output_rate = embedding_rate = ZERO
+        snapshots = []
+        for sheet, _first_day, span_days in self.spans[i]:
+            if snapshot is not None:
+                model = self.fine_tuned_snapshot(strategy, sheet, snapshot)
+            else:
+                model = self.model(strategy.model, sheet, (*key, "model"), embedding=False)
+            snapshots.append(model.name)
+            span_in, span_out = self.token_rates(model, tokens, fine_tuned=snapshot is not None)
+            input_rate += span_days * span_in
+            output_rate += span_days * span_out
+            if tokens.query:
+                embedder = self.model(strategy.embedding_model, sheet, (*key, "embedding_model"), embedding=True)
+                embedding_rate += span_days * embedder.price("input_per_1m") / MILLION
+        fixed = strategy.upkeep_usd_per_month if strategy.type == "fine-tuned" else (
+            strategy.vector_db_usd_per_month if strategy.type == "retrieval" else ZERO)
+        return MonthRates(
+            weight=self.weights[i],
+            input_usd_per_token=input_rate / days,
+            output_usd_per_token=output_rate / days,
+            embedding_usd_per_token=embedding_rate / days,
+            training_usd=training_usd,
+            corpus_usd=corpus_usd,
+            fixed_usd=fixed,
+            snapshots=tuple(dict.fromkeys(snapshots)),
+        )
+
+    def token_rates(self, model: ModelPrice, tokens: RequestTokens, fine_tuned: bool) -> tuple[Decimal, Decimal]:
+        """USD per input token and per output token, blended over the Batch and cache shares."""
+        batch, cached = self.traffic.batch_share, self.traffic.cached_share
+        # One token of each kind asks cost.py for the prices it would apply (and for its errors).
+        probe = Usage(int(tokens.input > 0), int(tokens.completion > 0), int(tokens.input > 0 and cached > 0))
+        input_rate = output_rate = ZERO
+        for share, is_batch in ((1 - batch, False), (batch, True)):
+            if not share:
+                continue
+            cost = usage_cost(model, probe, fine_tuned=fine_tuned, batch=is_batch)
+            uncached_price = cost.input_per_1m or ZERO
+            cached_price = cost.cached_input_per_1m if cost.cached_input_per_1m is not None else uncached_price
+            input_rate += share * ((1 - cached) * uncached_price + cached * cached_price)
+            output_rate += share * (cost.output_per_1m or ZERO)
+        return input_rate / MILLION, output_rate / MILLION
+
+    # --- models ---
+
+    def model(self, name: str, sheet: PriceSheet, key: KeyPath, embedding: bool) -> ModelPrice:
+        try:
+            model = sheet.model(name)
+        except UnknownModelError as exc:
+            raise self.scenario.error(key, str(exc)) from None
+        if embedding and model.kind != "embedding":
+            raise self.scenario.error(key, f"{name} is a {model.kind} model, not an embedding model")
+        if not embedding and model.kind in ("embedding", "moderation"):
+            raise self.scenario.error(key, f"{name} is an {model.kind} model: it cannot answer requests")
+        return model
+
+    def fine_tunable(self, strategy: Strategy, sheet: PriceSheet, month: dt.date) -> ModelPrice:
+        key = ("strategies", strategy.name, "model")
+        model = self.model(strategy.model, sheet, key, embedding=False)
+        if model.fine_tuning is None or model.fine_tuning.training_per_1m is None:
+            named = model.name if model.name == strategy.model else f"{strategy.model} ({model.name})"
+            raise self.scenario.error(
+                key, f"{named} has no fine-tuning prices in the price sheet effective {sheet.revision} "
+                     f"(in force on {month.isoformat()})")
+        return model
+
+    def fine_tuned_snapshot(self, strategy: Strategy, sheet: PriceSheet, snapshot: str) -> ModelPrice:
+        model = sheet.models.get(snapshot)
+        if model is None or model.fine_tuning is None:
+            raise self.scenario.error(
+                ("strategies", strategy.name, "model"),
+                f"the fine-tuned snapshot {snapshot} has no fine-tuning prices in the price sheet effective "
+                f"{sheet.revision}; retrain more often (retrain_every_months) to move to a newer snapshot")
+        return model
+
+    # --- tokens and training data ---
+
+    def tokens(self, strategy: Strategy, model: ModelPrice) -> RequestTokens:
+        traffic, key = self.traffic, ("strategies", strategy.name)
+        sample, sample_key = strategy.sample_file, (*key, "sample_file")
+        if sample is None:
+            sample, sample_key = traffic.sample_file, ("traffic", "sample_file")
+        prompt, completion, source = strategy.prompt_tokens, strategy.completion_tokens, "given"
+        if strategy.sample_file is None:  # the strategy's own sample outranks the traffic's numbers
+            prompt = prompt if prompt is not None else traffic.prompt_tokens
+            completion = completion if completion is not None else traffic.completion_tokens
+        if (prompt is None or completion is None) and sample is not None:
+            measured = self.sample(sample, model, sample_key)
+            source = f"measured from {_name(sample)} ({measured.requests:,} requests, mean)"
+            if prompt is not None or completion is not None:
+                source += "; " + ("prompt" if prompt is not None else "completion") + " given"
+            prompt = prompt if prompt is not None else measured.prompt_tokens
+            completion = completion if completion is not None else measured.completion_tokens
+        context = strategy.context_tokens if strategy.type == "retrieval" else ZERO
+        query = strategy.query_tokens if strategy.type == "retrieval" else ZERO
+        return RequestTokens(prompt, completion, context, query, model.encoding, source)
+
+    def sample(self, path: Path, model: ModelPrice, key: KeyPath):
+        if model.encoding is None:
+            raise self.scenario.error(key, f"the price sheet names no tokenizer encoding for {model.name}")
+        memo = (path, model.encoding)
+        if memo not in self._samples:
+            try:
+                self._samples[memo] = measure_sample(path, model.encoding)
+            except DatasetError as exc:
+                raise self.scenario.error(key, str(exc)) from None
+        return self._samples[memo]
+
+    def train(self, strategy: Strategy, sheet: PriceSheet, month: dt.date) -> tuple[TrainingRun, dict]:
+        model = self.fine_tunable(strategy, sheet, month)
+        if strategy.training_file is not None:
+            report = self.scan(strategy, model, sheet)
+            tokens, epochs = report.billing_tokens, report.epochs
+            info = {"training_source": f"{_name(strategy.training_file)} ({report.examples:,} examples, "
+                                       f"{report.billing_tokens:,} billing tokens, {report.encoding})",
+                    "epochs": epochs, "epochs_rule": report.epochs_rule,
+                    "notes": tuple(f"{_name(strategy.training_file)}: {e.count:,} line(s): {e.message}"
+                                   for e in report.errors)}
+        else:
+            tokens = strategy.training_tokens
+            epochs = TARGET_EPOCHS if strategy.epochs == "auto" else strategy.epochs
+            rule = (f"auto: {TARGET_EPOCHS}, OpenAI's target (the default rule needs the example count: give a "
+                    "training_file)") if strategy.epochs == "auto" else "as given"
+            info = {"training_source": f"training_tokens = {tokens:,}", "epochs": epochs, "epochs_rule": rule,
+                    "notes": ()}
+        run = TrainingRun(
+            month=month_label(month), snapshot=model.name, sheet_effective=sheet.effective,
+            training_tokens=tokens, epochs=epochs, billed_tokens=tokens * epochs,
+            training_per_1m=model.price("training_per_1m"), training_usd=training_cost(model, tokens, epochs),
+        )
+        return run, info
+
+    def scan(self, strategy: Strategy, model: ModelPrice, sheet: PriceSheet):
+        from .dataset import scan_dataset
+
+        key = ("strategies", strategy.name, "training_file")
+        # The per-example limit and tokenizer depend on the snapshot, so a retrain may bill differently.
+        memo = (strategy.training_file, model.name, model.encoding, strategy.epochs)
+        if memo not in self._scans:
+            try:
+                report = scan_dataset(strategy.training_file, model_price=model, epochs=strategy.epochs, sheet=sheet)
+            except CostCalcError as exc:
+                raise self.scenario.error(key, str(exc)) from None
+            if report.examples == 0:
+                raise self.scenario.error(
+                    key, f"{_name(strategy.training_file)} holds no valid training examples "
+                         f"(run `costcalc dataset {strategy.training_file}` to see why)")
+            self._scans[memo] = report
+        return self._scans[memo]
+
+    # --- totals ---
+
+    def result(self, strategy: Strategy, priced: dict) -> StrategyResult:
+        tokens: RequestTokens = priced["tokens"]
+        rates: list[MonthRates] = priced["rates"]
+        months, cumulative = [], ZERO
+        for i, (month, rate) in enumerate(zip(self.months, rates)):
+            requests = self.requests[i]
+            input_usd = requests * tokens.input * rate.input_usd_per_token
+            output_usd = requests * tokens.completion * rate.output_usd_per_token
+            retrieval_usd = requests * tokens.query * rate.embedding_usd_per_token + rate.corpus_usd
+            usage = input_usd + output_usd + retrieval_usd
+            total = usage + rate.training_usd + rate.fixed_usd
+            cumulative += total
+            months.append(MonthCost(
+                month=month_label(month), number=i + 1, requests=requests,
+                input_tokens=requests * tokens.input, cached_input_tokens=requests * tokens.input * self.traffic.cached_share,
+                output_tokens=requests * tokens.completion, input_usd=input_usd, output_usd=output_usd,
+                retrieval_usd=retrieval_usd, usage_usd=usage, training_usd=rate.training_usd,
+                fixed_usd=rate.fixed_usd, total_usd=total, cumulative_usd=cumulative, snapshots=rate.snapshots,
+            ))
+        requests = sum(self.requests, ZERO)
+        return StrategyResult(
+            name=strategy.name, type=strategy.type, model=strategy.model,
+            is_baseline=strategy.name == self.scenario.baseline, tokens=tokens, months=tuple(months),
+            rates=tuple(rates), total_usd=cumulative, requests=requests,
+            per_1k_requests_usd=cumulative / requests * 1000 if requests else None,
+            vs_baseline_usd=ZERO, break_even=None, trainings=tuple(priced["trainings"]),
+            training_source=priced.get("training_source"), epochs=priced.get("epochs"),
+            epochs_rule=priced.get("epochs_rule"),
+            embedding_model=strategy.embedding_model if strategy.type == "retrieval" else None,
+            notes=priced.get("notes", ()),
+        )
+
+    def assumptions(self, results: list[StrategyResult]) -> Assumptions:
+        from .tokens import COUNTING_RULE
+
+        traffic = self.traffic
+        sheets = tuple(
+            MonthSheets(month_label(m), days_in_month(m),
+                        tuple(SheetSpan(s.effective, s.path.name, day, days) for s, day, days in spans))
+            for m, spans in zip(self.months, self.spans))
+        measured = any(r.tokens.source.startswith("measured") for r in results)
+        return Assumptions(
+            scenario=self.scenario.source, title=self.scenario.title, start_month=month_label(self.months[0]),
+            end_month=month_label(self.months[-1]), horizon_months=traffic.horizon_months,
+            months=tuple(month_label(m) for m in self.months), requests_per_month=traffic.requests_per_month,
+            requests_per_day=traffic.requests_per_day, first_month_requests=self.requests[0],
+            monthly_growth_pct=traffic.monthly_growth_pct, prompt_tokens=traffic.prompt_tokens,
+            completion_tokens=traffic.completion_tokens,
+            sample_file=str(traffic.sample_file) if traffic.sample_file else None,
+            batch_share=traffic.batch_share, cached_share=traffic.cached_share, price_sheets=sheets,
+            pricing_dir=str(self.book.directory),
+            counting_rule=COUNTING_RULE if measured or any(r.type == "fine-tuned" for r in results) else "",
+        )
+
+
+def break_even(result: StrategyResult, base: StrategyResult, first_month_requests: Decimal) -> BreakEven:
+    """When `result` catches up with `base`, and the traffic from which it pays back in the horizon.
+
+    Cost is linear in traffic: a strategy's total is R × Σ weight × per-request cost + Σ traffic-free
+    costs, R being the first month's requests. So the break-even traffic is the extra traffic-free
+    cost divided by Σ weight × per-request saving, rounded up to a whole request.
+    """
+    with localcontext() as context:
+        context.prec = PRECISION
+        month = next((m for m, b in zip(result.months, base.months) if m.cumulative_usd <= b.cumulative_usd), None)
+        saving_per_unit = sum((r.weight * (b.request_usd(base.tokens) - r.request_usd(result.tokens))
+                               for r, b in zip(result.rates, base.rates)), ZERO)
+        extra = sum((r.traffic_free_usd - b.traffic_free_usd for r, b in zip(result.rates, base.rates)), ZERO)
+        if saving_per_unit > 0:
+            requests = 0 if extra <= 0 else _ceil(extra / saving_per_unit)
+            if requests and (requests - 1) * saving_per_unit >= extra:  # the division rounded up
+                requests -= 1
+        else:
+            requests = None
+        return BreakEven(
+            strategy=result.name, strategy_type=result.type, baseline=base.name,
+            month=month.month if month else None, month_number=month.number if month else None,
+            monthly_requests=requests, saving_usd=base.total_usd - result.total_usd,
+            request_usd=result.request_usd, baseline_request_usd=base.request_usd, extra_fixed_usd=extra,
+            first_month_requests=first_month_requests, horizon_months=len(result.months),
+            final_gap_usd=result.months[-1].cumulative_usd - base.months[-1].cumulative_usd,
+        )
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _due(index: int, every: int) -> bool:
+    """Whether a recurring job (training, corpus refresh) runs in the `index`-th month."""
+    return index == 0 or (every > 0 and index % every == 0)
+
+
+def _average_request_usd(rates, tokens: RequestTokens) -> Decimal:
+    with localcontext() as context:
+        context.prec = PRECISION
+        weights = sum((r.weight for r in rates), ZERO)
+        if not weights:
+            return rates[0].request_usd(tokens) if rates else ZERO
+        return sum((r.weight * r.request_usd(tokens) for r in rates), ZERO) / weights
+
+
+def _ceil(value: Decimal) -> int:
+    return int(value.to_integral_value(rounding=ROUND_CEILING))
+
+
+def _count(value: Decimal) -> str:
+    """Requests as a person reads them: 100,000 (rounded to a whole request)."""
+    return f"{int(value.to_integral_value()):,}"
+
+
+def _relative(total: Decimal, base: Decimal) -> str:
+    """'costs 21.3× as much' / '12% more' / '8% less' than the baseline."""
+    if not base:
+        return f"costs {format_usd(total)}"
+    ratio = total / base
+    if ratio >= 2:
+        return f"{ratio:.1f}× as much"
+    pct = (ratio - 1) * 100
+    if abs(pct) < Decimal("0.5"):
+        return "about the same"
+    return f"{abs(pct):.0f}% {'more' if pct > 0 else 'less'}"
+
+
+def _name(path: Path) -> str:
+    return Path(path).name
+
+
+def _tokens_dict(tokens: RequestTokens) -> dict:
+    return {"prompt": tokens.prompt, "context": tokens.context, "input": tokens.input,
+            "completion": tokens.completion, "query": tokens.query, "encoding": tokens.encoding,
+            "source": tokens.source}
+
+
+__all__ = [
+    "Assumptions",
+    "BreakEven",
+    "BudgetCheck",
+    "Comparison",
+    "MonthCost",
+    "MonthRates",
+    "MonthSheets",
+    "PRECISION",
+    "PRORATION_RULE",
+    "RequestTokens",
+    "SheetSpan",
+    "StrategyResult",
+    "TrainingRun",
+    "break_even",
+    "compare",
+]

@@ -1,0 +1,765 @@
+"""Scenarios: how much traffic to expect, and which ways of serving it to price.
+
+A scenario file (TOML, `schema_version = 1`) keeps the usage apart from what is priced, as
+infracost's usage file does:
+
+* `[traffic]`: requests per month (or per day), monthly growth, the months to cover, tokens per
+  request (given, or measured from a sample of requests), and the shares of traffic sent through
+  the Batch API and of input served from the prompt cache;
+* `[strategies."<name>"]`: any number of named strategies: `base` (a model with the full prompt),
+  `fine-tuned` (a fine-tuned model with a shorter prompt, a training fee and upkeep) and
+  `retrieval` (embeddings, retrieved context and a vector database).
+
+Every value can be set or overridden from the command line (`Override`), and every problem is
+reported at once with the file and key (`scenario.toml: traffic.batch_share: must be between 0
+and 1, not 1.5`) or the flag it came from (`--batch-share: ...`). Loading does no pricing: model
+names are checked against the price sheets by `costcalc.compare`, which knows the dates.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import json
+import os
+import re
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from .errors import CostCalcError, DatasetError, ScenarioError, UsageError, closest_names
+
+SCHEMA_VERSION = 1
+STRATEGY_TYPES = ("base", "fine-tuned", "retrieval")
+PRESETS = ("small", "medium", "large")
+MAX_EPOCHS = 50  # n_epochs accepts 1..50 (openai-python FineTuningJob docstring)
+MAX_HORIZON_MONTHS = 120
+
+EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
+EXAMPLE_SCENARIO = EXAMPLES_DIR / "example-scenario.toml"
+EXAMPLE_DATASET = EXAMPLES_DIR / "example-train.jsonl"
+
+_TOP_KEYS = ("schema_version", "title", "baseline", "traffic", "strategies")
+_TRAFFIC_KEYS = (
+    "requests_per_month", "requests_per_day", "monthly_growth_pct", "start_month", "horizon_months",
+    "prompt_tokens", "completion_tokens", "sample_file", "batch_share", "cached_share",
+)
+_COMMON_KEYS = ("type", "model", "prompt_tokens", "completion_tokens", "sample_file")
+_STRATEGY_KEYS = {
+    "base": _COMMON_KEYS,
+    "fine-tuned": (*_COMMON_KEYS, "training_file", "training_tokens", "epochs", "retrain_every_months",
+                   "upkeep_usd_per_month"),
+    "retrieval": (*_COMMON_KEYS, "embedding_model", "corpus_tokens", "refresh_every_months", "query_tokens",
+                  "context_tokens", "vector_db_usd_per_month"),
+}
+_ALL_STRATEGY_KEYS = tuple(dict.fromkeys(k for keys in _STRATEGY_KEYS.values() for k in keys))
+
+KeyPath = tuple[str, ...]
+
+
+# --- the nouns -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Traffic:
+    """The requests to serve, month by month, and what one request looks like.
+
+    Exactly one of `requests_per_month` and `requests_per_day` is set; either is the volume of the
+    first month, and each later month has `monthly_growth_pct` % more (compounding). Tokens are
+    per request; `prompt_tokens`/`completion_tokens` are None when measured from `sample_file`.
+    """
+
+    start: dt.date  # the first day of the first month
+    horizon_months: int
+    requests_per_month: Decimal | None = None
+    requests_per_day: Decimal | None = None
+    monthly_growth_pct: Decimal = Decimal(0)
+    prompt_tokens: Decimal | None = None
+    completion_tokens: Decimal | None = None
+    sample_file: Path | None = None
+    batch_share: Decimal = Decimal(0)  # of requests, 0..1
+    cached_share: Decimal = Decimal(0)  # of input tokens, 0..1
+
+    @property
+    def start_month(self) -> str:
+        return month_label(self.start)
+
+    def months(self) -> list[dt.date]:
+        """The first day of every month of the horizon."""
+        return [add_months(self.start, i) for i in range(self.horizon_months)]
+
+    def requests(self, month: dt.date, index: int) -> Decimal:
+        """Requests in the `index`-th month (0-based) of the horizon, which starts on `month`."""
+        growth = (1 + self.monthly_growth_pct / 100) ** index
+        if self.requests_per_day is not None:
+            return self.requests_per_day * days_in_month(month) * growth
+        return self.requests_per_month * growth
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """One way of serving the traffic. Token counts are per request; None = the traffic's value.
+
+    `base`: `model` with the full prompt. `fine-tuned`: the fine-tuned `model`, trained on
+    `training_file` (or `training_tokens` × `epochs`) in the first month and again every
+    `retrain_every_months` (0 = never), plus `upkeep_usd_per_month`. `retrieval`: `model` with
+    `context_tokens` of retrieved text added to each prompt, `query_tokens` embedded per request,
+    `corpus_tokens` embedded in the first month and every `refresh_every_months`, plus
+    `vector_db_usd_per_month`.
+    """
+
+    name: str
+    type: str
+    model: str
+    prompt_tokens: Decimal | None = None
+    completion_tokens: Decimal | None = None
+    sample_file: Path | None = None
+    training_file: Path | None = None
+    training_tokens: int | None = None
+    epochs: int | str = "auto"
+    retrain_every_months: int = 0
+    upkeep_usd_per_month: Decimal = Decimal(0)
+    embedding_model: str = "text-embedding-ada-002"
+    corpus_tokens: int = 0
+    refresh_every_months: int = 0
+    query_tokens: Decimal = Decimal(0)
+    context_tokens: Decimal = Decimal(0)
+    vector_db_usd_per_month: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Traffic and strategies, with where each value came from (for error messages).
+
+    `source` is the scenario file as shown in messages; `origins` maps the key paths set from the
+    command line to the flag that set them.
+    """
+
+    traffic: Traffic
+    strategies: tuple[Strategy, ...]
+    baseline: str
+    title: str = ""
+    path: Path | None = None
+    source: str = "scenario"
+    origins: Mapping[KeyPath, str] = field(default_factory=dict, compare=False)
+
+    def strategy(self, name: str) -> Strategy:
+        for strategy in self.strategies:
+            if strategy.name == name:
+                return strategy
+        raise UsageError(f"no strategy {name!r} in {self.source}{_did_you_mean(name, self.names())}")
+
+    def names(self) -> list[str]:
+        return [s.name for s in self.strategies]
+
+    def where(self, path: KeyPath) -> str:
+        """Where a value came from: `--flag` or `file: key.path`."""
+        origin, origin_path = _origin(self.origins, path)
+        if origin is None:
+            return f"{self.source}: {key_path(path)}"
+        return origin if origin_path == path else f"{origin}: {key_path(path)}"
+
+    def error(self, path: KeyPath, message: str) -> CostCalcError:
+        """The error for a bad value: a UsageError (exit 2) for a flag, a ScenarioError for the file."""
+        origin, _ = _origin(self.origins, path)
+        return (UsageError if origin else ScenarioError)(f"{self.where(path)}: {message}")
+
+
+def _origin(origins: Mapping[KeyPath, str], path: KeyPath) -> tuple[str | None, KeyPath]:
+    """The flag that set `path` or the nearest table above it."""
+    for n in range(len(path), 0, -1):
+        if path[:n] in origins:
+            return origins[path[:n]], path[:n]
+    return None, ()
+
+
+# --- months --------------------------------------------------------------------------------------
+
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def parse_month(text: str) -> dt.date:
+    """'2023-09' -> date(2023, 9, 1); ValueError otherwise."""
+    match = _MONTH.match(text.strip()) if isinstance(text, str) else None
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise ValueError(text)
+    return dt.date(int(match.group(1)), int(match.group(2)), 1)
+
+
+def month_label(month: dt.date) -> str:
+    return f"{month.year:04d}-{month.month:02d}"
+
+
+def add_months(month: dt.date, n: int) -> dt.date:
+    index = month.year * 12 + month.month - 1 + n
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def days_in_month(month: dt.date) -> int:
+    return calendar.monthrange(month.year, month.month)[1]
+
+
+# --- overrides from the command line ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Override:
+    """A value set from the command line: key path, value (as TOML would read it) and the flag."""
+
+    path: KeyPath
+    value: object
+    origin: str
+
+
+# The direct flags for the common traffic values: flag -> key path.
+TRAFFIC_FLAGS = {
+    "--requests-per-month": ("traffic", "requests_per_month"),
+    "--requests-per-day": ("traffic", "requests_per_day"),
+    "--growth": ("traffic", "monthly_growth_pct"),
+    "--start-month": ("traffic", "start_month"),
+    "--months": ("traffic", "horizon_months"),
+    "--prompt-tokens": ("traffic", "prompt_tokens"),
+    "--completion-tokens": ("traffic", "completion_tokens"),
+    "--sample": ("traffic", "sample_file"),
+    "--batch-share": ("traffic", "batch_share"),
+    "--cached-share": ("traffic", "cached_share"),
+}
+
+
+def flag_override(flag: str, text: str) -> Override:
+    """A direct flag (`--batch-share 0.5`) as an override of its scenario key."""
+    path = TRAFFIC_FLAGS[flag]
+    value = text if path[-1] in ("start_month", "sample_file") else parse_value(text)
+    return Override(path, value, flag)
+
+
+def parse_set(text: str) -> Override:
+    """`--set KEY=VALUE`, KEY dotted as in TOML (`strategies."Fine-tuned GPT-3.5".prompt_tokens`)."""
+    key, sep, value = _split_assignment(text)
+    if not sep or not key.strip():
+        raise UsageError(f"--set {text}: expected KEY=VALUE, e.g. --set traffic.requests_per_month=50000")
+    try:
+        parsed = tomllib.loads(f"{key.strip()} = 0")
+    except tomllib.TOMLDecodeError:
+        raise UsageError(f"--set {text}: {key.strip()!r} is not a key path like traffic.batch_share or "
+                         f'strategies."My strategy".model') from None
+    path = []
+    while isinstance(parsed, dict):
+        (name, parsed), = parsed.items()
+        path.append(name)
+    return Override(tuple(path), parse_value(value.strip()), f"--set {key.strip()}")
+
+
+def _split_assignment(text: str) -> tuple[str, str, str]:
+    """Split at the first '=' outside double or single quotes."""
+    quote = None
+    for i, char in enumerate(text):
+        if quote:
+            if char == quote:
+                quote = None
+        elif char in "\"'":
+            quote = char
+        elif char == "=":
+            return text[:i], "=", text[i + 1:]
+    return text, "", ""
+
+
+def parse_value(text: str) -> object:
+    """A value as TOML reads it (numbers exact, as Decimal); anything TOML rejects is a string."""
+    try:
+        return tomllib.loads(f"v = {text}", parse_float=Decimal)["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def dataset_overrides(raw_strategies: object, path: str) -> list[Override]:
+    """`--dataset FILE`: the training file of every fine-tuned strategy (replacing training_tokens)."""
+    strategies = raw_strategies if isinstance(raw_strategies, dict) else {}
+    names = [name for name, body in strategies.items() if isinstance(body, dict) and body.get("type") == "fine-tuned"]
+    if not names:
+        raise UsageError("--dataset: the scenario has no fine-tuned strategy to train on it")
+    return [Override(("strategies", name, "training_file"), path, "--dataset") for name in names]
+
+
+def apply_overrides(raw: dict, overrides: Iterable[Override]) -> dict[KeyPath, str]:
+    """Set each override in the parsed TOML (in place); returns key path -> flag."""
+    origins: dict[KeyPath, str] = {}
+    for override in overrides:
+        table = raw
+        for i, name in enumerate(override.path[:-1]):
+            if name not in table:  # a table the flag creates (a new strategy) is the flag's
+                table[name] = {}
+                origins.setdefault(override.path[:i + 1], override.origin)
+            table = table[name]
+            if not isinstance(table, dict):
+                raise UsageError(f"{override.origin}: {key_path(override.path[:i + 1])} is not a table")
+        leaf = override.path[-1]
+        table[leaf] = override.value
+        origins[override.path] = override.origin
+        # A flag for one of two alternatives replaces the other one the file gives.
+        if override.path == ("traffic", "requests_per_month"):
+            _drop(table, "requests_per_day", origins, override.path[:-1])
+        elif override.path == ("traffic", "requests_per_day"):
+            _drop(table, "requests_per_month", origins, override.path[:-1])
+        elif len(override.path) == 3 and override.path[0] == "strategies" and leaf == "training_file":
+            _drop(table, "training_tokens", origins, override.path[:-1])
+        elif len(override.path) == 3 and override.path[0] == "strategies" and leaf == "training_tokens":
+            _drop(table, "training_file", origins, override.path[:-1])
+    return origins
+
+
+def _drop(table: dict, key: str, origins: dict, parent: KeyPath) -> None:
+    if (*parent, key) not in origins:
+        table.pop(key, None)
+
+
+# --- loading -------------------------------------------------------------------------------------
+
+
+def load_scenario(
+    path: str | os.PathLike[str] | None = None,
+    overrides: Iterable[Override] = (),
+    dataset: str | os.PathLike[str] | None = None,
+) -> Scenario:
+    """Read a scenario file (the bundled example when `path` is None), apply the command-line
+    overrides and `dataset`, and validate it all; every problem is reported at once."""
+    file = Path(path) if path is not None else EXAMPLE_SCENARIO
+    shown = _display(file)
+    try:
+        with file.open("rb") as f:
+            raw = tomllib.load(f, parse_float=Decimal)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{shown}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ScenarioError(f"{shown}: cannot read: {exc.strerror or exc}") from None
+    overrides = list(overrides)
+    origins = apply_overrides(raw, overrides)
+    if dataset is not None:
+        origins.update(apply_overrides(raw, dataset_overrides(raw.get("strategies"), os.fspath(dataset))))
+    return read_scenario(raw, source=shown, path=file, origins=origins)
+
+
+def read_scenario(raw: dict, *, source: str = "scenario", path: Path | None = None,
+                  origins: Mapping[KeyPath, str] | None = None) -> Scenario:
+    """Validate parsed TOML into a Scenario; ScenarioError (or UsageError, when a flag is at
+    fault) lists every problem."""
+    check = _Checker(source, path, dict(origins or {}))
+    scenario = check.scenario(raw)
+    if check.problems:
+        flag_problems = [p for p, from_flag in check.problems if from_flag]
+        file_problems = [p for p, from_flag in check.problems if not from_flag]
+        problems = flag_problems + file_problems
+        if len(problems) == 1:
+            message = problems[0]
+        else:
+            message = f"{len(problems)} problems in the scenario:\n" + "\n".join(f"  {p}" for p in problems)
+        raise (UsageError if flag_problems else ScenarioError)(message)
+    assert scenario is not None
+    return scenario
+
+
+class _Checker:
+    """Reads parsed TOML into dataclasses, collecting every problem with its key path or flag."""
+
+    def __init__(self, source: str, file: Path | None, origins: dict[KeyPath, str]):
+        self.source = source
+        self.file = file
+        self.base_dir = file.parent if file is not None else Path.cwd()
+        self.origins = origins
+        self.problems: list[tuple[str, bool]] = []
+        self.suggested: set[KeyPath] = set()  # keys a misspelt key was taken for: not also "missing"
+
+    def missing(self, path: KeyPath, message: str = "missing") -> None:
+        if path not in self.suggested:
+            self.problem(path, message)
+
+    def problem(self, path: KeyPath, message: str) -> None:
+        origin, origin_path = _origin(self.origins, path)
+        if origin is None:
+            self.problems.append((f"{self.source}: {key_path(path)}: {message}", False))
+        elif origin_path == path:
+            self.problems.append((f"{origin}: {message}", True))
+        else:
+            self.problems.append((f"{origin}: {key_path(path)}: {message}", True))
+
+    def scenario(self, raw: dict) -> Scenario | None:
+        version = raw.get("schema_version")
+        if version is None:
+            self.problem(("schema_version",), f"missing (this costcalc reads schema_version = {SCHEMA_VERSION})")
+            return None
+        if version != SCHEMA_VERSION:
+            self.problem(("schema_version",), f"unknown schema version {version!r} "
+                                              f"(this costcalc reads schema_version = {SCHEMA_VERSION})")
+            return None
+        self.unknown_keys(raw, _TOP_KEYS, ())
+        title = self.string(raw, ("title",)) or ""
+        traffic = self.traffic(self.table(raw, ("traffic",), required=True))
+        strategies = self.strategies(self.table(raw, ("strategies",), required=True), traffic)
+        baseline = self.string(raw, ("baseline",))
+        names = list(raw.get("strategies") or ()) if isinstance(raw.get("strategies"), dict) else []
+        if baseline is None:
+            baseline = next((s.name for s in strategies if s.type == "base"), names[0] if names else "")
+        elif baseline not in names and names:
+            self.problem(("baseline",), f"no strategy {baseline!r}{_did_you_mean(baseline, names)}")
+        if self.problems or traffic is None:
+            return None
+        return Scenario(traffic=traffic, strategies=tuple(strategies), baseline=baseline, title=title,
+                        path=self.file, source=self.source, origins=dict(self.origins))
+
+    def traffic(self, raw: dict | None) -> Traffic | None:
+        if raw is None:
+            return None
+        p = ("traffic",)
+        self.unknown_keys(raw, _TRAFFIC_KEYS, p)
+        per_month = self.number(raw, (*p, "requests_per_month"))
+        per_day = self.number(raw, (*p, "requests_per_day"))
+        if "requests_per_month" not in raw and "requests_per_day" not in raw:
+            self.missing((*p, "requests_per_month"), "missing (give requests_per_month or requests_per_day)")
+        elif per_month is not None and per_day is not None:
+            self.problem((*p, "requests_per_day"), "give requests_per_month or requests_per_day, not both")
+        growth = self.number(raw, (*p, "monthly_growth_pct"), minimum=None)
+        if growth is not None and growth <= -100:
+            self.problem((*p, "monthly_growth_pct"), f"must be more than -100 (%), not {_show(growth)}")
+            growth = None
+        start = self.month(raw, (*p, "start_month"))
+        horizon = self.integer(raw, (*p, "horizon_months"), required=True, minimum=1, unit="months",
+                               maximum=MAX_HORIZON_MONTHS)
+        sample = self.path(raw, (*p, "sample_file"))
+        prompt = self.number(raw, (*p, "prompt_tokens"))
+        completion = self.number(raw, (*p, "completion_tokens"))
+        if sample is None:
+            if "prompt_tokens" not in raw:
+                self.missing((*p, "prompt_tokens"), "missing (give prompt_tokens, or a sample_file to measure them)")
+            if "completion_tokens" not in raw:
+                self.missing((*p, "completion_tokens"),
+                             "missing (give completion_tokens, or a sample_file to measure them)")
+        batch = self.share(raw, (*p, "batch_share"))
+        cached = self.share(raw, (*p, "cached_share"))
+        if start is None or horizon is None or (per_month is None and per_day is None):
+            return None
+        return Traffic(
+            start=start, horizon_months=horizon, requests_per_month=per_month if per_day is None else None,
+            requests_per_day=per_day, monthly_growth_pct=growth if growth is not None else Decimal(0),
+            prompt_tokens=prompt, completion_tokens=completion, sample_file=sample,
+            batch_share=batch if batch is not None else Decimal(0),
+            cached_share=cached if cached is not None else Decimal(0),
+        )
+
+    def strategies(self, raw: dict | None, traffic: Traffic | None) -> list[Strategy]:
+        if raw is None:
+            return []
+        if not raw:
+            self.problem(("strategies",), 'has no strategy: add at least one [strategies."<name>"] table')
+        strategies = []
+        for name, body in raw.items():
+            path = ("strategies", name)
+            if not isinstance(body, dict):
+                self.problem(path, f"must be a table, not {_type_name(body)}")
+                continue
+            strategy = self.strategy(name, body, path)
+            if strategy is not None:
+                strategies.append(strategy)
+        return strategies
+
+    def strategy(self, name: str, raw: dict, p: KeyPath) -> Strategy | None:
+        kind = raw.get("type") if raw.get("type") in STRATEGY_TYPES else None
+        self.unknown_keys(raw, _STRATEGY_KEYS.get(kind, _ALL_STRATEGY_KEYS), p, kind)
+        if kind is None and self.string(raw, (*p, "type"), required=True) is not None:
+            self.problem((*p, "type"), f"must be one of {', '.join(STRATEGY_TYPES)}, not {raw['type']!r}"
+                                       f"{_did_you_mean(raw['type'], STRATEGY_TYPES)}")
+        model = self.string(raw, (*p, "model"), required=True)
+        values = {
+            "prompt_tokens": self.number(raw, (*p, "prompt_tokens")),
+            "completion_tokens": self.number(raw, (*p, "completion_tokens")),
+            "sample_file": self.path(raw, (*p, "sample_file")),
+        }
+        if kind == "fine-tuned":
+            values["training_file"] = self.path(raw, (*p, "training_file"))
+            values["training_tokens"] = self.integer(raw, (*p, "training_tokens"), minimum=1, unit="tokens")
+            if "training_file" in raw and "training_tokens" in raw:
+                self.problem((*p, "training_tokens"), "give training_file or training_tokens, not both")
+            elif "training_file" not in raw and "training_tokens" not in raw:
+                self.missing((*p, "training_file"),
+                             "missing (give training_file, a JSONL file of training examples, or training_tokens)")
+            values["epochs"] = self.epochs(raw, (*p, "epochs"))
+            values["retrain_every_months"] = self.integer(raw, (*p, "retrain_every_months"), unit="months") or 0
+            values["upkeep_usd_per_month"] = self.number(raw, (*p, "upkeep_usd_per_month"), unit="USD")
+        elif kind == "retrieval":
+            values["embedding_model"] = self.string(raw, (*p, "embedding_model"))
+            values["corpus_tokens"] = self.integer(raw, (*p, "corpus_tokens"), unit="tokens") or 0
+            values["refresh_every_months"] = self.integer(raw, (*p, "refresh_every_months"), unit="months") or 0
+            values["query_tokens"] = self.number(raw, (*p, "query_tokens"))
+            values["context_tokens"] = self.number(raw, (*p, "context_tokens"))
+            values["vector_db_usd_per_month"] = self.number(raw, (*p, "vector_db_usd_per_month"), unit="USD")
+        if kind is None or model is None:
+            return None
+        values = {k: v for k, v in values.items() if v is not None}
+        return Strategy(name=name, type=kind, model=model, **values)
+
+    # --- typed values ---
+
+    def table(self, raw: dict, path: KeyPath, required: bool = False) -> dict | None:
+        value = raw.get(path[-1])
+        if value is None:
+            if required:
+                self.missing(path)
+            return None
+        if not isinstance(value, dict):
+            self.problem(path, f"must be a table, not {_type_name(value)}")
+            return None
+        return value
+
+    def string(self, raw: dict, path: KeyPath, required: bool = False) -> str | None:
+        value = raw.get(path[-1])
+        if value is None:
+            if required:
+                self.missing(path)
+            return None
+        if not isinstance(value, str) or not value.strip():
+            self.problem(path, f"must be a non-empty string, not {_type_name(value)}")
+            return None
+        return value
+
+    def number(self, raw: dict, path: KeyPath, minimum: int | None = 0, unit: str = "") -> Decimal | None:
+        value = raw.get(path[-1])
+        if value is None:
+            return None
+        # bool is an int in Python; `true` is a mistake, not 1.
+        if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+            self.problem(path, f"must be a number{f' ({unit})' if unit else ''}, not {_type_name(value)}")
+            return None
+        value = Decimal(value)
+        if not value.is_finite():
+            self.problem(path, f"must be a finite number, not {value}")
+            return None
+        if minimum is not None and value < minimum:
+            self.problem(path, f"must be {minimum} or more, not {_show(value)}")
+            return None
+        return value
+
+    def integer(self, raw: dict, path: KeyPath, required: bool = False, minimum: int = 0,
+                maximum: int | None = None, unit: str = "") -> int | None:
+        value = raw.get(path[-1])
+        if value is None:
+            if required:
+                self.missing(path)
+            return None
+        limits = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum or (
+                maximum is not None and value > maximum):
+            self.problem(path, f"must be a whole number of {unit} {limits}, not {_show(value)}")
+            return None
+        return value
+
+    def share(self, raw: dict, path: KeyPath) -> Decimal | None:
+        value = raw.get(path[-1])
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+            self.problem(path, f"must be a number between 0 and 1, not {_type_name(value)}")
+            return None
+        value = Decimal(value)
+        if not (value.is_finite() and 0 <= value <= 1):
+            self.problem(path, f"must be between 0 and 1, not {_show(value)}")
+            return None
+        return value
+
+    def month(self, raw: dict, path: KeyPath) -> dt.date | None:
+        value = raw.get(path[-1])
+        if value is None:
+            self.missing(path, 'missing (the first month, as "YYYY-MM")')
+            return None
+        try:
+            return parse_month(value)
+        except ValueError:
+            self.problem(path, f'must be a month as "YYYY-MM", not {_show(value)}')
+            return None
+
+    def epochs(self, raw: dict, path: KeyPath) -> int | str | None:
+        value = raw.get(path[-1])
+        if value is None:
+            return None
+        if value == "auto" or (not isinstance(value, bool) and isinstance(value, int) and 1 <= value <= MAX_EPOCHS):
+            return value
+        self.problem(path, f'must be "auto" or a whole number from 1 to {MAX_EPOCHS}, not {_show(value)}')
+        return None
+
+    def path(self, raw: dict, path: KeyPath) -> Path | None:
+        value = self.string(raw, path)
+        if value is None:
+            return None
+        file = Path(value).expanduser()
+        if not file.is_absolute():
+            # A path in the file is relative to the file; one from a flag to the working directory.
+            origin, _ = _origin(self.origins, path)
+            file = (Path.cwd() if origin else self.base_dir) / file
+        return file
+
+    def unknown_keys(self, raw: dict, allowed: Iterable[str], path: KeyPath, kind: str | None = None) -> None:
+        allowed = tuple(allowed)
+        for key in raw:
+            if key in allowed:
+                continue
+            hint = closest_names(key, allowed, limit=1)
+            if hint and hint[0] not in raw:
+                self.suggested.add((*path, hint[0]))
+            if kind and key in _ALL_STRATEGY_KEYS:
+                message = f"not a key of a {kind} strategy (it belongs to another type)"
+            else:
+                message = "unknown key" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+            self.problem((*path, key), message)
+
+
+def key_path(path: KeyPath) -> str:
+    """('strategies', 'My bot', 'model') -> 'strategies."My bot".model' (as TOML writes it)."""
+    return ".".join(p if re.fullmatch(r"[A-Za-z0-9_-]+", p) else json.dumps(p) for p in path)
+
+
+def _display(path: Path) -> str:
+    """The path relative to the working directory when it is below it (shorter messages)."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _show(value: object) -> str:
+    if isinstance(value, Decimal):
+        from .render import decimal_string
+
+        return decimal_string(value)
+    if isinstance(value, str):
+        return repr(value)
+    return str(value)
+
+
+def _type_name(value: object) -> str:
+    return {
+        str: "a string", bool: "a boolean", int: "an integer", Decimal: "a number", list: "an array",
+        dict: "a table", dt.date: "a date", dt.datetime: "a date-time",
+    }.get(type(value), type(value).__name__)
+
+
+def _did_you_mean(name: str, known: Iterable[str]) -> str:
+    hint = closest_names(name, known, limit=1)
+    return f" (did you mean {hint[0]!r}?)" if hint else ""
+
+
+# --- measuring tokens from a sample of requests ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RequestSample:
+    """Mean tokens per request measured from a JSONL sample of chat requests."""
+
+    file: Path
+    encoding: str
+    requests: int
+    prompt_tokens: Decimal  # mean
+    completion_tokens: Decimal  # mean
+
+
+def measure_sample(path: Path, encoding_name: str) -> RequestSample:
+    """Mean prompt and completion tokens of the chat requests in a JSONL file.
+
+    Each line is {"messages": [...]} (optionally with "tools"/"functions"). The prompt is every
+    message before the last assistant message, counted by the cookbook rule including the 3 tokens
+    that prime the reply; the completion is the tokens of that last assistant message.
+    """
+    from .tokens import count_messages, get_encoding
+
+    encoding = get_encoding(encoding_name)
+    shown = _display(path)
+    prompts = completions = requests = 0
+    try:
+        with path.open(encoding="utf-8-sig") as f:
+            for number, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                try:
+                    obj = json.loads(line)
+                except ValueError:
+                    raise DatasetError(f"{shown}: line {number}: not valid JSON") from None
+                messages = obj.get("messages") if isinstance(obj, dict) else None
+                if not isinstance(messages, list) or not messages:
+                    raise DatasetError(f'{shown}: line {number}: expected an object with a "messages" list')
+                last = max((i for i, m in enumerate(messages)
+                            if isinstance(m, dict) and m.get("role") == "assistant"), default=None)
+                if last is None:
+                    raise DatasetError(f"{shown}: line {number}: no assistant message (the completion is "
+                                       "measured from the last assistant message)")
+                try:
+                    prompt = count_messages(messages[:last], encoding, tools=obj.get("tools"),
+                                            functions=obj.get("functions"))
+                    reply = count_messages([messages[last]], encoding)
+                except DatasetError as exc:
+                    raise DatasetError(f"{shown}: line {number}: {exc}") from None
+                prompts += prompt.total
+                completions += reply.assistant
+                requests += 1
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"{shown}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise DatasetError(f"{shown}: cannot read: {exc.strerror or exc}") from None
+    if not requests:
+        raise DatasetError(f"{shown}: holds no requests")
+    return RequestSample(path, encoding_name, requests, Decimal(prompts) / requests, Decimal(completions) / requests)
+
+
+# --- writing a new scenario ----------------------------------------------------------------------
+
+
+def preset_text(preset: str = "medium") -> str:
+    """The text of a preset scenario: every key with a comment giving its unit and meaning."""
+    if preset not in PRESETS:
+        raise UsageError(f"unknown preset {preset!r}; presets are {', '.join(PRESETS)}")
+    return (EXAMPLES_DIR / "presets" / f"{preset}.toml").read_text(encoding="utf-8")
+
+
+def write_scenario(path: str | os.PathLike[str], preset: str = "medium", force: bool = False) -> Path:
+    """Write a preset scenario to `path`; an existing file is kept unless `force`."""
+    target = Path(path)
+    text = preset_text(preset)
+    if target.exists() and not force:
+        raise UsageError(f"{target}: already exists (give another path, or --force to overwrite it)")
+    try:
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise CostCalcError(f"{target}: cannot write: {exc.strerror or exc}") from None
+    return target
+
+
+__all__ = [
+    "EXAMPLE_DATASET",
+    "EXAMPLE_SCENARIO",
+    "Override",
+    "PRESETS",
+    "RequestSample",
+    "STRATEGY_TYPES",
+    "Scenario",
+    "Strategy",
+    "TRAFFIC_FLAGS",
+    "Traffic",
+    "add_months",
+    "apply_overrides",
+    "days_in_month",
+    "flag_override",
+    "key_path",
+    "load_scenario",
+    "measure_sample",
+    "month_label",
+    "parse_month",
+    "parse_set",
+    "parse_value",
+    "preset_text",
+    "read_scenario",
+    "write_scenario",
+]
