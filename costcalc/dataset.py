@@ -22,6 +22,7 @@ import io
 import itertools
 import json
 import os
+import stat
 import sys
 from array import array
 from collections import deque
@@ -292,7 +293,8 @@ def parse_epochs(value: str | int) -> str | int:
         epochs = int(value)
     except (TypeError, ValueError):
         epochs = None
-    if isinstance(value, bool) or epochs is None or not 1 <= epochs <= MAX_EPOCHS or str(epochs) != str(value).strip():
+    exact = epochs is not None and str(epochs) == str(value).strip()  # "2.5" and "3x" are not 3
+    if isinstance(value, bool) or not exact or not 1 <= epochs <= MAX_EPOCHS:
         raise UsageError(f"epochs must be auto or a whole number from 1 to {MAX_EPOCHS}, not {value!r}")
     return epochs
 
@@ -335,9 +337,8 @@ def scan_dataset(
         chunks = _chunks(stream, name)
         head = list(itertools.islice(chunks, 4))
         if workers == 1 or len(head) < 4:
-            results = (_scan_chunk(c, fmt, encoding.name, i == 0) for i, c in enumerate(itertools.chain(head, chunks)))
-            for result in results:
-                totals.merge(result)
+            for i, chunk in enumerate(itertools.chain(head, chunks)):
+                totals.merge(_scan_chunk(chunk, fmt, encoding.name, i == 0))
                 if progress:
                     progress(totals.bytes, size)
         else:
@@ -372,9 +373,10 @@ def _open(source: Source):
         path = Path(source)
         try:
             stream = open(path, "rb")  # noqa: SIM115 - closed by the caller
-            size = os.fstat(stream.fileno()).st_size
+            info = os.fstat(stream.fileno())
         except OSError as exc:
             raise DatasetError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        size = info.st_size if stat.S_ISREG(info.st_mode) else None  # a FIFO or /dev/stdin: unknown
         return stream, str(path), size, stream.close
     if isinstance(source, io.TextIOBase):
         if hasattr(source, "buffer"):
@@ -494,7 +496,11 @@ def _scan_chunk(data: bytes, fmt: str, encoding_name: str, first: bool) -> _Chun
                 _add(errors, kind, i)
             continue
         if fmt == "chat":
-            count = counter.messages(obj["messages"], obj.get("tools"), obj.get("functions"))
+            try:
+                count = counter.messages(obj["messages"], obj.get("tools"), obj.get("functions"))
+            except DatasetError:  # a shape the checks let through: reported, never a crash
+                _add(errors, "invalid_type", i)
+                continue
             out.tokens.append(count.total)
             out.assistant.append(count.assistant)
             out.messages.append(len(obj["messages"]))
@@ -734,7 +740,9 @@ def _report(totals: _Totals, name, fmt, model, encoding_name, epochs, sheet) -> 
         near = int(((tokens * 10 >= limit * 9) & (tokens <= limit)).sum())
         billing = int(np.minimum(tokens, limit).sum())
         if over:
-            warnings.append(f"{_examples(over, 'exceeds', 'exceed')} the {limit:,}-token limit and will be truncated to it")
+            warnings.append(
+                f"{_examples(over, 'exceeds', 'exceed')} the {limit:,}-token limit and will be truncated to it"
+            )
         if near:
             warnings.append(f"{_examples(near, 'is', 'are')} within 10% of the {limit:,}-token limit")
 
