@@ -366,6 +366,140 @@ def tokens(ctx, text, model, as_of, fmt):
     emit(count_input(read_input(text), price).to_output(), fmt)
 
 
+# --- compare and scenario ------------------------------------------------------------------------
+
+
+@cli.command("compare")
+@click.argument("scenario_file", metavar="[SCENARIO]", required=False, type=click.Path(dir_okay=False))
+@click.option("--dataset", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Training file (JSONL) of the fine-tuned strategies; its tokens and epochs set the training fee.")
+@click.option("--requests-per-month", metavar="N", help="Requests in the first month.")
+@click.option("--requests-per-day", metavar="N", help="Requests per day (instead of --requests-per-month).")
+@click.option("--growth", metavar="PCT", help="Monthly traffic growth in % (compounding).")
+@click.option("--start-month", metavar="YYYY-MM", help="First month of the projection.")
+@click.option("--months", metavar="N", help="Horizon: number of months to project.")
+@click.option("--prompt-tokens", metavar="N", help="Prompt tokens per request with the full prompt.")
+@click.option("--completion-tokens", metavar="N", help="Completion tokens per request.")
+@click.option("--sample", type=click.Path(dir_okay=False), metavar="FILE",
+              help='Sample requests (JSONL, {"messages": [...]}) to measure prompt and completion tokens from.')
+@click.option("--batch-share", metavar="SHARE", help="Share of requests sent through the Batch API (0-1).")
+@click.option("--cached-share", metavar="SHARE", help="Share of input tokens served from the prompt cache (0-1).")
+@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
+              help='Set any scenario value, with the key as in the file: traffic.horizon_months=24, '
+                   'strategies."GPT-4".model="gpt-4-32k". Repeatable.')
+@click.option("--monthly", is_flag=True, help="Add the month-by-month table (with --format csv: print only it).")
+@click.option("--currency", metavar="CODE", help="Show amounts in this currency (needs --fx-rate).")
+@click.option("--fx-rate", metavar="RATE", help="Units of --currency per 1 USD, e.g. 0.92.")
+@click.option("--budget", metavar="USD",
+              help="Exit 3 if the projected total of the cheapest strategy (or --budget-strategy) is above this.")
+@click.option("--budget-strategy", metavar="NAME", help="The strategy --budget applies to (default: the cheapest).")
+@output_options
+@click.pass_context
+def compare_command(ctx, scenario_file, dataset, settings, monthly, currency, fx_rate, budget, budget_strategy, fmt,
+                    **traffic):
+    """Compare the base model, fine-tuning and the alternatives, month by month.
+
+    SCENARIO is a scenario file (write one with `costcalc scenario init`); without one, the
+    bundled example runs: a support bot on GPT-3.5 Turbo from September 2023, with its own
+    example training file. Flags override the file's values. Prints the answer in one sentence,
+    a summary per strategy (total, per 1K requests, vs the baseline, break-even) and the
+    assumptions (price sheets, traffic, tokens, training). Exit 3 when --budget is exceeded.
+
+    \b
+    Examples:
+      costcalc compare
+      costcalc compare --requests-per-month 20000 --monthly
+      costcalc compare scenario.toml --dataset train.jsonl --format json
+      costcalc compare scenario.toml --set 'strategies."Fine-tuned GPT-3.5".prompt_tokens=300'
+      costcalc compare --currency EUR --fx-rate 0.92
+      costcalc compare scenario.toml --budget 5000 --format json > comparison.json
+    """
+    from decimal import Decimal, InvalidOperation
+
+    from . import views
+    from .compare import DisplayCurrency, compare
+    from .errors import UsageError, closest_names
+    from .render import format_usd
+    from .scenario import flag_override, load_scenario, parse_set
+
+    def decimal_flag(flag, text, minimum_exclusive=False):
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            value = None
+        if value is None or not value.is_finite() or value < 0 or (minimum_exclusive and value == 0):
+            raise UsageError(f"{flag}: must be a number {'> 0' if minimum_exclusive else '>= 0'}, not {text!r}")
+        return value
+
+    display = None
+    if currency or fx_rate:
+        if not (currency and fx_rate):
+            raise UsageError("--currency and --fx-rate go together: --currency EUR --fx-rate 0.92 (EUR per 1 USD)")
+        if not (len(currency) == 3 and currency.isalpha()):
+            raise UsageError(f"--currency: expected a 3-letter currency code such as EUR, not {currency!r}")
+        display = DisplayCurrency(currency.upper(), decimal_flag("--fx-rate", fx_rate, minimum_exclusive=True))
+    budget_usd = decimal_flag("--budget", budget) if budget is not None else None
+    if budget_strategy and budget_usd is None:
+        raise UsageError("--budget-strategy needs --budget")
+
+    overrides = [flag_override("--" + name.replace("_", "-"), value) for name, value in traffic.items()
+                 if value is not None]
+    overrides += [parse_set(setting) for setting in settings]
+    scenario = load_scenario(scenario_file, overrides, dataset=dataset)
+    if budget_strategy and budget_strategy not in scenario.names():
+        hint = closest_names(budget_strategy, scenario.names(), limit=1)
+        raise UsageError(f"--budget-strategy: no strategy {budget_strategy!r} in the scenario"
+                         + (f" (did you mean {hint[0]!r}?)" if hint else "")
+                         + "; strategies are: " + ", ".join(scenario.names()))
+    result = compare(scenario, pricebook(ctx))
+    check = result.check_budget(budget_usd, budget_strategy) if budget_usd is not None else None
+    output = views.comparison(result, monthly=monthly, currency=display, budget=check)
+    if fmt == "csv" and monthly:
+        output = Output(output.data, output.tables[-1:])
+    emit(output, fmt)
+    if check is not None and check.over:
+        error = click.ClickException("over budget: " + check.describe(display.format if display else format_usd))
+        error.exit_code = 3
+        raise error
+
+
+@cli.group(cls=CostCalcGroup)
+def scenario():
+    """Write scenario files for `costcalc compare`.
+
+    \b
+    Examples:
+      costcalc scenario init
+      costcalc scenario init --preset large big-bot.toml
+    """
+
+
+@scenario.command("init")
+@click.argument("path", default="scenario.toml", required=False)
+@click.option("--preset", type=click.Choice(("small", "medium", "large")), default="medium", show_default=True,
+              help="Traffic level to start from: 10,000, 100,000 or 1,000,000 requests a month.")
+@click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
+def scenario_init(path, preset, force):
+    """Write a scenario to edit, with a comment giving the unit and meaning of every key.
+
+    PATH defaults to scenario.toml; - prints the scenario instead. The scenario compares base
+    GPT-3.5 Turbo (the baseline), fine-tuned GPT-3.5 Turbo, GPT-4 and retrieval.
+
+    \b
+    Examples:
+      costcalc scenario init
+      costcalc scenario init --preset small my-bot.toml
+      costcalc scenario init --preset large - | less
+    """
+    from .scenario import preset_text, write_scenario
+
+    if path == "-":
+        click.echo(preset_text(preset), nl=False)
+        return
+    written = write_scenario(path, preset, force=force)
+    click.echo(f"Wrote {written} ({preset} preset). Edit it, then run: costcalc compare {written}")
+
+
 def main() -> None:
     cli(prog_name="costcalc")
 

@@ -200,19 +200,24 @@ class BreakEven:
     def describe(self, money=format_usd) -> str:
         """Why it breaks even when it does, or why not, in one sentence (amounts by `money`)."""
         request = "a fine-tuned request" if self.strategy_type == "fine-tuned" else f"a request with {self.strategy}"
-        repays = "the training fee" if self.strategy_type == "fine-tuned" else "its extra costs"
         costs = f"{request} costs {money(self.request_usd)} vs {money(self.baseline_request_usd)} for the baseline"
         horizon = f"{self.horizon_months} month{'s' if self.horizon_months != 1 else ''}"
         traffic = _count(self.first_month_requests)
+        extra_costs = {"fine-tuned": "training and upkeep", "retrieval": "embedding and vector-database costs"}.get(
+            self.strategy_type, "fixed costs")
         if self.monthly_requests is None:
             if self.extra_fixed_usd < 0 and self.request_usd > self.baseline_request_usd:
-                return f"{costs}; it is cheaper only at low traffic, because the baseline has higher fixed costs"
-            return f"{costs}, so no traffic repays {repays}"
+                return f"{costs}; it is cheaper only at low traffic, where the baseline's fixed costs weigh more"
+            if self.strategy_type == "fine-tuned":
+                return f"{costs}, so no traffic repays the training fee"
+            if self.extra_fixed_usd > 0:
+                return f"{costs}, so no traffic repays its {extra_costs}"
+            return f"{costs}, so it is never cheaper"
         if self.monthly_requests == 0:
-            payback = "there is no training or fixed cost above the baseline's to repay, so any traffic saves"
+            payback = f"it has no {extra_costs} above the baseline's to repay, so any traffic saves"
         else:
             payback = (f"from {self.monthly_requests:,} requests in the first month the saving repays "
-                       f"{money(self.extra_fixed_usd)} of training and fixed costs within {horizon}")
+                       f"{money(self.extra_fixed_usd)} of {extra_costs} within {horizon}")
         if self.month is None:
             return f"not within {horizon} at {traffic} requests in the first month: {costs}, and {payback}"
         text = f"cumulative cost at or below the baseline's from {self.month} (month {self.month_number}); {payback}"
@@ -467,6 +472,37 @@ class Comparison:
         frame["month"] = pd.PeriodIndex(frame["month"], freq="M")
         frame["month_number"] = frame["month_number"].astype("int64")
         return frame.astype({c: "float64" for c in columns})
+
+
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "KRW": "₩"}
+
+
+@dataclass(frozen=True)
+class DisplayCurrency:
+    """Amounts shown in another currency: `fx_rate` units of `code` per 1 USD.
+
+    Only the display changes: every figure is computed and stored in USD, the currency of the
+    price sheets.
+    """
+
+    code: str
+    fx_rate: Decimal
+
+    def convert(self, usd: Decimal) -> Decimal:
+        return Decimal(usd) * self.fx_rate
+
+    def format(self, usd: Decimal) -> str:
+        return format_usd(self.convert(usd), symbol=CURRENCY_SYMBOLS.get(self.code, f"{self.code} "))
+
+    def to_dict(self, comparison: Comparison) -> dict:
+        return {
+            "code": self.code,
+            "fx_rate": self.fx_rate,
+            "meaning": f"{self.code} per 1 USD; every other amount in this document is USD",
+            "total": {s.name: self.convert(s.total_usd) for s in comparison.strategies},
+            "per_1k_requests": {s.name: None if s.per_1k_requests_usd is None else self.convert(s.per_1k_requests_usd)
+                                for s in comparison.strategies},
+        }
 
 
 # --- computing -----------------------------------------------------------------------------------
@@ -852,6 +888,7 @@ __all__ = [
     "BreakEven",
     "BudgetCheck",
     "Comparison",
+    "DisplayCurrency",
     "MonthCost",
     "MonthRates",
     "MonthSheets",

@@ -185,3 +185,175 @@ def estimate(cost: UsageCost, requests: int, per_request_tokens: dict, training:
         "total_usd": total,
     }
     return Output(data, [Table(title, ["component", "tokens", "USD per 1M", "cost"], rows, notes)])
+
+
+# --- compare -------------------------------------------------------------------------------------
+
+
+def comparison(result, *, monthly: bool = False, currency=None, budget=None) -> Output:
+    """`costcalc compare`: the answer in a sentence over a summary per strategy, then the
+    assumptions and, with `monthly`, every strategy month by month.
+
+    `result` is a `compare.Comparison`; `currency` a `compare.DisplayCurrency` to show amounts
+    in (JSON keeps USD and gains a `display_currency` block); `budget` a `compare.BudgetCheck`.
+    """
+    from .render import plain
+
+    money = currency.format if currency is not None else format_usd
+    code = currency.code if currency is not None else "USD"
+
+    def amount(usd):
+        if usd is None:
+            return None
+        return Money(usd) if currency is None else currency.format(usd)
+
+    a = result.assumptions
+    rows = []
+    for s in result.strategies:
+        rows.append([s.name, s.type, s.model, amount(s.total_usd), amount(s.per_1k_requests_usd),
+                     "baseline" if s.is_baseline else amount(s.vs_baseline_usd), _break_even_cell(s, a)])
+    notes = [f"Totals over {result.horizon} in {code}, training and fixed costs included; "
+             "per 1K requests = total ÷ requests × 1,000; vs baseline: negative = cheaper."]
+    notes += [f"{s.name}: {s.break_even.describe(money)}." for s in result.strategies if s.break_even]
+    if currency is not None:
+        notes.append(f"Amounts in {currency.code} at {plain(currency.fx_rate)} {currency.code} per USD; "
+                     "they are computed in USD, and the JSON output keeps USD.")
+    if budget is not None:
+        notes.append(("Over budget: " if budget.over else "Budget: ") + budget.describe(money) + ".")
+    summary = Table(result.answer(money),
+                    ["strategy", "type", "model", "total", "per 1K requests", "vs baseline", "break-even"],
+                    rows, notes)
+    tables = [summary, Table("Assumptions", ["assumption", "value"], _assumption_rows(result, money))]
+    if monthly:
+        tables.append(_monthly_table(result, amount, code))
+    data = result.to_dict()
+    if currency is not None:
+        data["display_currency"] = currency.to_dict(result)
+    if budget is not None:
+        data["budget"] = {"strategy": budget.strategy, "cheapest": budget.cheapest, "budget_usd": budget.budget_usd,
+                          "total_usd": budget.total_usd, "over": budget.over}
+    return Output(data, tables)
+
+
+def _break_even_cell(s, a) -> str:
+    be = s.break_even
+    if be is None:
+        return "baseline"
+    if be.month is not None:
+        return f"{be.month} (month {be.month_number})"
+    if be.monthly_requests is not None:
+        return f"not in {a.horizon_months} months (needs {be.monthly_requests:,} req/month)"
+    return "never"
+
+
+def _assumption_rows(result, money) -> list[list[object]]:
+    from .render import plain
+
+    a = result.assumptions
+    rows = [["scenario", a.scenario + (f": {a.title}" if a.title else "")],
+            ["horizon", f"{a.horizon_months} months, {a.start_month} to {a.end_month}"]]
+    first = f"{_whole(a.first_month_requests)} requests in {a.start_month}"
+    if a.requests_per_day is not None:
+        first = f"{plain(a.requests_per_day)} requests a day ({first})"
+    growth = f", growing {plain(a.monthly_growth_pct)}% a month" if a.monthly_growth_pct else ", flat"
+    total = sum((m.requests for m in result.strategies[0].months), 0)
+    rows.append(["traffic", f"{first}{growth}; {_whole(total)} requests over the horizon"])
+    rows.append(["Batch API share", f"{plain(a.batch_share * 100)}% of requests at batch prices"])
+    rows.append(["cached input share", f"{plain(a.cached_share * 100)}% of input tokens at the cached-input price "
+                                       "(the input price where the model has none)"])
+    for s in result.strategies:
+        t = s.tokens
+        text = f"{_whole(t.prompt)} prompt"
+        if t.context:
+            text += f" + {_whole(t.context)} retrieved context"
+        text += f" + {_whole(t.completion)} completion tokens per request ({t.source}; {t.encoding or 'no encoding'})"
+        if t.query:
+            text += f"; {_whole(t.query)} query tokens embedded with {s.embedding_model}"
+        rows.append([f"tokens: {s.name}", text])
+    for s in result.strategies:
+        rows.append([f"models: {s.name}", _snapshot_periods(s)])
+    for s in result.strategies:
+        if s.type == "fine-tuned":
+            rows.append([f"training: {s.name}",
+                         f"{s.training_source} × {s.epochs} epochs ({s.epochs_rule}) = "
+                         f"{s.trainings[0].billed_tokens:,} billed tokens a run; {_training_runs(s, money)}"])
+        fixed = [m.fixed_usd for m in s.months if m.fixed_usd]
+        if s.type == "fine-tuned" and fixed:
+            rows.append([f"fixed: {s.name}", f"upkeep {money(fixed[0])} a month"])
+        if s.type == "retrieval":
+            text = f"vector database {money(fixed[0])} a month" if fixed else "no vector database cost"
+            corpus = [m.month for m, r in zip(s.months, s.rates) if r.corpus_usd]
+            if corpus:
+                when = "every month" if len(corpus) == len(s.months) > 1 else "in " + ", ".join(corpus)
+                text += f"; corpus embedded {when} ({money(s.rates[0].corpus_usd)} the first time)"
+            rows.append([f"fixed: {s.name}", text])
+    for effective, (file, start, end) in _sheet_periods(a).items():
+        rows.append([f"price sheet {effective}", f"{start} to {end} ({file})"])
+    rows.append(["proration", a.proration])
+    if a.counting_rule:
+        rows.append(["token counting", a.counting_rule])
+    rows.append(["prices from", a.pricing_dir])
+    for s in result.strategies:
+        rows += [[f"note: {s.name}", note] for note in s.notes]
+    return rows
+
+
+def _monthly_table(result, amount, code) -> Table:
+    rows = [[s.name, m.month, _whole(m.requests), amount(m.input_usd), amount(m.output_usd), amount(m.retrieval_usd),
+             amount(m.training_usd), amount(m.fixed_usd), amount(m.total_usd), amount(m.cumulative_usd)]
+            for s in result.strategies for m in s.months]
+    return Table(f"Month by month ({code})",
+                 ["strategy", "month", "requests", "input", "output", "retrieval", "training", "fixed", "total",
+                  "cumulative"], rows)
+
+
+def _training_runs(s, money) -> str:
+    """'runs in 2023-09, 2023-12 (gpt-3.5-turbo-0613), 2024-06 (gpt-3.5-turbo-0125), $0.12 each at $8/1M'."""
+    from .render import plain
+
+    by_snapshot: dict[str, list[str]] = {}
+    for run in s.trainings:
+        by_snapshot.setdefault(run.snapshot, []).append(run.month)
+    where = ", ".join(f"{', '.join(months)} ({snapshot})" for snapshot, months in by_snapshot.items())
+    fees = {(r.training_usd, r.training_per_1m) for r in s.trainings}
+    if len(fees) == 1:
+        fee, price = fees.pop()
+        return f"runs in {where}, {money(fee)} each at ${plain(price, 2)} per 1M"
+    return f"runs in {where}: " + ", ".join(f"{r.month} {money(r.training_usd)}" for r in s.trainings)
+
+
+def _snapshot_periods(s) -> str:
+    """'gpt-3.5-turbo-0613 (2023-09 to 2024-05), gpt-3.5-turbo-0125 (2024-05 to 2024-08)'."""
+    periods: dict[str, list[str]] = {}
+    for m in s.months:
+        for snapshot in m.snapshots:
+            periods.setdefault(snapshot, []).append(m.month)
+    return ", ".join(f"{name} ({months[0]})" if len(months) == 1 else f"{name} ({months[0]} to {months[-1]})"
+                     for name, months in periods.items())
+
+
+def _sheet_periods(a) -> dict:
+    """Effective date -> (file, first day used, last day used) within the horizon."""
+    import datetime as dt
+
+    periods: dict = {}
+    for month in a.price_sheets:
+        year, number = (int(x) for x in month.month.split("-"))
+        for span in month.spans:
+            start = dt.date(year, number, span.first_day)
+            end = dt.date(year, number, span.first_day + span.days - 1)
+            file, first, _ = periods.get(span.effective.isoformat(), (span.file, start, end))
+            periods[span.effective.isoformat()] = (file, first, end)
+    return {k: (f, s.isoformat(), e.isoformat()) for k, (f, s, e) in periods.items()}
+
+
+def _whole(value) -> str:
+    """A count of requests or tokens as a person reads it: 2,500 or 812.4 (one decimal)."""
+    from decimal import Decimal
+
+    value = Decimal(value)
+    if value == value.to_integral_value():
+        return f"{int(value):,}"
+    if abs(value) >= 1000:
+        return f"{int(value.to_integral_value()):,}"
+    return f"{value:,.1f}"
