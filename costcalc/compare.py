@@ -35,7 +35,7 @@ from pathlib import Path
 
 from .cost import Usage, training_cost, usage_cost
 from .errors import CostCalcError, DatasetError, UnknownModelError, UsageError
-from .pricing import ModelPrice, PriceBook, PriceSheet
+from .pricing import ModelPrice, PriceBook, PriceSheet, display_path
 from .render import format_usd
 from .scenario import (
     KeyPath,
@@ -738,7 +738,9 @@ class _Pricer:
         memo = (strategy.training_file, model.name, model.encoding, strategy.epochs)
         if memo not in self._scans:
             try:
-                report = scan_dataset(strategy.training_file, model_price=model, epochs=strategy.epochs, sheet=sheet)
+                # Named relative to the working directory where it can be: shorter messages.
+                report = scan_dataset(display_path(strategy.training_file), model_price=model,
+                                      epochs=strategy.epochs, sheet=sheet)
             except CostCalcError as exc:
                 raise self.scenario.error(key, str(exc)) from None
             if report.examples == 0:

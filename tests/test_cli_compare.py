@@ -1,0 +1,228 @@
+"""`costcalc compare` and `costcalc scenario init` as a user runs them: output, exit codes, messages."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import textwrap
+
+import pytest
+
+from costcalc.scenario import PRESETS, preset_text
+
+from .test_compare import FOUR_STRATEGIES
+
+EXAMPLE_ANSWER = (
+    "Fine-tuning gpt-3.5-turbo breaks even in 2023-12 (month 4) and saves $1,228.76 over 12 months vs "
+    "Base GPT-3.5 Turbo; GPT-4 costs 27.0× as much and Retrieval (RAG) 19% less. "
+    "Cheapest over 12 months: Fine-tuned GPT-3.5 ($3,725.18)."
+)
+
+
+@pytest.fixture
+def scenario(tmp_path, monkeypatch):
+    """Write scenario.toml (the four-strategy scenario of test_compare, or `text`) in the working directory."""
+    monkeypatch.chdir(tmp_path)
+
+    def write(text: str = FOUR_STRATEGIES) -> str:
+        (tmp_path / "scenario.toml").write_text(textwrap.dedent(text))
+        return "scenario.toml"
+
+    return write
+
+
+def test_compare_without_arguments_runs_the_bundled_example(run):
+    result = run("compare")
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[0] == EXAMPLE_ANSWER
+    assert lines[1].split() == ["strategy", "type", "model", "total", "per", "1K", "requests", "vs", "baseline",
+                                "break-even"]
+    assert lines[4].split() == ["Fine-tuned", "GPT-3.5", "fine-tuned", "gpt-3.5-turbo", "$3,725.18", "$2.34",
+                                "-$1,228.76", "2023-12", "(month", "4)"]
+    for expected in ("Assumptions", "price sheet 2023-11-06        2023-11-06 to 2024-01-24 (2023-11-06.toml)",
+                     "example-train.jsonl (60 examples, 4,960 billing tokens, cl100k_base) × 3 epochs",
+                     "100,000 requests in 2023-09, growing 5% a month", "proration"):
+        assert expected in result.output
+    assert "Month by month" not in result.output
+
+
+def test_monthly_adds_the_month_by_month_table(run):
+    result = run("compare", "--monthly")
+    assert "Month by month (USD)" in result.output
+    assert "Fine-tuned GPT-3.5  2023-11  110,250         $99.23    $126.79" in result.output
+
+
+def test_json_contract(run, scenario):
+    result = run("compare", scenario(), "--format", "json")
+    assert result.exit_code == 0
+    data = json.loads(result.output)
+    assert data["schema_version"] == 1
+    assert {"price_sheets", "tokenizer", "epochs", "traffic"} <= set(data["assumptions"])
+    assert data["assumptions"]["traffic"]["requests_per_month"] == "30000"
+    assert data["assumptions"]["tokenizer"]["encodings"]["Fine-tuned"] == "cl100k_base"
+    names = [(s["name"], s["total_usd"]) for s in data["strategies"]]
+    assert names == [("Base", "306"), ("Fine-tuned", "238.9"), ("GPT-4", "6480"), ("Retrieval", "231.55")]
+    month = data["strategies"][1]["months"][1]
+    assert {k: month[k] for k in ("month", "requests", "usage_usd", "training_usd", "fixed_usd", "total_usd",
+                                  "cumulative_usd")} == {
+        "month": "2023-11", "requests": "30000", "usage_usd": "59.5", "training_usd": "0", "fixed_usd": "0",
+        "total_usd": "59.5", "cumulative_usd": "193.9"}
+    assert data["strategies"][0]["per_1k_requests_usd"] == "3.4"
+    assert (data["break_even"]["month"], data["break_even"]["monthly_requests"]) == ("2023-11", 1036)
+    assert data["break_even"]["reason"].startswith("cumulative cost at or below the baseline's from 2023-11")
+
+
+def test_csv_and_markdown(run, scenario):
+    rows = list(csv.reader(io.StringIO(run("compare", scenario(), "--format", "csv").output)))
+    assert rows[0] == ["strategy", "type", "model", "total", "per 1K requests", "vs baseline", "break-even"]
+    assert rows[2][:6] == ["Fine-tuned", "fine-tuned", "gpt-3.5-turbo", "238.9", rows[2][4], "-67.1"]
+    monthly = list(csv.reader(io.StringIO(run("compare", scenario(), "--format", "csv", "--monthly").output)))
+    assert monthly[0][:3] == ["strategy", "month", "requests"] and len(monthly) == 1 + 4 * 3
+    markdown = run("compare", scenario(), "--format", "markdown").output
+    assert markdown.startswith("### Fine-tuning gpt-3.5-turbo breaks even in 2023-11 (month 2)")
+
+
+def test_flags_override_the_file(run, scenario):
+    data = json.loads(run("compare", scenario(), "--requests-per-month", "1000", "--months", "2", "--format", "json",
+                          "--set", 'strategies."Fine-tuned".prompt_tokens=300').output)
+    assert data["assumptions"]["traffic"]["requests_per_month"] == "1000"
+    assert data["assumptions"]["months"] == ["2023-10", "2023-11"]
+    assert data["strategies"][1]["tokens_per_request"]["prompt"] == "300"
+
+
+def test_dataset_flag_counts_the_training_file(run, scenario, tmp_path):
+    line = json.dumps({"messages": [{"role": "system", "content": "You are terse."},
+                                    {"role": "user", "content": "What is 2+2?"},
+                                    {"role": "assistant", "content": "4"}]})
+    (tmp_path / "train.jsonl").write_text((line + "\n") * 10)  # 27 tokens each (see tests/test_cli_dataset.py)
+    data = json.loads(run("compare", scenario(), "--dataset", "train.jsonl", "--format", "json").output)
+    training = data["strategies"][1]["training"]
+    # The scenario says epochs = 3: 10 × 27 = 270 billing tokens × 3 × $8 / 1M = $0.00648.
+    assert (training["epochs"], training["runs"][0]["billed_tokens"], training["runs"][0]["training_usd"]) == (
+        3, 810, "0.00648")
+    assert training["source"] == "train.jsonl (10 examples, 270 billing tokens, cl100k_base)"
+    # With epochs auto, the cookbook's rule for 10 examples: min(25, 100 // 10) = 10 epochs → $0.0216.
+    data = json.loads(run("compare", scenario(), "--dataset", "train.jsonl", "--format", "json",
+                          "--set", 'strategies.Fine-tuned.epochs="auto"').output)
+    training = data["strategies"][1]["training"]
+    assert (training["epochs"], training["runs"][0]["billed_tokens"], training["runs"][0]["training_usd"]) == (
+        10, 2700, "0.0216")
+
+
+def test_currency_shows_converted_amounts_and_keeps_usd_in_json(run, scenario):
+    result = run("compare", scenario(), "--currency", "EUR", "--fx-rate", "0.5")
+    assert result.exit_code == 0
+    assert "€119.45" in result.output  # the fine-tuned total, $238.90 × 0.5
+    assert "Amounts in EUR at 0.5 EUR per USD" in result.output
+    data = json.loads(run("compare", scenario(), "--currency", "eur", "--fx-rate", "0.5", "--format", "json").output)
+    assert data["strategies"][1]["total_usd"] == "238.9"
+    assert data["display_currency"]["code"] == "EUR" and data["display_currency"]["fx_rate"] == "0.5"
+    assert data["display_currency"]["total"]["Fine-tuned"] == "119.45"
+
+
+def test_budget_gate(run, scenario):
+    # The cheapest strategy, Retrieval, is projected at $231.55 over the 3 months.
+    assert run("compare", scenario(), "--budget", "300").exit_code == 0
+    result = run("compare", scenario(), "--budget", "200")
+    assert result.exit_code == 3
+    assert result.stderr == ("Error: over budget: Retrieval (the cheapest strategy) is projected to cost $231.55 "
+                             "over 3 months (2023-10 to 2023-12), above the budget of $200.00\n")
+    assert result.stdout.startswith("Fine-tuning gpt-3.5-turbo breaks even")  # the comparison is still printed
+    result = run("compare", scenario(), "--budget", "300", "--budget-strategy", "Fine-tuned", "--format", "json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["budget"] == {"strategy": "Fine-tuned", "cheapest": False, "budget_usd": "300",
+                                                   "total_usd": "238.9", "over": False}
+
+
+BAD_FILES = [
+    ("requests_per_month = 30_000", "requests_per_mont = 30_000",
+     "Error: scenario.toml: traffic.requests_per_mont: unknown key (did you mean 'requests_per_month'?)"),
+    ("horizon_months = 3", "horizon_months = 3\nbatch_share = 1.5",
+     "Error: scenario.toml: traffic.batch_share: must be between 0 and 1, not 1.5"),
+    ("horizon_months = 3", "horizon_months = 0",
+     "Error: scenario.toml: traffic.horizon_months: must be a whole number of months from 1 to 120, not 0"),
+    ('model = "gpt-4"', 'model = "gpt-5"',
+     "Error: scenario.toml: strategies.GPT-4.model: unknown model 'gpt-5' in the price sheet effective 2023-08-22; "
+     "did you mean gpt-4?"),
+    ('model = "gpt-3.5-turbo"\nprompt_tokens = 100', 'model = "gpt-4"\nprompt_tokens = 100',
+     "Error: scenario.toml: strategies.Fine-tuned.model: gpt-4 (gpt-4-0613) has no fine-tuning prices in the price "
+     "sheet effective 2023-08-22 (in force on 2023-10-01)"),
+    ('start_month = "2023-10"', 'start_month = "2023-01"',
+     "Error: scenario.toml: traffic.start_month: no price sheet in force on 2023-01-01: the first sheet is "
+     "effective 2023-06-13"),
+]
+
+
+@pytest.mark.parametrize("old, new, message", BAD_FILES, ids=["unknown key", "share", "zero horizon", "unknown model",
+                                                               "not fine-tunable", "before the first sheet"])
+def test_bad_scenario_files_exit_1_with_one_line(run, scenario, old, new, message):
+    assert old in FOUR_STRATEGIES
+    result = run("compare", scenario(FOUR_STRATEGIES.replace(old, new, 1)))
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", message + "\n")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--batch-share", "1.5"], "Error: --batch-share: must be between 0 and 1, not 1.5"),
+    (["--months", "0"], "Error: --months: must be a whole number of months from 1 to 120, not 0"),
+    (["--requests-per-month", "-1"], "Error: --requests-per-month: must be 0 or more, not -1"),
+    (["--start-month", "2023/10"], "Error: --start-month: must be a month as \"YYYY-MM\", not '2023/10'"),
+    (["--set", "traffic.batch_shar=0.5"], "Error: --set traffic.batch_shar: unknown key (did you mean 'batch_share'?)"),
+    (["--set", "traffic.batch_share"],
+     "Error: --set traffic.batch_share: expected KEY=VALUE, e.g. --set traffic.requests_per_month=50000"),
+    (["--set", 'strategies.GPT-4.model="gpt-5"'],
+     "Error: --set strategies.GPT-4.model: unknown model 'gpt-5' in the price sheet effective 2023-08-22; "
+     "did you mean gpt-4?"),
+    (["--currency", "EUR"], "Error: --currency and --fx-rate go together: --currency EUR --fx-rate 0.92 "
+                            "(EUR per 1 USD)"),
+    (["--currency", "EURO", "--fx-rate", "1"], "Error: --currency: expected a 3-letter currency code such as EUR, "
+                                               "not 'EURO'"),
+    (["--currency", "EUR", "--fx-rate", "0"], "Error: --fx-rate: must be a number > 0, not '0'"),
+    (["--budget", "lots"], "Error: --budget: must be a number >= 0, not 'lots'"),
+    (["--budget", "5", "--budget-strategy", "GPT4"],
+     "Error: --budget-strategy: no strategy 'GPT4' in the scenario (did you mean 'GPT-4'?); strategies are: "
+     "Base, Fine-tuned, GPT-4, Retrieval"),
+    (["--dataset", "missing.jsonl"], "Error: --dataset: missing.jsonl: cannot read: No such file or directory"),
+])
+def test_bad_flags_exit_2_with_one_line(run, scenario, args, message):
+    result = run("compare", scenario(), *args)
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", message + "\n")
+
+
+def test_a_batch_share_before_the_batch_api_is_a_missing_price(run, scenario):
+    result = run("compare", scenario(), "--batch-share", "0.5")
+    assert (result.exit_code, result.stderr) == (
+        1, "Error: no batch input price for gpt-3.5-turbo-0613 in the price sheet effective 2023-08-22\n")
+
+
+# --- scenario init -------------------------------------------------------------------------------
+
+
+def test_scenario_init_writes_a_scenario_that_compare_runs(run, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run("scenario", "init")
+    assert (result.exit_code, result.output) == (
+        0, "Wrote scenario.toml (medium preset). Edit it, then run: costcalc compare scenario.toml\n")
+    assert (tmp_path / "scenario.toml").read_text() == preset_text("medium")
+    compared = run("compare", "scenario.toml")
+    assert compared.exit_code == 0 and compared.output.startswith("Fine-tuning gpt-3.5-turbo ")
+
+    again = run("scenario", "init")
+    assert (again.exit_code, again.stderr) == (
+        2, "Error: scenario.toml: already exists (give another path, or --force to overwrite it)\n")
+    assert run("scenario", "init", "--preset", "large", "--force").exit_code == 0
+    assert "requests_per_month = 1_000_000" in (tmp_path / "scenario.toml").read_text()
+
+
+def test_scenario_init_to_stdout_and_every_preset(run):
+    for preset in PRESETS:
+        assert run("scenario", "init", "--preset", preset, "-").output == preset_text(preset)
+    assert run("scenario", "init", "--preset", "huge", "-").exit_code == 2
+
+
+def test_cli_presets_match_the_library(run):
+    from costcalc.cli import cli
+
+    option = next(p for p in cli.commands["scenario"].commands["init"].params if p.name == "preset")
+    assert tuple(option.type.choices) == PRESETS
