@@ -379,7 +379,9 @@ class Comparison:
     def horizon(self) -> str:
         a = self.assumptions
         months = f"{a.horizon_months} month{'s' if a.horizon_months != 1 else ''}"
-        return f"{months} ({a.start_month})" if a.horizon_months == 1 else f"{months} ({a.start_month} to {a.end_month})"
+        if a.horizon_months == 1:
+            return f"{months} ({a.start_month})"
+        return f"{months} ({a.start_month} to {a.end_month})"
 
     def answer(self, money=format_usd) -> str:
         """The answer in one sentence, then the cheapest strategy (amounts by `money`)."""
@@ -405,8 +407,8 @@ class Comparison:
             first = f"Over {months}, {base.name} costs {money(base.total_usd)}"
             others = [s for s in self.strategies if not s.is_baseline]
         if others:
-            parts = [f"{s.name} {_relative(s.total_usd, base.total_usd)}" for s in others]
-            parts[0] = parts[0].replace(others[0].name, f"{others[0].name} costs", 1)
+            parts = [f"{s.name} {_relative(s.total_usd, base.total_usd, money)}" for s in others]
+            parts[0] = f"{others[0].name} costs {_relative(others[0].total_usd, base.total_usd, money)}"
             first += "; " + (", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0])
         cheapest = self.cheapest
         return f"{first}. Cheapest over {months}: {cheapest.name} ({money(cheapest.total_usd)})."
@@ -519,6 +521,26 @@ def compare(scenario: Scenario, book: PriceBook) -> Comparison:
         return _Pricer(scenario, book).comparison()
 
 
+@dataclass(frozen=True)
+class _TrainingData:
+    """Where a fine-tuned strategy's training tokens came from, and its epochs."""
+
+    source: str | None = None
+    epochs: int | None = None
+    epochs_rule: str | None = None
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Priced:
+    """One strategy priced month by month, before totals."""
+
+    tokens: RequestTokens
+    rates: tuple[MonthRates, ...]
+    trainings: tuple[TrainingRun, ...]
+    training: _TrainingData
+
+
 class _Pricer:
     def __init__(self, scenario: Scenario, book: PriceBook):
         self.scenario = scenario
@@ -527,7 +549,7 @@ class _Pricer:
         self.months = self.traffic.months()
         self.spans = [self.month_spans(m) for m in self.months]
         self.requests = [self.traffic.requests(m, i) for i, m in enumerate(self.months)]
-        self.weights = [self.weight(i) for i in range(len(self.months))]
+        self.weights = [self.traffic.weight(i) for i in range(len(self.months))]
         self._samples: dict = {}
         self._scans: dict = {}
 
@@ -560,20 +582,14 @@ class _Pricer:
         return [(sheet, day, (starts[i + 1][1] if i + 1 < len(starts) else days + 1) - day)
                 for i, (sheet, day) in enumerate(starts)]
 
-    def weight(self, index: int) -> Decimal:
-        growth = (1 + self.traffic.monthly_growth_pct / 100) ** index
-        if self.traffic.requests_per_day is not None:
-            return Decimal(days_in_month(self.months[index])) / days_in_month(self.months[0]) * growth
-        return growth
-
     # --- one strategy ---
 
-    def strategy(self, strategy: Strategy) -> dict:
+    def strategy(self, strategy: Strategy) -> _Priced:
         key = ("strategies", strategy.name)
         fine_tuned = strategy.type == "fine-tuned"
         first_sheet = self.spans[0][0][0]
         trainings: list[TrainingRun] = []
-        training_info: dict = {}
+        training = _TrainingData()
         snapshot = None
         if fine_tuned:
             first_model = self.fine_tunable(strategy, first_sheet, self.months[0])
@@ -585,7 +601,7 @@ class _Pricer:
             training_usd = corpus_usd = ZERO
             sheet_on_1st = self.spans[i][0][0]
             if fine_tuned and _due(i, strategy.retrain_every_months):
-                run, training_info = self.train(strategy, sheet_on_1st, month)
+                run, training = self.train(strategy, sheet_on_1st, month)
                 trainings.append(run)
                 training_usd = run.training_usd
                 snapshot = run.snapshot
@@ -593,7 +609,7 @@ class _Pricer:
                 embedder = self.model(strategy.embedding_model, sheet_on_1st, (*key, "embedding_model"), embedding=True)
                 corpus_usd = strategy.corpus_tokens * embedder.price("input_per_1m") / MILLION
             rates.append(self.month_rates(strategy, i, tokens, snapshot, training_usd, corpus_usd))
-        return {"tokens": tokens, "rates": rates, "trainings": trainings, **training_info}
+        return _Priced(tokens, tuple(rates), tuple(trainings), training)
 
     def month_rates(self, strategy, i, tokens, snapshot, training_usd, corpus_usd) -> MonthRates:
         key = ("strategies", strategy.name)
@@ -706,23 +722,23 @@ class _Pricer:
                 raise self.scenario.error(key, str(exc)) from None
         return self._samples[memo]
 
-    def train(self, strategy: Strategy, sheet: PriceSheet, month: dt.date) -> tuple[TrainingRun, dict]:
+    def train(self, strategy: Strategy, sheet: PriceSheet, month: dt.date) -> tuple[TrainingRun, _TrainingData]:
         model = self.fine_tunable(strategy, sheet, month)
         if strategy.training_file is not None:
             report = self.scan(strategy, model, sheet)
             tokens, epochs = report.billing_tokens, report.epochs
-            info = {"training_source": f"{_name(strategy.training_file)} ({report.examples:,} examples, "
-                                       f"{report.billing_tokens:,} billing tokens, {report.encoding})",
-                    "epochs": epochs, "epochs_rule": report.epochs_rule,
-                    "notes": tuple(f"{_name(strategy.training_file)}: {e.count:,} line(s): {e.message}"
-                                   for e in report.errors)}
+            info = _TrainingData(
+                source=f"{_name(strategy.training_file)} ({report.examples:,} examples, "
+                       f"{report.billing_tokens:,} billing tokens, {report.encoding})",
+                epochs=epochs, epochs_rule=report.epochs_rule,
+                notes=tuple(f"{_name(strategy.training_file)}: {e.count:,} line(s): {e.message}"
+                            for e in report.errors))
         else:
             tokens = strategy.training_tokens
             epochs = TARGET_EPOCHS if strategy.epochs == "auto" else strategy.epochs
             rule = (f"auto: {TARGET_EPOCHS}, OpenAI's target (the default rule needs the example count: give a "
                     "training_file)") if strategy.epochs == "auto" else "as given"
-            info = {"training_source": f"training_tokens = {tokens:,}", "epochs": epochs, "epochs_rule": rule,
-                    "notes": ()}
+            info = _TrainingData(f"training_tokens = {tokens:,}", epochs, rule)
         run = TrainingRun(
             month=month_label(month), snapshot=model.name, sheet_effective=sheet.effective,
             training_tokens=tokens, epochs=epochs, billed_tokens=tokens * epochs,
@@ -752,9 +768,8 @@ class _Pricer:
 
     # --- totals ---
 
-    def result(self, strategy: Strategy, priced: dict) -> StrategyResult:
-        tokens: RequestTokens = priced["tokens"]
-        rates: list[MonthRates] = priced["rates"]
+    def result(self, strategy: Strategy, priced: _Priced) -> StrategyResult:
+        tokens, rates, training = priced.tokens, priced.rates, priced.training
         months, cumulative = [], ZERO
         for i, (month, rate) in enumerate(zip(self.months, rates)):
             requests = self.requests[i]
@@ -766,7 +781,8 @@ class _Pricer:
             cumulative += total
             months.append(MonthCost(
                 month=month_label(month), number=i + 1, requests=requests,
-                input_tokens=requests * tokens.input, cached_input_tokens=requests * tokens.input * self.traffic.cached_share,
+                input_tokens=requests * tokens.input,
+                cached_input_tokens=requests * tokens.input * self.traffic.cached_share,
                 output_tokens=requests * tokens.completion, input_usd=input_usd, output_usd=output_usd,
                 retrieval_usd=retrieval_usd, usage_usd=usage, training_usd=rate.training_usd,
                 fixed_usd=rate.fixed_usd, total_usd=total, cumulative_usd=cumulative, snapshots=rate.snapshots,
@@ -777,11 +793,10 @@ class _Pricer:
             is_baseline=strategy.name == self.scenario.baseline, tokens=tokens, months=tuple(months),
             rates=tuple(rates), total_usd=cumulative, requests=requests,
             per_1k_requests_usd=cumulative / requests * 1000 if requests else None,
-            vs_baseline_usd=ZERO, break_even=None, trainings=tuple(priced["trainings"]),
-            training_source=priced.get("training_source"), epochs=priced.get("epochs"),
-            epochs_rule=priced.get("epochs_rule"),
+            vs_baseline_usd=ZERO, break_even=None, trainings=priced.trainings,
+            training_source=training.source, epochs=training.epochs, epochs_rule=training.epochs_rule,
             embedding_model=strategy.embedding_model if strategy.type == "retrieval" else None,
-            notes=priced.get("notes", ()),
+            notes=training.notes,
         )
 
     def assumptions(self, results: list[StrategyResult]) -> Assumptions:
@@ -862,10 +877,10 @@ def _count(value: Decimal) -> str:
     return f"{int(value.to_integral_value()):,}"
 
 
-def _relative(total: Decimal, base: Decimal) -> str:
-    """'costs 21.3× as much' / '12% more' / '8% less' than the baseline."""
+def _relative(total: Decimal, base: Decimal, money=format_usd) -> str:
+    """'21.3× as much' / '12% more' / '8% less' than the baseline (the amount if the baseline is $0)."""
     if not base:
-        return f"costs {format_usd(total)}"
+        return money(total)
     ratio = total / base
     if ratio >= 2:
         return f"{ratio:.1f}× as much"

@@ -96,11 +96,18 @@ class Traffic:
         return [add_months(self.start, i) for i in range(self.horizon_months)]
 
     def requests(self, month: dt.date, index: int) -> Decimal:
-        """Requests in the `index`-th month (0-based) of the horizon, which starts on `month`."""
+        """Requests in `month`, the `index`-th (0-based) of the horizon."""
         growth = (1 + self.monthly_growth_pct / 100) ** index
         if self.requests_per_day is not None:
             return self.requests_per_day * days_in_month(month) * growth
         return self.requests_per_month * growth
+
+    def weight(self, index: int) -> Decimal:
+        """Requests in the `index`-th month per request in the first: growth, and days for a daily rate."""
+        growth = (1 + self.monthly_growth_pct / 100) ** index
+        if self.requests_per_day is not None:
+            return Decimal(days_in_month(add_months(self.start, index))) / days_in_month(self.start) * growth
+        return growth
 
 
 @dataclass(frozen=True)

@@ -224,7 +224,8 @@ def test_batch_and_cache_shares(priced):
     month = c.strategy("Base").months[0]
     assert (month.input_usd, month.output_usd, month.cached_input_tokens) == (D("3.75"), D("1.125"), D(5_000_000))
     # gpt-4o-mini in October 2024 has a cached price ($0.075 vs $0.15):
-    #   input  10,000 × 1,000 × (0.5 × $0.15 + 0.5 × $0.075) / 1M = $1.125; output 10,000 × 100 × $0.60 / 1M = $0.60
+    #   input  10,000 × 1,000 × (0.5 × $0.15 + 0.5 × $0.075) / 1M = $1.125
+    #   output 10,000 ×   100 × $0.60 / 1M                        = $0.60
     c = priced(_single("gpt-4o-mini", start="2024-10", cached="0.5"))
     month = c.strategy("Base").months[0]
     assert (month.input_usd, month.output_usd) == (D("1.125"), D("0.6"))

@@ -107,10 +107,12 @@ def test_the_example_points_at_the_bundled_training_file():
      "traffic.requests_per_month: must be a number, not a string"),
     ("horizon_months = 6", "horizon_months = 0",
      "traffic.horizon_months: must be a whole number of months from 1 to 120, not 0"),
-    ("horizon_months = 6", "horizon_months = 6\nbatch_share = 1.5", "traffic.batch_share: must be between 0 and 1, not 1.5"),
+    ("horizon_months = 6", "horizon_months = 6\nbatch_share = 1.5",
+     "traffic.batch_share: must be between 0 and 1, not 1.5"),
     ("horizon_months = 6", "horizon_months = 6\ncached_share = -0.1",
      "traffic.cached_share: must be between 0 and 1, not -0.1"),
-    ('start_month = "2024-01"', 'start_month = "January"', 'traffic.start_month: must be a month as "YYYY-MM", not \'January\''),
+    ('start_month = "2024-01"', 'start_month = "January"',
+     'traffic.start_month: must be a month as "YYYY-MM", not \'January\''),
     ("requests_per_month = 1000", "requests_per_month = 1000\nrequests_per_day = 30",
      "traffic.requests_per_day: give requests_per_month or requests_per_day, not both"),
     ('type = "base"', 'type = "bass"',
@@ -169,7 +171,8 @@ def test_parse_set(text, path, value):
 
 
 @pytest.mark.parametrize("text, message", [
-    ("traffic.batch_share", "--set traffic.batch_share: expected KEY=VALUE, e.g. --set traffic.requests_per_month=50000"),
+    ("traffic.batch_share",
+     "--set traffic.batch_share: expected KEY=VALUE, e.g. --set traffic.requests_per_month=50000"),
     ("traffic..x=1", "--set traffic..x=1: 'traffic..x' is not a key path like traffic.batch_share or "
                      'strategies."My strategy".model'),
 ])
