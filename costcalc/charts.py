@@ -23,8 +23,10 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+    from .compare import Comparison
     from .dataset import DatasetReport
     from .pricing import PriceBook
+    from .sensitivity import SensitivityGrid
 
 WIDE = (10.0, 5.6)  # inches: a landscape chart that reads on an A4/Letter page and on GitHub
 DPI = 150  # the PNG default: 1500 × 840 pixels for a WIDE chart
@@ -140,6 +142,9 @@ def _float(value: Decimal | int | None) -> float:
 
 
 # --- figures -------------------------------------------------------------------------------------
+#
+# Every plot function draws into `figure` when given one (a page of a PDF report, a figure of a
+# notebook) and otherwise into a new WIDE figure; either way it returns the figure.
 
 
 @contextlib.contextmanager
@@ -169,11 +174,284 @@ def _title(axes: Axes, title: str, subtitle: str = "") -> None:
                   va="bottom", ha="left")
 
 
-def _legend_outside(figure: Figure, axes: Axes, **kwargs) -> None:
-    """The legend right of the plot, so it never covers a line."""
+def _legend_below(figure: Figure, axes: Axes) -> None:
+    """The legend under the plot, outside it, so it never covers a line and the plot keeps the
+    full width; as many entries to a row as fit."""
     handles, labels = axes.get_legend_handles_labels()
-    if handles:
-        figure.legend(handles, labels, loc="outside right upper", **kwargs)
+    if not handles:
+        return
+    # About 110 characters of legend fit across a WIDE figure at the legend's font size.
+    columns = len(labels)
+    while columns > 1 and sum(len(l) + 6 for l in labels[:columns]) > 110:
+        columns -= 1
+    figure.legend(handles, labels, loc="outside lower center", ncols=columns)
+
+
+# --- comparison --------------------------------------------------------------------------------------
+
+OFF_SCALE = 3  # a strategy ending above 3× the next most expensive one runs off the top of the chart
+
+
+def _month_axis(axes: Axes, months: Sequence[str]) -> None:
+    """Month i of the horizon at x = i (1-based), labelled "Sep 2023"; at most about 12 labels."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter
+
+    step = max(1, math.ceil(len(months) / 12))
+    ticks = list(range(1, len(months) + 1, step))
+
+    def label(value, _pos):
+        index = int(round(value)) - 1
+        if not 0 <= index < len(months):
+            return ""
+        month = dt.date.fromisoformat(months[index] + "-01")
+        first = index == ticks[0] - 1 or month.month <= step
+        return month.strftime("%b\n%Y") if first else month.strftime("%b")
+
+    axes.xaxis.set_major_locator(FixedLocator(ticks))
+    axes.xaxis.set_major_formatter(FuncFormatter(label))
+    axes.set_xlim(0.4, len(months) + 0.6)
+
+
+def _strategy_colours(comparison: Comparison) -> dict[str, str]:
+    """The baseline in near-black, the fine-tuned strategy in vermilion, the rest in order."""
+    colours, others = {}, iter(c for c in COLOURS if c not in ("#000000", "#D55E00"))
+    focus = comparison.focus
+    for result in comparison.strategies:
+        if result.is_baseline:
+            colours[result.name] = "#333333"
+        elif focus is not None and result.name == focus.name:
+            colours[result.name] = "#D55E00"
+        else:
+            colours[result.name] = next(others)
+    return colours
+
+
+def plot_cumulative(comparison: Comparison, *, figure: Figure | None = None) -> Figure:
+    """Cumulative cost of every strategy month by month, with the break-even point marked.
+
+    Each line ends at the strategy's total over the horizon (named in the legend). A strategy
+    far more expensive than the others (GPT-4 at 27× the baseline) would flatten every other
+    line, so it runs off the top and its total is written where it leaves the chart.
+    """
+    a = comparison.assumptions
+    months = list(a.months)
+    xs = list(range(1, len(months) + 1))
+    colours = _strategy_colours(comparison)
+    focus = comparison.focus
+    totals = sorted(float(s.total_usd) for s in comparison.strategies)
+    # The top of the chart: the most expensive strategy, unless it dwarfs the next one.
+    top = totals[-1]
+    if len(totals) > 1 and totals[-1] > OFF_SCALE * totals[-2] > 0:
+        top = totals[-2]
+    with style():
+        figure = new_figure() if figure is None else figure
+        axes = figure.add_subplot()
+        for result in comparison.strategies:
+            ys = [float(m.cumulative_usd) for m in result.months]
+            label = f"{result.name}: {money_text(result.total_usd)}" + (" (baseline)" if result.is_baseline else "")
+            emphasis = result.is_baseline or (focus is not None and result.name == focus.name)
+            axes.plot(xs, ys, marker="o", markersize=3.5, linewidth=2.4 if emphasis else 1.6,
+                      color=colours[result.name], label=label, zorder=3 if emphasis else 2)
+            if ys[-1] > top * 1.12:
+                # Where the line leaves the chart, say where it is going.
+                leave = next(i for i, y in enumerate(ys) if y > top * 1.12)
+                axes.annotate(f"{result.name} ↑ {money_text(result.total_usd)} by {months[-1]}",
+                              (xs[leave], top * 1.12), xytext=(4, -12), textcoords="offset points",
+                              fontsize=9, color=colours[result.name], ha="left", va="top")
+        be = comparison.break_even
+        if be is not None and be.month is not None and focus is not None:
+            month = focus.months[be.month_number - 1]
+            base = comparison.baseline_result.months[be.month_number - 1]
+            y = float(month.cumulative_usd)
+            axes.plot([be.month_number], [y], marker="*", markersize=16, color=colours[focus.name],
+                      markeredgecolor="white", zorder=5, linestyle="none")
+            # Halfway down to the x axis, right of the point: under rising cumulative lines the
+            # plot is empty there (left of it in the last month).
+            last = be.month_number >= len(months)
+            axes.annotate(f"break-even {be.month} (month {be.month_number})\n"
+                          f"{money_text(month.cumulative_usd)} vs {money_text(base.cumulative_usd)} to date",
+                          (be.month_number, y), xytext=(be.month_number + (-0.6 if last else 0.6), y * 0.45),
+                          textcoords="data", ha="right" if last else "left", va="center", fontsize=9,
+                          color="#222222", arrowprops={"arrowstyle": "->", "color": "#555555", "linewidth": 0.8},
+                          bbox={"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": "#bbbbbb"})
+        axes.set_ylim(0, top * 1.15)
+        _month_axis(axes, months)
+        _money_axis(axes.yaxis)
+        axes.set_ylabel("cumulative cost (USD)")
+        axes.set_xlabel("month")
+        subtitle = f"{a.title + '; ' if a.title else ''}{comparison.horizon}; {_traffic(a)}"
+        if be is not None and be.month is None and focus is not None:
+            subtitle += f"\n{focus.name} does not break even within the horizon"
+        _title(axes, "Cumulative cost by strategy", subtitle)
+        _legend_below(figure, axes)
+    return figure
+
+
+# Components of a month, bottom to top: the one-off fee first, then usage, then fixed costs.
+COMPONENTS = {
+    "training_usd": "training",
+    "input_usd": "input",
+    "output_usd": "output",
+    "retrieval_usd": "retrieval",
+    "fixed_usd": "fixed",
+}
+
+
+def plot_monthly_breakdown(comparison: Comparison, strategy: str | None = None, *,
+                           figure: Figure | None = None) -> Figure:
+    """Each month's cost stacked by component (training, input, output, retrieval, fixed).
+
+    One strategy when `strategy` names it, else one panel per strategy, each on its own scale
+    (a shared scale would flatten the cheap strategies under an expensive one).
+    """
+    a = comparison.assumptions
+    results = [comparison.strategy(strategy)] if strategy else list(comparison.strategies)
+    columns = min(2, len(results))
+    rows = math.ceil(len(results) / columns)
+    size = WIDE if len(results) == 1 else (WIDE[0], max(WIDE[1], 3.1 * rows + 1.0))
+    with style():
+        figure = new_figure(size) if figure is None else figure
+        grid = figure.subplots(rows, columns, squeeze=False)
+        used = set()
+        for axes, result in zip(grid.flat, results):
+            _stacked_months(axes, result, months=list(a.months), used=used, totals=len(results) == 1)
+            title = f"{result.name}: {money_text(result.total_usd)}"
+            training = sum((m.training_usd for m in result.months), Decimal(0))
+            if training:
+                title += f" (training {money_text(training)})"
+            axes.set_title(title, loc="left", fontsize=11)
+        for axes in list(grid.flat)[len(results):]:
+            axes.set_visible(False)
+        for axes in grid[:, 0]:
+            axes.set_ylabel("cost per month (USD)")
+        title = f"Monthly cost of {results[0].name} by component" if strategy else "Monthly cost by component"
+        figure.suptitle(title, x=0.01, ha="left", fontsize=13, fontweight="bold")
+        note = f"{comparison.horizon}; {_traffic(a)}" + ("" if strategy else "; each panel on its own scale")
+        from matplotlib.patches import Patch
+
+        # In stacking order, bottom first, read left to right.
+        handles = [Patch(color=COMPONENT_COLOURS[COMPONENTS[c]], label=COMPONENTS[c]) for c in COMPONENTS if c in used]
+        # The note rides in the legend's title: constrained layout makes room for both together.
+        figure.legend(handles=handles, loc="outside lower center", ncols=len(handles), title=note,
+                      title_fontsize=9)
+    return figure
+
+
+def _stacked_months(axes: Axes, result, months: list[str], used: set, totals: bool) -> None:
+    xs = list(range(1, len(months) + 1))
+    bottom = [0.0] * len(xs)
+    for column, name in COMPONENTS.items():
+        values = [float(getattr(m, column)) for m in result.months]
+        if not any(values):
+            continue
+        used.add(column)
+        axes.bar(xs, values, bottom=bottom, width=0.72, color=COMPONENT_COLOURS[name], label=name, zorder=2)
+        bottom = [b + v for b, v in zip(bottom, values)]
+    if totals:
+        for x, month in zip(xs, result.months):
+            axes.annotate(money_tick(float(month.total_usd)), (x, float(month.total_usd)), xytext=(0, 2),
+                          textcoords="offset points", ha="center", va="bottom", fontsize=8, color="#333333")
+    axes.margins(y=0.12)
+    _month_axis(axes, months)
+    _money_axis(axes.yaxis)
+    axes.grid(axis="x", visible=False)
+
+
+def _traffic(a) -> str:
+    """'100,000 requests in the first month, +5%/month' (the traffic the chart assumes)."""
+    text = f"{int(a.first_month_requests.to_integral_value()):,} requests in the first month"
+    if a.monthly_growth_pct:
+        text += f", {'+' if a.monthly_growth_pct > 0 else ''}{_plain(a.monthly_growth_pct)}% a month"
+    return text
+
+
+def _plain(value: Decimal) -> str:
+    from .render import decimal_string
+
+    return decimal_string(value)
+
+
+# --- sensitivity -----------------------------------------------------------------------------------
+
+
+def plot_break_even_map(grid: SensitivityGrid, *, mark: tuple[float, float] | None = None,
+                        figure: Figure | None = None) -> Figure:
+    """The break-even month over traffic (y, log scale) and prompt reduction (x), from a
+    `SensitivityGrid`: one colour per month, grey where fine-tuning does not catch up within
+    the horizon. `mark` = (traffic, reduction) puts a cross on the scenario's own point.
+    """
+    import numpy as np
+    from matplotlib.colors import BoundaryNorm, ListedColormap
+
+    months = list(grid.months)
+    count = len(months)
+    values = np.where(grid.break_even_month > 0, grid.break_even_month, np.nan).astype(float)
+    with style():
+        figure = new_figure() if figure is None else figure
+        axes = figure.add_subplot()
+        # Early months dark (good news), late months light; "never" is the grey of the background.
+        import matplotlib
+
+        colours = matplotlib.colormaps["viridis"].resampled(max(count, 2))(np.linspace(0, 1, max(count, 2)))[:count]
+        cmap = ListedColormap(colours)
+        cmap.set_bad("#d9d9d9")
+        norm = BoundaryNorm(np.arange(0.5, count + 1.5), cmap.N)
+        x = _edges(np.asarray(grid.reductions, dtype=float) * 100)
+        y = _edges(np.asarray(grid.traffic, dtype=float), log=True)
+        mesh = axes.pcolormesh(x, y, np.ma.masked_invalid(values), cmap=cmap, norm=norm, shading="flat")
+        axes.set_yscale("log")
+        _requests_axis(axes.yaxis)
+        axes.set_xlabel(f"prompt reduction by fine-tuning (% of the baseline's {grid.baseline_prompt_tokens:,.0f} "
+                        "prompt tokens)")
+        axes.set_ylabel("requests in the first month")
+        axes.grid(False)
+        step = max(1, math.ceil(count / 12))
+        bar = figure.colorbar(mesh, ax=axes, ticks=range(1, count + 1, step), pad=0.02, fraction=0.05)
+        bar.ax.set_yticklabels([f"{months[i - 1]} ({i})" for i in range(1, count + 1, step)], fontsize=8)
+        bar.set_label("break-even month (month number)")
+        bar.ax.invert_yaxis()  # month 1 at the top, as a calendar reads
+        from matplotlib.patches import Patch
+
+        handles = [Patch(facecolor="#d9d9d9", edgecolor="#999999", label="no break-even within the horizon")]
+        if mark is not None:
+            (line,) = axes.plot([mark[1] * 100], [mark[0]], marker="X", markersize=11, color="#D55E00",
+                                markeredgecolor="white", linestyle="none",
+                                label=f"this scenario: {mark[0]:,.0f} requests, {mark[1] * 100:.0f}% shorter prompt")
+            handles.append(line)
+        figure.legend(handles=handles, loc="outside lower center", ncols=len(handles))
+        _title(axes, f"When does {grid.strategy} break even?",
+               f"vs {grid.baseline}, over {count} months ({months[0]} to {months[-1]}); traffic grows as in "
+               "the scenario")
+    return figure
+
+
+def _edges(centres, log: bool = False):
+    """Cell edges around grid centres (geometric midpoints on a log axis)."""
+    import numpy as np
+
+    c = np.log(centres) if log else np.asarray(centres, dtype=float)
+    if len(c) == 1:
+        half = 0.5 if not log else np.log(2)
+        edges = np.array([c[0] - half, c[0] + half])
+    else:
+        middle = (c[1:] + c[:-1]) / 2
+        edges = np.concatenate([[c[0] - (middle[0] - c[0])], middle, [c[-1] + (c[-1] - middle[-1])]])
+    return np.exp(edges) if log else edges
+
+
+def _requests_axis(axis) -> None:
+    """1k, 10k, 100k, 1M requests on a log axis."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    def label(value, _pos):
+        for limit, suffix in ((1e6, "M"), (1e3, "k")):
+            if value >= limit:
+                return f"{value / limit:,.4g}{suffix}"
+        return f"{value:,.0f}"
+
+    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(FuncFormatter(label))
+    axis.set_minor_formatter(NullFormatter())
 
 
 # --- price history ---------------------------------------------------------------------------------
@@ -188,7 +466,8 @@ _HISTORY_SERIES = {
 }
 
 
-def plot_price_history(book: PriceBook, model: str, *, until: dt.date | None = None) -> Figure:
+def plot_price_history(book: PriceBook, model: str, *, until: dt.date | None = None,
+                       figure: Figure | None = None) -> Figure:
     """A model's base and fine-tuned prices (USD per 1M tokens) as steps over the sheets' dates.
 
     `model` may be an alias: each sheet prices the snapshot the alias meant on its date, and a
@@ -200,7 +479,7 @@ def plot_price_history(book: PriceBook, model: str, *, until: dt.date | None = N
     span = max((dates[-1] - dates[0]).days, 90)
     end = until or dates[-1] + dt.timedelta(days=round(span * 0.08))
     with style():
-        figure = new_figure()
+        figure = new_figure() if figure is None else figure
         axes = figure.add_subplot()
         plotted = 0
         for name, (label, colour, line) in _HISTORY_SERIES.items():
@@ -230,7 +509,7 @@ def plot_price_history(book: PriceBook, model: str, *, until: dt.date | None = N
         subtitle = (f"{len(entries)} price sheets, {dates[0].isoformat()} to {dates[-1].isoformat()}; "
                     + (f"snapshot {first}" if len(names) == 1 else f"snapshots {', '.join(names)}"))
         _title(axes, f"Price history of {model}", subtitle)
-        _legend_outside(figure, axes)
+        _legend_below(figure, axes)
         if not plotted:  # pragma: no cover - a sheet always has some price for a model it lists
             axes.text(0.5, 0.5, "no prices", transform=axes.transAxes, ha="center")
     return figure
@@ -275,7 +554,8 @@ def example_tokens(report: DatasetReport, progress: Callable[[int, int | None], 
     return counts
 
 
-def plot_tokens_histogram(report: DatasetReport, tokens: Sequence[int] | None = None) -> Figure:
+def plot_tokens_histogram(report: DatasetReport, tokens: Sequence[int] | None = None, *,
+                          figure: Figure | None = None) -> Figure:
     """How many examples have how many tokens, with the per-example limit marked.
 
     `tokens` are the counts per example (default: counted again from the report's file, see
@@ -288,7 +568,7 @@ def plot_tokens_histogram(report: DatasetReport, tokens: Sequence[int] | None = 
     limit = report.max_tokens_per_example
     subtitle = f"{report.model} ({report.encoding}), {report.total_tokens:,} tokens in all, {report.epochs} epochs"
     with style():
-        figure = new_figure()
+        figure = new_figure() if figure is None else figure
         axes = figure.add_subplot()
         if len(counts):
             low, high = int(counts.min()), int(counts.max())
@@ -324,7 +604,7 @@ def plot_tokens_histogram(report: DatasetReport, tokens: Sequence[int] | None = 
         axes.yaxis.set_major_locator(MaxNLocator(integer=True))
         axes.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
         _title(axes, f"Tokens per training example: {_short_path(report.file)}", subtitle)
-        _legend_outside(figure, axes)
+        _legend_below(figure, axes)
     return figure
 
 
@@ -359,10 +639,14 @@ __all__ = [
     "DPI",
     "example_tokens",
     "WIDE",
+    "COMPONENTS",
     "money_text",
     "money_tick",
     "new_figure",
     "pixel_size",
+    "plot_break_even_map",
+    "plot_cumulative",
+    "plot_monthly_breakdown",
     "plot_price_history",
     "plot_tokens_histogram",
     "save_png",

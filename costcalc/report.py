@@ -1,0 +1,649 @@
+"""Reports: one comparison written as a PDF, PNG charts or a Markdown summary.
+
+A `Report` holds every result a report shows, computed once: the `Comparison`, the training
+file's `DatasetReport` and token counts, the break-even sensitivity grid and the price book. Its
+tables are those `costcalc compare --monthly` prints (`views.comparison`) and `costcalc dataset`
+prints (`DatasetReport.to_output`), and its charts are drawn from the same objects, so the PDF,
+the PNGs, the Markdown and the terminal can never disagree.
+
+Every file is written atomically (`costcalc.atomic`). The PDF carries no creation date and no
+random ids, so the same input gives the same bytes (matplotlib would otherwise stamp the time, or
+$SOURCE_DATE_EPOCH when set).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from . import charts
+from .errors import UsageError
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from .compare import Comparison
+    from .dataset import DatasetReport
+    from .pricing import PriceBook
+    from .render import Output, Table
+    from .scenario import Scenario
+
+DEFAULT_DIR = Path("reports")
+DEFAULT_STEM = "costcalc-report"
+SUFFIXES = (".pdf", ".png", ".md")
+KEY_CHART = "cumulative-cost"
+PAGE = (11.69, 8.27)  # A4 landscape, inches
+MARGIN = 36  # points (half an inch)
+
+Progress = Callable[[str], None]  # called with a short message as each step starts
+
+
+# --- the report ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything a report shows; build it with `build_report` (or `report_for` from a scenario)."""
+
+    comparison: Comparison
+    book: PriceBook
+    output: Output  # views.comparison(comparison, monthly=True): the summary, assumptions and monthly tables
+    dataset: DatasetReport | None = None
+    example_tokens: tuple[int, ...] | None = None  # tokens of each training example, for the histogram
+    grid: object | None = None  # a sensitivity grid, for the break-even map
+    scenario: Scenario | None = field(default=None, compare=False)
+
+    @property
+    def title(self) -> str:
+        return self.comparison.assumptions.title or "costcalc report"
+
+    def answer(self) -> str:
+        return self.comparison.answer()
+
+    @property
+    def price_model(self) -> str:
+        """The model whose price history the report shows: the fine-tuned strategy's, else the baseline's."""
+        focus = self.comparison.focus
+        return (focus or self.comparison.baseline_result).model
+
+    def chart_names(self) -> list[str]:
+        """The charts this report has, key chart first (file names: `<stem>-<name>.png`)."""
+        names = [KEY_CHART, "monthly-cost"]
+        if self.grid is not None:
+            names.append("break-even-map")
+        if self.dataset is not None and self.example_tokens is not None:
+            names.append("tokens-per-example")
+        names.append("price-history")
+        return names
+
+    def figure(self, name: str, *, figure: Figure | None = None) -> Figure:
+        """Draw one chart (into `figure` when given)."""
+        if name == KEY_CHART:
+            return charts.plot_cumulative(self.comparison, figure=figure)
+        if name == "monthly-cost":
+            return charts.plot_monthly_breakdown(self.comparison, figure=figure)
+        if name == "break-even-map" and self.grid is not None:
+            return charts.plot_break_even_map(self.grid, mark=scenario_point(self.comparison), figure=figure)
+        if name == "tokens-per-example" and self.dataset is not None:
+            return charts.plot_tokens_histogram(self.dataset, self.example_tokens, figure=figure)
+        if name == "price-history":
+            return charts.plot_price_history(self.book, self.price_model, figure=figure)
+        raise UsageError(f"no chart {name!r} in this report; charts are: {', '.join(self.chart_names())}")
+
+    def tables(self) -> list[Table]:
+        """Every table of the report, in reading order (summary first)."""
+        summary, assumptions, monthly = self.output.tables
+        tables = [summary, assumptions, sources_table(self.comparison, self.book), monthly]
+        if self.dataset is not None:
+            tables += self.dataset.to_output().tables
+        return tables
+
+
+def build_report(comparison: Comparison, book: PriceBook, *, dataset: DatasetReport | None = None,
+                 example_tokens=None, grid=None, scenario: Scenario | None = None) -> Report:
+    """A report of results already computed (a notebook's, a script's)."""
+    from . import views
+
+    tokens = tuple(example_tokens) if example_tokens is not None else None
+    return Report(comparison, book, views.comparison(comparison, monthly=True), dataset, tokens, grid, scenario)
+
+
+def report_for(scenario: Scenario, book: PriceBook, *, progress: Progress | None = None,
+               scan_progress: Callable[[int, int | None], None] | None = None, sensitivity: bool = True) -> Report:
+    """Compare the scenario, scan the fine-tuned strategy's training file and compute the
+    sensitivity grid: everything a report shows.
+
+    `progress(message)` is told each step; `scan_progress(bytes_done, bytes_total)` follows the
+    dataset scans (what `costcalc.progress.ProgressBar` draws).
+    """
+    from .compare import compare
+
+    say = progress or (lambda message: None)
+    say("comparing strategies")
+    comparison = compare(scenario, book)
+    dataset = tokens = None
+    focus = comparison.focus
+    training_file = scenario.strategy(focus.name).training_file if focus is not None else None
+    if training_file is not None and focus.trainings:
+        say(f"scanning {training_file.name}")
+        dataset = scan_training_file(training_file, focus, book, scenario, scan_progress)
+        say(f"counting tokens per example in {training_file.name}")
+        tokens = charts.example_tokens(dataset, scan_progress)
+    grid = None
+    if sensitivity:
+        say("computing the break-even map")
+        grid = break_even_grid(comparison)
+    return build_report(comparison, book, dataset=dataset, example_tokens=tokens, grid=grid, scenario=scenario)
+
+
+def scan_training_file(path: Path, focus, book: PriceBook, scenario: Scenario, progress=None) -> DatasetReport:
+    """The training file as the comparison's first training run priced it (same snapshot, sheet
+    and epochs), so the report's dataset page and the comparison agree.
+
+    `Comparison` does not expose the DatasetReport it scanned, so the file is scanned again here.
+    """
+    from .dataset import scan_dataset
+
+    first = focus.trainings[0]
+    sheet = next(s for s in book.sheets if s.effective == first.sheet_effective)
+    strategy = scenario.strategy(focus.name)
+    return scan_dataset(path, model_price=sheet.models[first.snapshot], epochs=strategy.epochs,
+                        progress=progress, sheet=sheet)
+
+
+def break_even_grid(comparison: Comparison, *, traffic_points: int = 41, reduction_points: int = 39):
+    """The sensitivity grid a report maps: first-month traffic from a 30th to 10 times the
+    scenario's (log-spaced), prompt reduction from 0% to 95%; None without a fine-tuned strategy."""
+    if comparison.focus is None:
+        return None
+    import numpy as np
+
+    from .sensitivity import sensitivity_grid
+
+    first = float(comparison.assumptions.first_month_requests) or 1.0
+    traffic = np.geomspace(first / 30, first * 10, traffic_points)
+    reductions = np.linspace(0, 0.95, reduction_points)
+    return sensitivity_grid(comparison, traffic, reductions)
+
+
+def scenario_point(comparison: Comparison) -> tuple[float, float] | None:
+    """(first-month requests, prompt reduction) of the scenario itself, for the map's cross."""
+    focus, base = comparison.focus, comparison.baseline_result
+    if focus is None or not base.tokens.prompt:
+        return None
+    reduction = 1 - focus.tokens.prompt / base.tokens.prompt
+    return float(comparison.assumptions.first_month_requests), min(1.0, max(0.0, float(reduction)))
+
+
+# --- sources ---------------------------------------------------------------------------------------
+
+
+def sources_table(comparison: Comparison, book: PriceBook) -> Table:
+    """The sources the price sheets used by the comparison cite for the models it priced, each with
+    the sheets that cite it."""
+    from .render import Table
+
+    used = [s for s in book.sheets
+            if s.effective in {span.effective for month in comparison.assumptions.price_sheets for span in month.spans}]
+    models = {s.model for s in comparison.strategies} | {s.embedding_model for s in comparison.strategies
+                                                          if s.embedding_model}
+    cited: dict[str, list] = {}
+    for sheet in used:
+        for name in sorted(models):
+            try:
+                model = sheet.model(name)
+            except KeyError:
+                continue
+            ft = model.fine_tuning
+            for key in dict.fromkeys([*model.sources, *(ft.sources if ft else ())]):
+                sheets = cited.setdefault(key, [sheet.sources[key], []])[1]
+                if sheet.revision not in sheets:
+                    sheets.append(sheet.revision)
+    rows = [[key, source.title, source.url or "-", ", ".join(sheets)]
+            for key, (source, sheets) in sorted(cited.items(), key=lambda item: _source_order(item[0]))]
+    checked = sorted({s.checked.isoformat() for s in used})
+    notes = [f"Price sheets used: {', '.join(f'{s.revision} ({s.path.name})' for s in used)}; "
+             f"checked {', '.join(checked)}; from {comparison.assumptions.pricing_dir}."]
+    return Table("Sources of the prices", ["source", "title", "url", "cited by the sheets of"], rows, notes)
+
+
+def _source_order(key: str) -> tuple:
+    """S2 before S11a: by number, then suffix."""
+    digits = "".join(c for c in key if c.isdigit())
+    return (key.rstrip("0123456789abcdefghijklmnopqrstuvwxyz"), int(digits) if digits else 0, key)
+
+
+# --- writing ---------------------------------------------------------------------------------------
+
+
+def write(report: Report, path: str | os.PathLike[str], *, all_charts: bool = False, dpi: int = charts.DPI,
+          progress: Progress | None = None) -> list[Path]:
+    """Write the report in the format the path's suffix picks; returns every file written.
+
+    `.pdf` the multi-page summary; `.md` a Markdown summary with its PNGs beside it; `.png` the
+    key chart (cumulative cost). With `all_charts`, `path` is a folder and every chart is written
+    into it as a PNG.
+    """
+    target = Path(path)
+    if all_charts:
+        if target.suffix and target.suffix.lower() != ".png" or target.is_file():
+            raise UsageError(f"--all-charts writes a folder of PNGs: give a folder, not {target}")
+        folder = target.with_suffix("") if target.suffix else target
+        return write_pngs(report, folder, dpi=dpi, progress=progress)
+    suffix = target.suffix.lower()
+    if suffix == ".pdf":
+        return [write_pdf(report, target, progress=progress)]
+    if suffix == ".png":
+        return [write_png(report, target, dpi=dpi)]
+    if suffix == ".md":
+        return write_markdown(report, target, dpi=dpi, progress=progress)
+    raise UsageError(f"{target}: the output's suffix picks the format: .pdf, .png or .md "
+                     "(or --all-charts and a folder)")
+
+
+def write_png(report: Report, path: str | os.PathLike[str], chart: str = KEY_CHART, *, dpi: int = charts.DPI) -> Path:
+    """One chart as a PNG (the key chart, cumulative cost, by default)."""
+    return charts.save_png(report.figure(chart), path, dpi=dpi)
+
+
+def write_pngs(report: Report, folder: str | os.PathLike[str], *, stem: str = "", dpi: int = charts.DPI,
+               progress: Progress | None = None) -> list[Path]:
+    """Every chart as `<folder>/<stem->name.png`; returns the paths, key chart first."""
+    folder = Path(folder)
+    paths = []
+    names = report.chart_names()
+    for i, name in enumerate(names, 1):
+        if progress:
+            progress(f"drawing chart {i} of {len(names)}: {name}")
+        paths.append(write_png(report, folder / f"{stem + '-' if stem else ''}{name}.png", name, dpi=dpi))
+    return paths
+
+
+def write_markdown(report: Report, path: str | os.PathLike[str], *, dpi: int = charts.DPI,
+                   progress: Progress | None = None) -> list[Path]:
+    """The Markdown summary and, beside it, the PNGs it links; returns [the .md, the PNGs...]."""
+    from .atomic import write_text
+
+    target = Path(path)
+    pngs = write_pngs(report, target.parent, stem=target.stem, dpi=dpi, progress=progress)
+    write_text(target, markdown(report, [p.name for p in pngs]))
+    return [target, *pngs]
+
+
+def markdown(report: Report, png_names: list[str]) -> str:
+    """The Markdown text: the answer, the key chart, the summary, the assumptions, the monthly table,
+    every other chart and the dataset statistics. `png_names` are the charts' file names, in
+    `chart_names()` order, relative to the Markdown file."""
+    from .render import Table, render_markdown
+
+    images = dict(zip(report.chart_names(), png_names))
+    titles = chart_titles(report)
+    summary, assumptions, sources, monthly, *dataset = report.tables()
+    a = report.comparison.assumptions
+    parts = [f"# {report.title}", "", report.answer(), "",
+             f"![{titles[KEY_CHART]}]({images[KEY_CHART]})", "",
+             render_markdown(Table("Summary", summary.headers, summary.rows, summary.notes)), "",
+             render_markdown(assumptions), "", render_markdown(sources), "", render_markdown(monthly), "",
+             "### Charts", ""]
+    parts += [f"![{titles[name]}]({images[name]})\n" for name in report.chart_names() if name != KEY_CHART]
+    for table in dataset:
+        parts += [render_markdown(table), ""]
+    parts += [f"_Written by costcalc from {a.scenario}; prices from the sheets listed above._", ""]
+    return "\n".join(parts)
+
+
+def chart_titles(report: Report) -> dict[str, str]:
+    """A short description of each chart, for alt text and the PDF's outline."""
+    titles = {
+        KEY_CHART: "Cumulative cost by strategy",
+        "monthly-cost": "Monthly cost by component",
+        "break-even-map": "Break-even month over traffic and prompt reduction",
+        "tokens-per-example": "Tokens per training example",
+        "price-history": f"Price history of {report.price_model}",
+    }
+    return {name: titles[name] for name in report.chart_names()}
+
+
+# --- the PDF ---------------------------------------------------------------------------------------
+
+
+def write_pdf(report: Report, path: str | os.PathLike[str], *, progress: Progress | None = None) -> Path:
+    """The multi-page summary: the answer, summary table and key chart on page 1, then the
+    assumptions and sources, the monthly table, every chart and the dataset statistics."""
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    from . import __version__
+    from .atomic import atomic_path
+
+    say = progress or (lambda message: None)
+    summary, assumptions, sources, monthly, *dataset = report.tables()
+    # No dates: the same input must give the same bytes (CreationDate would default to now,
+    # or to $SOURCE_DATE_EPOCH).
+    metadata = {"Title": report.title, "Subject": report.answer(), "Creator": f"costcalc {__version__}",
+                "CreationDate": None, "ModDate": None}
+    with charts.style(), atomic_path(path) as temp, PdfPages(temp, metadata=metadata) as pdf:
+        pages = _Pages(pdf, report.title)
+        say("writing page 1")
+        first_page(pages, report, summary)
+        say("writing the assumptions and the monthly table")
+        flow = pages.flow()
+        if summary.notes[1:]:
+            flow.heading("Break-even and notes", size=11)
+            for note in summary.notes[1:]:
+                flow.paragraph(note, size=8.5)
+        for table in (assumptions, sources, monthly):
+            flow.table(table)
+        flow.finish()
+        for name in report.chart_names():
+            say(f"drawing {name}")
+            pages.chart(lambda figure, name=name: report.figure(name, figure=figure))
+        if dataset:
+            flow = pages.flow()
+            for table in dataset:
+                flow.table(table)
+            flow.finish()
+    return Path(path)
+
+
+def first_page(pages: _Pages, report: Report, summary: Table) -> None:
+    from .render import Table
+
+    flow = pages.flow()
+    flow.heading(report.title, size=16)
+    flow.paragraph(f"{report.comparison.horizon}; scenario {report.comparison.assumptions.scenario}",
+                   size=9, colour="#555555")
+    flow.paragraph(report.answer(), size=12.5, weight="bold", colour="#111111")
+    # The first note says how to read the table; the break-even notes open page 2.
+    flow.table(Table(None, summary.headers, summary.rows, summary.notes[:1]), size=8.5)
+    # The key chart fills what is left of the page.
+    flow.chart_below(lambda figure: report.figure(KEY_CHART, figure=figure))
+    flow.finish()
+
+
+class _Pages:
+    """A PDF of A4-landscape pages, each with the report title and its number in the footer."""
+
+    def __init__(self, pdf, title: str):
+        self.pdf = pdf
+        self.title = title
+        self.number = 0
+
+    def new(self) -> Figure:
+        """A blank page; dpi 72 makes one unit one point, so the layout below is in points."""
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        figure = Figure(figsize=PAGE, dpi=72)
+        FigureCanvasAgg(figure)
+        return figure
+
+    def region(self, figure: Figure, top: float, bottom: float = 40.0):
+        """The part of a page between `top` and `bottom` points from its edges and within the side
+        margins, as a SubFigure that charts lay themselves out in (titles and legends included)."""
+        from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+        figure.set_layout_engine(ConstrainedLayoutEngine())
+        height = PAGE[1] * 72 - top - bottom
+        width = PAGE[0] * 72 - 2 * MARGIN
+        cells = figure.subfigures(3, 3, width_ratios=[MARGIN, width, MARGIN], height_ratios=[top, height, bottom])
+        return cells[1][1]
+
+    def save(self, figure: Figure) -> None:
+        self.number += 1
+        width = PAGE[0] * 72
+        figure.text(MARGIN / width, 18 / (PAGE[1] * 72), f"costcalc · {self.title}", fontsize=7, color="#777777",
+                    ha="left", va="bottom")
+        figure.text(1 - MARGIN / width, 18 / (PAGE[1] * 72), f"page {self.number}", fontsize=7, color="#777777",
+                    ha="right", va="bottom")
+        self.pdf.savefig(figure)
+
+    def chart(self, draw: Callable[[Figure], Figure]) -> None:
+        """A page holding one chart, drawn within the margins."""
+        figure = self.new()
+        draw(self.region(figure, top=MARGIN))
+        self.save(figure)
+
+    def flow(self) -> _Flow:
+        return _Flow(self)
+
+
+class _Flow:
+    """Text and tables laid out top to bottom, in points, onto as many pages as they need."""
+
+    def __init__(self, pages: _Pages):
+        self.pages = pages
+        self.width = PAGE[0] * 72 - 2 * MARGIN
+        self.height = PAGE[1] * 72
+        self.bottom = 48  # points above the page's bottom edge kept for the footer
+        self.figure: Figure | None = None
+        self.y = 0.0  # points from the top of the page
+
+    # --- pages and measuring ---
+
+    def page(self) -> Figure:
+        if self.figure is None:
+            self.figure = self.pages.new()
+            self.y = MARGIN
+        return self.figure
+
+    def break_page(self) -> None:
+        if self.figure is not None:
+            self.pages.save(self.figure)
+        self.figure = None
+        self.page()
+
+    def finish(self) -> None:
+        if self.figure is not None:
+            self.pages.save(self.figure)
+            self.figure = None
+
+    def room(self) -> float:
+        return self.height - self.bottom - self.y
+
+    def measure(self, text: str, size: float, weight: str = "normal") -> float:
+        """Width of `text` in points, from the font's advance widths (kerning ignored, 2% spare).
+
+        Asking matplotlib to lay out each cell costs a millisecond or more per string; a table of
+        a few hundred cells measured glyph by glyph costs nothing.
+        """
+        advances = _advances(weight)
+        return size * 1.02 * sum(advances(char) for char in text)
+
+    def text(self, x: float, text: str, size: float, dy: float = 0, **kwargs) -> None:
+        """Draw one line with its top `dy` points below the current y, x points from the left margin."""
+        self.page().text((MARGIN + x) / (PAGE[0] * 72), 1 - (self.y + dy) / self.height, text, fontsize=size,
+                         va="top", **kwargs)
+
+    def wrap(self, text: str, size: float, width: float, weight: str = "normal") -> list[str]:
+        """Lines of `text` that each fit in `width` points (measured, not guessed)."""
+        lines = []
+        for paragraph in text.split("\n"):
+            words, line = paragraph.split(" "), ""
+            for word in words:
+                candidate = f"{line} {word}" if line else word
+                if line and self.measure(candidate, size, weight) > width:
+                    lines.append(line)
+                    line = word
+                else:
+                    line = candidate
+            lines.append(line)
+        return lines
+
+    # --- blocks ---
+
+    def heading(self, text: str, size: float = 13) -> None:
+        if self.room() < size * 4:
+            self.break_page()
+        self.page()
+        for line in self.wrap(text, size, self.width, "bold"):
+            self.text(0, line, size, weight="bold", color="#111111")
+            self.y += size * 1.35
+        self.y += size * 0.3
+
+    def paragraph(self, text: str, size: float = 9, weight: str = "normal", colour: str = "#333333") -> None:
+        for line in self.wrap(text, size, self.width, weight):
+            if self.room() < size * 1.4:
+                self.break_page()
+            self.text(0, line, size, weight=weight, color=colour)
+            self.y += size * 1.4
+        self.y += size * 0.6
+
+    def table(self, table: Table, size: float = 8) -> None:
+        """A table with a bold header, numbers right-aligned and long text wrapped; split across
+        pages with the header repeated."""
+        from .render import display
+
+        cells = [[display(cell) for cell in row] for row in table.rows]
+        right = [_numeric(table, i) for i in range(len(table.headers))]
+        widths = self._column_widths(table.headers, cells, size)
+        line_height = size * 1.45
+        wrapped = [[self.wrap(text, size, widths[i]) if self.measure(text, size) > widths[i] else [text]
+                    for i, text in enumerate(row)] for row in cells]
+        if table.title:
+            self.heading(table.title, size=11)
+        self._header(table.headers, widths, right, size)
+        for index, row in enumerate(wrapped):
+            height = max(len(lines) for lines in row) * line_height
+            if self.room() < height + 2:
+                self.break_page()
+                if table.title:
+                    self.heading(f"{table.title} (continued)", size=11)
+                self._header(table.headers, widths, right, size)
+            if index % 2:
+                self._band(height, sum(widths) + _GAP * (len(widths) - 1))
+            x = 0.0
+            for i, lines in enumerate(row):
+                for n, line in enumerate(lines):
+                    self.text(x + (widths[i] if right[i] else 0), line, size, dy=n * line_height,
+                              color="#111111", ha="right" if right[i] else "left")
+                x += widths[i] + _GAP
+            self.y += height
+        self.y += size * 0.5
+        for note in table.notes:
+            self.paragraph(note, size=size - 0.5, colour="#444444")
+        self.y += size
+
+    def chart_below(self, draw: Callable[[Figure], Figure]) -> None:
+        """Draw a chart in the rest of the page (a new page when less than a third is left)."""
+        if self.room() < self.height / 3:
+            self.break_page()
+        draw(self.pages.region(self.page(), top=self.y + 4))
+        self.y = self.height
+
+    def _column_widths(self, headers, cells, size) -> list[float]:
+        """Each column as wide as its widest cell. If that is too wide for the page, the widest
+        columns are cut to one common width (found by bisection) and wrap, the narrow ones keep
+        theirs; none gets narrower than its header or its longest word (a URL does not break)."""
+        columns = range(len(headers))
+        natural = [max([self.measure(h, size, "bold")] + [self.measure(row[i], size) for row in cells])
+                   for i, h in enumerate(headers)]
+        floor = [max([self.measure(headers[i], size, "bold")]
+                     + [self.measure(word, size) for row in cells for word in row[i].split(" ")]) for i in columns]
+        available = self.width - _GAP * (len(headers) - 1)
+        if sum(natural) <= available:
+            return natural
+
+        def widths(cap: float) -> list[float]:
+            return [min(natural[i], max(cap, floor[i])) for i in columns]
+
+        low, high = 0.0, max(natural)
+        for _ in range(40):
+            middle = (low + high) / 2
+            low, high = (middle, high) if sum(widths(middle)) <= available else (low, middle)
+        return widths(low)
+
+    def _header(self, headers, widths, right, size) -> None:
+        from matplotlib.patches import Rectangle
+
+        if self.room() < size * 4:
+            self.break_page()
+        x = 0.0
+        for i, header in enumerate(headers):
+            self.text(x + (widths[i] if right[i] else 0), header, size, weight="bold", color="#111111",
+                      ha="right" if right[i] else "left")
+            x += widths[i] + _GAP
+        self.y += size * 1.5
+        figure = self.page()
+        line_y = 1 - (self.y - size * 0.2) / self.height
+        figure.add_artist(Rectangle((MARGIN / (PAGE[0] * 72), line_y), min(x - _GAP, self.width) / (PAGE[0] * 72),
+                                    0.6 / self.height, transform=figure.transFigure, color="#333333",
+                                    linewidth=0))
+        self.y += size * 0.2
+
+    def _band(self, height: float, width: float) -> None:
+        """A light band behind every other row, to follow a row across a wide table."""
+        from matplotlib.patches import Rectangle
+
+        figure = self.page()
+        top = 1 - (self.y - 1.5) / self.height
+        figure.add_artist(Rectangle((MARGIN / (PAGE[0] * 72) - 2 / (PAGE[0] * 72), top - height / self.height),
+                                    (width + 4) / (PAGE[0] * 72), height / self.height,
+                                    transform=figure.transFigure, color="#f2f2f2", linewidth=0, zorder=-1))
+
+
+_GAP = 10.0  # points between table columns
+
+
+def _advances(weight: str) -> Callable[[str], float]:
+    """char -> advance width at 1 pt in the report's font (DejaVu Sans, as matplotlib picks it)."""
+    cached = _ADVANCES.get(weight)
+    if cached is None:
+        import functools
+
+        from matplotlib import font_manager
+        from matplotlib.ft2font import LoadFlags
+
+        font = font_manager.get_font(font_manager.findfont(font_manager.FontProperties(weight=weight)))
+
+        @functools.lru_cache(maxsize=None)
+        def cached(char: str) -> float:
+            font.set_size(100, 72)
+            glyph = font.load_char(ord(char), flags=LoadFlags.NO_HINTING)
+            return glyph.linearHoriAdvance / 65536 / 100
+
+        _ADVANCES[weight] = cached
+    return cached
+
+
+_ADVANCES: dict[str, Callable[[str], float]] = {}
+
+
+_NUMBER = re.compile(r"^-?[$€£¥₹₩]?-?\d[\d,]*(\.\d+)?%?$")
+
+
+def _numeric(table: Table, column: int) -> bool:
+    """Right-align a column whose cells are all numbers, money or number-like text (100,000)."""
+    cells = [row[column] for row in table.rows if column < len(row) and row[column] not in (None, "")]
+    return bool(cells) and all(
+        (isinstance(c, (int, Decimal)) and not isinstance(c, bool)) or (isinstance(c, str) and _NUMBER.match(c))
+        for c in cells)
+
+
+def default_paths() -> list[Path]:
+    """What `costcalc report` writes with no -o: the PDF, and the Markdown with its PNGs."""
+    return [DEFAULT_DIR / f"{DEFAULT_STEM}.pdf", DEFAULT_DIR / f"{DEFAULT_STEM}.md"]
+
+
+__all__ = [
+    "DEFAULT_DIR",
+    "KEY_CHART",
+    "Report",
+    "break_even_grid",
+    "build_report",
+    "chart_titles",
+    "default_paths",
+    "markdown",
+    "report_for",
+    "scenario_point",
+    "sources_table",
+    "write",
+    "write_markdown",
+    "write_pdf",
+    "write_png",
+    "write_pngs",
+]
