@@ -30,6 +30,9 @@ class Table:
     headers: list[str]
     rows: list[list[object]]
     notes: list[str] = field(default_factory=list)
+    # Terminal tables wrap a column at this many characters (None = no wrapping): long prose
+    # cells such as assumptions would otherwise make the table hundreds of columns wide.
+    wrap: int | None = None
 
 
 @dataclass(frozen=True)
@@ -57,8 +60,9 @@ def render_table(table: Table) -> str:
 
     rows = [[display(cell) for cell in row] for row in table.rows]
     parts = [table.title] if table.title else []
+    widths = [table.wrap if table.wrap and not a == "right" else None for a in _align(table)]
     parts.append(tabulate(rows, headers=table.headers, tablefmt="simple", disable_numparse=True,
-                          colalign=_align(table)))
+                          colalign=_align(table), maxcolwidths=widths if table.wrap else None))
     parts += table.notes
     return "\n".join(parts)
 

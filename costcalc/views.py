@@ -223,7 +223,7 @@ def comparison(result, *, monthly: bool = False, currency=None, budget=None) -> 
     summary = Table(result.answer(money),
                     ["strategy", "type", "model", "total", "per 1K requests", "vs baseline", "break-even"],
                     rows, notes)
-    tables = [summary, Table("Assumptions", ["assumption", "value"], _assumption_rows(result, money))]
+    tables = [summary, Table("Assumptions", ["assumption", "value"], _assumption_rows(result, money), wrap=90)]
     if monthly:
         tables.append(_monthly_table(result, amount, code))
     data = result.to_dict()
