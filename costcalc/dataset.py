@@ -548,6 +548,18 @@ def _check_chat(obj: dict) -> tuple[set | None, int]:
         return problems, flags
     has_assistant = False
     for message in messages:
+        if type(message) is dict and len(message) == 2:
+            # Fast path for the common {"role": ..., "content": "non-empty"}; same checks as below.
+            role = message.get("role")
+            content = message.get("content")
+            if type(role) is str and type(content) is str and content and role in ROLES:
+                if role == "assistant":
+                    has_assistant = True
+                elif role == "system":
+                    flags |= _HAS_SYSTEM
+                elif role == "user":
+                    flags |= _HAS_USER
+                continue
         if not isinstance(message, dict):
             problems.add("invalid_type")
             continue

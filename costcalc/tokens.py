@@ -233,7 +233,7 @@ class TokenCounter:
 
     Fine-tuning files repeat the same system prompt, tool schemas and roles in every example, so a
     bounded memo of string -> count saves most of their encoding. It is cleared when it holds
-    `memo_chars` characters, so memory stays bounded whatever the file.
+    `memo_chars` characters, so memory stays bounded whatever the file; 0 turns it off.
     """
 
     def __init__(self, encoding: tiktoken.Encoding, memo_chars: int = 2_000_000):
@@ -248,6 +248,8 @@ class TokenCounter:
         n = self._memo.get(text)
         if n is None:
             n = len(self._encode(text))
+            if not self._memo_limit:
+                return n
             if self._memo_chars > self._memo_limit:
                 self._memo.clear()
                 self._memo_chars = 0
@@ -265,6 +267,16 @@ class TokenCounter:
             if not isinstance(message, dict):
                 raise DatasetError(f"message {i} is not an object")
             total += TOKENS_PER_MESSAGE
+            if len(message) == 2:
+                # Fast path for the common {"role": ..., "content": "..."}; same rule as below.
+                role = message.get("role")
+                content = message.get("content")
+                if type(role) is str and type(content) is str:
+                    own = text(content)
+                    total += text(role) + own
+                    if role == "assistant":
+                        assistant += own
+                    continue
             own = 0  # tokens of the content and calls, the assistant's share
             for key, value in message.items():
                 if key == "content":
