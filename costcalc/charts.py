@@ -255,7 +255,7 @@ def plot_cumulative(comparison: Comparison, *, figure: Figure | None = None) -> 
             if ys[-1] > top * 1.12:
                 # Where the line leaves the chart, say where it is going.
                 leave = next(i for i, y in enumerate(ys) if y > top * 1.12)
-                axes.annotate(f"{result.name} ↑ {money_text(result.total_usd)} by {months[-1]}",
+                axes.annotate(f"↑ {result.name} runs off the chart: {money_text(result.total_usd)} by {months[-1]}",
                               (xs[leave], top * 1.12), xytext=(4, -12), textcoords="offset points",
                               fontsize=9, color=colours[result.name], ha="left", va="top")
         be = comparison.break_even
@@ -393,8 +393,7 @@ def plot_break_even_map(grid: SensitivityGrid, *, mark: tuple[float, float] | No
         import matplotlib
 
         colours = matplotlib.colormaps["viridis"].resampled(max(count, 2))(np.linspace(0, 1, max(count, 2)))[:count]
-        cmap = ListedColormap(colours)
-        cmap.set_bad("#d9d9d9")
+        cmap = ListedColormap(colours).with_extremes(bad="#d9d9d9")
         norm = BoundaryNorm(np.arange(0.5, count + 1.5), cmap.N)
         x = _edges(np.asarray(grid.reductions, dtype=float) * 100)
         y = _edges(np.asarray(grid.traffic, dtype=float), log=True)

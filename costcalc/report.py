@@ -298,12 +298,13 @@ def markdown(report: Report, png_names: list[str]) -> str:
 
 
 def chart_titles(report: Report) -> dict[str, str]:
-    """A short description of each chart, for alt text and the PDF's outline."""
+    """Each chart's title, as drawn on it: the alt text of the Markdown images."""
+    focus = report.comparison.focus
     titles = {
         KEY_CHART: "Cumulative cost by strategy",
         "monthly-cost": "Monthly cost by component",
-        "break-even-map": "Break-even month over traffic and prompt reduction",
-        "tokens-per-example": "Tokens per training example",
+        "break-even-map": f"When does {focus.name if focus else 'fine-tuning'} break even?",
+        "tokens-per-example": f"Tokens per training example: {Path(report.dataset.file).name if report.dataset else ''}",
         "price-history": f"Price history of {report.price_model}",
     }
     return {name: titles[name] for name in report.chart_names()}
@@ -394,6 +395,8 @@ class _Pages:
         return cells[1][1]
 
     def save(self, figure: Figure) -> None:
+        if figure.get_layout_engine() is not None:
+            _freeze_layout(figure)
         self.number += 1
         width = PAGE[0] * 72
         figure.text(MARGIN / width, 18 / (PAGE[1] * 72), f"costcalc · {self.title}", fontsize=7, color="#777777",
@@ -504,11 +507,15 @@ class _Flow:
         line_height = size * 1.45
         wrapped = [[self.wrap(text, size, widths[i]) if self.measure(text, size) > widths[i] else [text]
                     for i, text in enumerate(row)] for row in cells]
+        heights = [max(len(lines) for lines in row) * line_height for row in wrapped]
+        whole = (11 * 1.65 if table.title else 0) + size * 1.7 + sum(heights)
+        if self.room() < whole <= self.height - self.bottom - MARGIN:
+            self.break_page()  # a table that fits on a page is not split across two
         if table.title:
             self.heading(table.title, size=11)
         self._header(table.headers, widths, right, size)
         for index, row in enumerate(wrapped):
-            height = max(len(lines) for lines in row) * line_height
+            height = heights[index]
             if self.room() < height + 2:
                 self.break_page()
                 if table.title:
@@ -587,6 +594,33 @@ class _Flow:
 
 
 _GAP = 10.0  # points between table columns
+
+
+def _freeze_layout(figure: Figure) -> None:
+    """Run constrained layout once, round every position it chose to a millionth of the page, and
+    switch it off before the page is written.
+
+    kiwisolver, which solves the layout, orders its variables by memory address, so the same page
+    can come out different in the last bit from one run to the next, and a PDF prints enough
+    digits to show it. Rounded, the same input gives the same bytes.
+    """
+    import numpy as np
+    from matplotlib.axes import Axes
+    from matplotlib.figure import FigureBase, SubFigure
+    from matplotlib.text import Text
+
+    figure.draw_without_rendering()
+    figure.set_layout_engine("none")
+    for sub in figure.findobj(SubFigure):
+        sub.bbox_relative.set_points(np.round(sub.bbox_relative.get_points(), 6))
+    for axes in figure.findobj(Axes):
+        axes.set_position(np.round(axes.get_position(original=True).bounds, 6), which="original")
+        axes.set_position(np.round(axes.get_position(original=False).bounds, 6), which="active")
+    panels = figure.findobj(FigureBase)
+    frames = {id(f.transSubfigure) for f in panels} | {id(figure.transFigure)}
+    for text in figure.findobj(Text):
+        if id(text.get_transform()) in frames:  # titles and notes placed by the layout, not data labels
+            text.set_position(tuple(round(float(v), 6) for v in text.get_position()))
 
 
 def _advances(weight: str) -> Callable[[str], float]:

@@ -1,0 +1,310 @@
+"""Reports: the PDF, PNGs and Markdown are views of one Comparison, written atomically and reproducibly.
+
+Rendering is the slow part, so each report is rendered once per module and every test reads it.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+import pypdf
+import pytest
+from PIL import Image
+
+import costcalc
+from costcalc import charts, report
+from costcalc.render import format_usd
+
+from .conftest import REPO
+
+LOW_DPI = 40  # PNGs in tests: layout and size are checked, not beauty
+
+TINY_SCENARIO = """\
+schema_version = 1
+title = "Tiny bot"
+baseline = "Base"
+
+[traffic]
+requests_per_month = 30_000
+start_month = "2024-02"
+horizon_months = 3
+prompt_tokens = 1_000
+completion_tokens = 100
+
+[strategies."Base"]
+type = "base"
+model = "gpt-3.5-turbo"
+
+[strategies."Tuned"]
+type = "fine-tuned"
+model = "gpt-3.5-turbo"
+prompt_tokens = 100
+training_tokens = 100_000
+epochs = 3
+"""
+
+
+@pytest.fixture(scope="module")
+def example(book):
+    """The report of the bundled example scenario and training file."""
+    return report.report_for(costcalc.load_scenario(), book)
+
+
+@pytest.fixture(scope="module")
+def tiny_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("scenario") / "tiny.toml"
+    path.write_text(TINY_SCENARIO)
+    return path
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_file):
+    """A 3-month scenario with a base and a fine-tuned strategy, trained on a token count (no file),
+    priced with the bundled sheets as the CLI finds them."""
+    return report.report_for(costcalc.load_scenario(tiny_file), costcalc.load_pricebook())
+
+
+@pytest.fixture(scope="module")
+def example_pdf(example, tmp_path_factory):
+    return report.write_pdf(example, tmp_path_factory.mktemp("pdf") / "example.pdf")
+
+
+@pytest.fixture(scope="module")
+def example_markdown(example, tmp_path_factory):
+    """[the .md, its PNGs...] of the bundled example."""
+    return report.write_markdown(example, tmp_path_factory.mktemp("md") / "example.md", dpi=LOW_DPI)
+
+
+@pytest.fixture(scope="module")
+def tiny_pdf(tiny, tmp_path_factory):
+    return report.write_pdf(tiny, tmp_path_factory.mktemp("tiny-pdf") / "tiny.pdf")
+
+
+@pytest.fixture(scope="module")
+def example_pages(example_pdf) -> list[str]:
+    return pdf_pages(example_pdf)
+
+
+def pdf_pages(path: Path) -> list[str]:
+    """The text of each page, whitespace collapsed (a wrapped sentence reads as one line)."""
+    reader = pypdf.PdfReader(path)
+    return [" ".join(page.extract_text().split()) for page in reader.pages]
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+# --- the PDF ---------------------------------------------------------------------------------------
+
+
+def test_example_pdf_opens_with_the_answer_summary_and_key_chart_on_page_one(example, example_pdf, example_pages):
+    reader = pypdf.PdfReader(example_pdf)
+    pages = example_pages
+    assert reader.metadata.title == "Support bot: fine-tune GPT-3.5 Turbo, or not?"
+    first = pages[0]
+    assert flat(example.answer()) in first
+    assert "Cumulative cost by strategy" in first
+    for result in example.comparison.strategies:
+        assert result.name in first
+        assert format_usd(result.total_usd) in first
+        assert format_usd(result.per_1k_requests_usd) in first
+        if not result.is_baseline:
+            assert format_usd(result.vs_baseline_usd) in first
+    assert "2023-12 (month 4)" in first
+
+
+def test_example_pdf_has_every_section_in_order(example, example_pages):
+    pages = example_pages
+    charts_at = len(pages) - 1 - len(example.chart_names())
+    # Page 1; the notes, assumptions, sources and monthly table; one page per chart; the dataset.
+    assert pages[1].startswith("Break-even and notes")
+    tables = " ".join(pages[1:charts_at])
+    for heading in ("Assumptions", "Sources of the prices", "Month by month (USD)"):
+        assert heading in tables
+    titles = report.chart_titles(example)
+    for page, name in zip(pages[charts_at:], example.chart_names()):
+        assert titles[name] in page, name
+    assert "Tokens per example" in pages[-1] and "billed training tokens" in pages[-1]
+    assert [f"page {n}" in page for n, page in enumerate(pages, 1)] == [True] * len(pages)
+
+
+def test_every_monthly_figure_in_the_pdf_equals_the_comparison(example, example_pages):
+    text = " ".join(example_pages)
+    for result in example.comparison.strategies:
+        for month in result.months:
+            for value in (month.total_usd, month.cumulative_usd, month.input_usd, month.output_usd):
+                assert format_usd(value) in text, (result.name, month.month)
+
+
+def test_pdf_names_price_sheets_sources_tokenizer_and_epochs_rule(example, example_pages):
+    text = " ".join(example_pages)
+    assert "https://openai.com/index/gpt-3-5-turbo-fine-tuning-and-api-updates" in text
+    assert "2023-08-22.toml" in text and "2024-08-20.toml" in text
+    assert "num_tokens_from_messages" in text  # the token counting rule
+    assert "cookbook default for 60 examples" in text  # the epochs rule
+    assert format_usd(example.dataset.training_usd) in text
+
+
+def test_dataset_page_agrees_with_the_comparison(example):
+    focus = example.comparison.focus
+    assert example.dataset.training_usd == focus.trainings[0].training_usd
+    assert example.dataset.billing_tokens == focus.trainings[0].training_tokens
+    assert sum(example.example_tokens) == example.dataset.total_tokens
+
+
+def test_tiny_pdf_has_the_expected_pages(tiny, tiny_pdf):
+    pages = pdf_pages(tiny_pdf)
+    # Summary; notes, assumptions and sources; the monthly table, kept whole on its own page;
+    # 4 charts (no dataset file, so no histogram and no dataset page).
+    assert tiny.chart_names() == ["cumulative-cost", "monthly-cost", "break-even-map", "price-history"]
+    assert len(pages) == 7
+    assert flat(tiny.answer()) in pages[0]
+    assert pages[2].startswith("Month by month (USD)")
+    for result in tiny.comparison.strategies:
+        for month in result.months:
+            assert format_usd(month.cumulative_usd) in pages[2]
+
+
+# --- PNGs and Markdown -----------------------------------------------------------------------------
+
+
+def png_pixels(path: Path) -> tuple[int, int]:
+    with Image.open(path) as image:
+        image.load()  # decode every pixel, not just the header
+        return image.size
+
+
+def test_markdown_links_its_pngs_which_decode_at_the_expected_size(example, example_markdown):
+    markdown, *pngs = example_markdown
+    text = markdown.read_text()
+    assert [p.name for p in pngs] == [f"example-{name}.png" for name in example.chart_names()]
+    for png in pngs:
+        assert png.parent == markdown.parent
+        assert f"]({png.name})" in text
+        # 10 × 5.6 in at 40 dpi; the monthly panels (2 × 2) are taller.
+        assert png_pixels(png) == ((400, 288) if "monthly" in png.name else (400, 224)), png.name
+
+
+def markdown_table(text: str, heading: str) -> list[list[str]]:
+    """The body rows of the Markdown table under `### heading`."""
+    section = text.split(f"### {heading}\n", 1)[1]
+    lines = [line for line in section.split("\n\n", 1)[0].splitlines() if line.startswith("|")]
+    return [[cell.strip() for cell in line.strip("|").split("|")] for line in lines[2:]]
+
+
+def test_every_figure_in_the_markdown_tables_equals_the_comparison(example, example_markdown):
+    text = example_markdown[0].read_text()
+    assert text.startswith(f"# {example.title}\n\n{example.answer()}\n")
+    summary = markdown_table(text, "Summary")
+    assert [row[0] for row in summary] == [s.name for s in example.comparison.strategies]
+    for row, result in zip(summary, example.comparison.strategies):
+        assert row[3] == format_usd(result.total_usd)
+        assert row[4] == format_usd(result.per_1k_requests_usd)
+        assert row[5] == ("baseline" if result.is_baseline else format_usd(result.vs_baseline_usd))
+    monthly = markdown_table(text, "Month by month (USD)")
+    expected = [[s.name, m.month, *(format_usd(getattr(m, c)) for c in (
+        "input_usd", "output_usd", "retrieval_usd", "training_usd", "fixed_usd", "total_usd", "cumulative_usd"))]
+        for s in example.comparison.strategies for m in s.months]
+    assert [row[:2] + row[3:] for row in monthly] == expected
+
+
+def test_png_output_is_the_key_chart(tiny, tmp_path):
+    path = report.write(tiny, tmp_path / "key.png", dpi=LOW_DPI)
+    assert path == [tmp_path / "key.png"]
+    assert png_pixels(path[0]) == (400, 224)
+
+
+@pytest.mark.parametrize("target, message", [
+    ("out.txt", "out.txt: the output's suffix picks the format: .pdf, .png or .md (or --all-charts and a folder)"),
+    ("out", "out: the output's suffix picks the format: .pdf, .png or .md (or --all-charts and a folder)"),
+])
+def test_an_unknown_suffix_is_a_usage_error(tiny, tmp_path, monkeypatch, target, message):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(costcalc.UsageError) as error:
+        report.write(tiny, target)
+    assert str(error.value) == message
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- the command -----------------------------------------------------------------------------------
+
+
+def test_report_without_output_writes_the_pdf_markdown_and_pngs_under_reports(run, tiny, tiny_file, tiny_pdf,
+                                                                            tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    # matplotlib would stamp $SOURCE_DATE_EPOCH, or the time, as the creation date; costcalc writes none.
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    result = run("report", str(tiny_file), "--dpi", "50")
+    assert result.exit_code == 0, result.output
+    names = ["costcalc-report.pdf", "costcalc-report.md",
+             *(f"costcalc-report-{name}.png" for name in tiny.chart_names())]
+    assert result.output.splitlines() == [tiny.answer(), *(f"Wrote reports/{name}" for name in names)]
+    assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == sorted(names)
+    assert result.stderr == ""  # not a terminal: no progress
+    # The same input gives a byte-identical PDF (here: the library's render of the same scenario).
+    assert (tmp_path / "reports" / "costcalc-report.pdf").read_bytes() == tiny_pdf.read_bytes()
+    metadata = pypdf.PdfReader(tiny_pdf).metadata
+    assert "/CreationDate" not in metadata and "/ModDate" not in metadata
+
+
+def test_report_takes_the_scenario_overrides_of_compare(run, tiny_file, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run("report", str(tiny_file), "--requests-per-month", "1000", "--set", "traffic.horizon_months=2",
+                 "-o", "charts", "--all-charts", "--dpi", "50")
+    assert result.exit_code == 0, result.output
+    assert "does not break even within 2 months at 1,000 requests a month" in result.output
+    assert sorted(p.name for p in (tmp_path / "charts").iterdir()) == [
+        "break-even-map.png", "cumulative-cost.png", "monthly-cost.png", "price-history.png"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-o", "report.docx"], "Error: report.docx: the output's suffix picks the format: .pdf, .png or .md "
+                            "(or --all-charts and a folder)"),
+    (["--all-charts"], "Error: --all-charts needs -o FOLDER"),
+    (["-o", "x.pdf", "--growth", "lots"], "Error: --growth: must be a number, not a string"),
+])
+def test_report_usage_errors_exit_2(run, tiny_file, tmp_path, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    result = run("report", str(tiny_file), *args)
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines()[-1] == message
+    assert not (tmp_path / "x.pdf").exists()
+
+
+# --- the library ---------------------------------------------------------------------------------
+
+LIBRARY_EXAMPLE = textwrap.dedent("""\
+    import costcalc
+    from costcalc import charts
+
+    book = costcalc.load_pricebook()
+    comparison = costcalc.compare(costcalc.load_scenario(), book)   # the bundled example scenario
+    print(comparison.answer())
+
+    monthly = comparison.to_frame()   # pandas: one row per strategy and month
+    print(monthly.pivot(index="month", columns="strategy", values="cumulative_usd").round(2))
+
+    charts.plot_cumulative(comparison).savefig("cumulative-cost.png", dpi=150)
+    charts.plot_price_history(book, "gpt-3.5-turbo").savefig("price-history.png")
+""")
+
+
+def test_the_library_example_runs_as_written(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    exec(compile(LIBRARY_EXAMPLE, "README example", "exec"), {})
+    out = capsys.readouterr().out
+    assert out.startswith("Fine-tuning gpt-3.5-turbo breaks even in 2023-12 (month 4)")
+    assert "4953.94" in out  # the baseline's cumulative cost at the end, from the DataFrame
+    assert png_pixels(tmp_path / "cumulative-cost.png") == (1500, 840)
+    assert (tmp_path / "price-history.png").stat().st_size > 0
+
+
+def test_the_readme_shows_the_library_example_and_the_committed_chart():
+    readme = (REPO / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
+    assert LIBRARY_EXAMPLE in blocks, "README lacks the library example (tests/test_report.py LIBRARY_EXAMPLE)"
+    assert "docs/cumulative-cost.png" in readme
+    assert png_pixels(REPO / "docs" / "cumulative-cost.png") == charts.pixel_size(charts.new_figure())
