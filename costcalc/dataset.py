@@ -32,7 +32,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Union
 
-from .errors import DatasetError, MissingPriceError, UsageError
+from .errors import CostCalcError, DatasetError, MissingPriceError, UsageError
 from .tokens import COUNTING_RULE, TokenCounter, get_encoding
 
 if TYPE_CHECKING:
@@ -404,24 +404,32 @@ def _chunks(stream: IO[bytes], name: str) -> Iterator[bytes]:
 def _scan_parallel(chunks, fmt, encoding_name, workers, totals, progress, size) -> None:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(),
                                initializer=get_encoding, initargs=(encoding_name,))
     pending: deque = deque()
     try:
-        for i, chunk in enumerate(chunks):
-            # Two chunks per worker in flight keeps every core busy without reading ahead further.
-            if len(pending) >= 2 * workers:
-                totals.merge(pending.popleft().result())
-                if progress:
-                    progress(totals.bytes, size)
-            pending.append(pool.submit(_scan_chunk, chunk, fmt, encoding_name, i == 0))
-        while pending:
+        _feed(pool, pending, chunks, fmt, encoding_name, workers, totals, progress, size)
+    except BrokenProcessPool:
+        raise CostCalcError("a worker process of the dataset scan died unexpectedly (out of memory?)") from None
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _feed(pool, pending, chunks, fmt, encoding_name, workers, totals, progress, size) -> None:
+    """Submit chunks with at most two per worker in flight; merge results in file order."""
+    for i, chunk in enumerate(chunks):
+        # Two chunks per worker in flight keeps every core busy without reading ahead further.
+        if len(pending) >= 2 * workers:
             totals.merge(pending.popleft().result())
             if progress:
                 progress(totals.bytes, size)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        pending.append(pool.submit(_scan_chunk, chunk, fmt, encoding_name, i == 0))
+    while pending:
+        totals.merge(pending.popleft().result())
+        if progress:
+            progress(totals.bytes, size)
 
 
 # --- scanning one chunk (in a worker process) -----------------------------------------------------
