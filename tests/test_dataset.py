@@ -471,3 +471,13 @@ def test_progress_bar_line():
     assert bar.line(50_000_000, 200_000_000, 5.0) == \
         "scanning  25% |██        | 50.0/200.0 MB  10.0 MB/s  0:15 left"
     assert bar.line(30_000_000, None, 3.0) == "scanning  30.0 MB  10.0 MB/s"
+
+
+def test_line_numbers_past_four_billion_lines():
+    from array import array
+
+    totals = dataset._Totals()
+    totals.lines = 0xFFFFFFFF - 2
+    totals.merge(dataset._Chunk(lines=10, line_index=array("I", [0, 7]), tokens=array("I", [5, 6]),
+                                assistant=array("I", [1, 1]), messages=array("I", [2, 2]), hashes=bytearray(16)))
+    assert list(totals.line_numbers) == [0xFFFFFFFF - 1, 0xFFFFFFFF + 6]
