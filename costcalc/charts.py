@@ -393,11 +393,14 @@ def plot_break_even_map(grid: SensitivityGrid, *, mark: tuple[float, float] | No
         import matplotlib
 
         colours = matplotlib.colormaps["viridis"].resampled(max(count, 2))(np.linspace(0, 1, max(count, 2)))[:count]
-        cmap = ListedColormap(colours).with_extremes(bad="#d9d9d9")
+        cmap = ListedColormap(colours).with_extremes(bad=(0, 0, 0, 0))
         norm = BoundaryNorm(np.arange(0.5, count + 1.5), cmap.N)
         x = _edges(np.asarray(grid.reductions, dtype=float) * 100)
         y = _edges(np.asarray(grid.traffic, dtype=float), log=True)
-        mesh = axes.pcolormesh(x, y, np.ma.masked_invalid(values), cmap=cmap, norm=norm, shading="flat")
+        # Edges in the face colour: PDF viewers would otherwise show hairline seams between cells.
+        mesh = axes.pcolormesh(x, y, np.ma.masked_invalid(values), cmap=cmap, norm=norm, shading="flat",
+                               edgecolors="face", linewidth=0.3)
+        axes.set_facecolor("#d9d9d9")  # "never" shows through, seamless, where no cell is drawn
         axes.set_yscale("log")
         _requests_axis(axes.yaxis)
         axes.set_xlabel(f"prompt reduction by fine-tuning (% of the baseline's {grid.baseline_prompt_tokens:,.0f} "

@@ -392,17 +392,19 @@ class _Pages:
         height = PAGE[1] * 72 - top - bottom
         width = PAGE[0] * 72 - 2 * MARGIN
         cells = figure.subfigures(3, 3, width_ratios=[MARGIN, width, MARGIN], height_ratios=[top, height, bottom])
+        # Drawn after the page's own text, so the PDF's text reads title, answer, table, then chart.
+        cells[1][1].set_zorder(10)
         return cells[1][1]
 
     def save(self, figure: Figure) -> None:
         if figure.get_layout_engine() is not None:
             _freeze_layout(figure)
         self.number += 1
-        width = PAGE[0] * 72
-        figure.text(MARGIN / width, 18 / (PAGE[1] * 72), f"costcalc · {self.title}", fontsize=7, color="#777777",
-                    ha="left", va="bottom")
-        figure.text(1 - MARGIN / width, 18 / (PAGE[1] * 72), f"page {self.number}", fontsize=7, color="#777777",
-                    ha="right", va="bottom")
+        width, y = PAGE[0] * 72, 18 / (PAGE[1] * 72)
+        # zorder: the footer comes after the page's content in the PDF's text, as a reader expects.
+        footer = {"fontsize": 7, "color": "#777777", "zorder": 20, "va": "bottom"}
+        figure.text(MARGIN / width, y, f"costcalc · {self.title}", ha="left", **footer)
+        figure.text(1 - MARGIN / width, y, f"page {self.number}", ha="right", **footer)
         self.pdf.savefig(figure)
 
     def chart(self, draw: Callable[[Figure], Figure]) -> None:
@@ -654,7 +656,7 @@ def _numeric(table: Table, column: int) -> bool:
     """Right-align a column whose cells are all numbers, money or number-like text (100,000)."""
     cells = [row[column] for row in table.rows if column < len(row) and row[column] not in (None, "")]
     return bool(cells) and all(
-        (isinstance(c, (int, Decimal)) and not isinstance(c, bool)) or (isinstance(c, str) and _NUMBER.match(c))
+        (isinstance(c, (int, float, Decimal)) and not isinstance(c, bool)) or (isinstance(c, str) and _NUMBER.match(c))
         for c in cells)
 
 

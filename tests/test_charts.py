@@ -156,3 +156,79 @@ def _pyplot_figures() -> int:
     import matplotlib.pyplot as plt
 
     return len(plt.get_fignums())
+
+
+# --- comparison charts -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def comparison(book):
+    """The bundled example: base, fine-tuned, GPT-4 and retrieval over 12 months from 2023-09."""
+    import costcalc
+
+    return costcalc.compare(costcalc.load_scenario(), book)
+
+
+def plotted(axes) -> dict[str, list[float]]:
+    """Labelled lines of an axes: legend label -> y values."""
+    return {line.get_label(): list(line.get_ydata()) for line in axes.get_lines()
+            if not line.get_label().startswith("_")}
+
+
+def test_cumulative_lines_are_the_comparison_and_mark_the_break_even(comparison, tmp_path):
+    figure = charts.plot_cumulative(comparison)
+    axes = figure.axes[0]
+    lines = plotted(axes)
+    for result in comparison.strategies:
+        label = next(label for label in lines if label.startswith(f"{result.name}: "))
+        assert label.split(": ")[1].split(" ")[0] == charts.money_text(result.total_usd)
+        assert lines[label] == [float(m.cumulative_usd) for m in result.months]
+    be = comparison.break_even
+    star = next(line for line in axes.get_lines() if line.get_marker() == "*")
+    assert list(star.get_xdata()) == [be.month_number] == [4]
+    notes = [t.get_text() for t in axes.texts]
+    assert any(text.startswith("break-even 2023-12 (month 4)\n$1,584 vs $1,746 to date") for text in notes)
+    # GPT-4 (27× the baseline) would flatten every other line: it runs off the top, with its total.
+    assert "↑ GPT-4 runs off the chart: $133,704 by 2024-08" in notes
+    assert axes.get_ylim()[1] < 10_000
+    assert png_size(charts.save_png(figure, tmp_path / "c.png", dpi=LOW_DPI)) == (400, 224)
+
+
+def test_monthly_breakdown_stacks_the_components_of_each_month(comparison, tmp_path):
+    figure = charts.plot_monthly_breakdown(comparison, "Fine-tuned GPT-3.5")
+    axes = figure.axes[0]
+    result = comparison.strategy("Fine-tuned GPT-3.5")
+    tops = {}
+    for bar in axes.patches:
+        x = round(bar.get_x() + bar.get_width() / 2)
+        tops[x] = max(tops.get(x, 0.0), bar.get_y() + bar.get_height())
+    assert [round(tops[i + 1], 6) for i in range(12)] == [round(float(m.total_usd), 6) for m in result.months]
+    legend = [t.get_text() for t in figure.legends[0].get_texts()]
+    assert legend == ["training", "input", "output", "fixed"]  # no retrieval cost in this strategy
+    assert axes.get_title(loc="left") == "Fine-tuned GPT-3.5: $3,725 (training $0.48)"
+    every = charts.plot_monthly_breakdown(comparison)
+    assert [a.get_title(loc="left").split(":")[0] for a in every.axes if a.get_visible()] == \
+        [s.name for s in comparison.strategies]
+    assert png_size(charts.save_png(every, tmp_path / "m.png", dpi=LOW_DPI)) == (400, 288)
+
+
+def test_break_even_map_colours_the_grid_month_by_month(comparison, tmp_path):
+    import numpy as np
+
+    import costcalc
+
+    grid = costcalc.sensitivity_grid(comparison, [10_000, 100_000, 1_000_000], [0.0, 0.5, 0.92])
+    figure = charts.plot_break_even_map(grid, mark=(100_000, 0.92))
+    mesh = figure.axes[0].collections[0]
+    values = np.ma.filled(mesh.get_array(), 0).reshape(3, 3)
+    assert values.tolist() == grid.break_even_month.tolist()
+    assert grid.break_even_month[1, 2] == comparison.break_even.month_number
+    legend = [t.get_text() for t in figure.legends[0].get_texts()]
+    assert legend == ["no break-even within the horizon", "this scenario: 100,000 requests, 92% shorter prompt"]
+    assert png_size(charts.save_png(figure, tmp_path / "b.png", dpi=LOW_DPI)) == (400, 224)
+
+
+def test_figures_draw_into_a_given_figure(comparison):
+    target = charts.new_figure((6, 4))
+    assert charts.plot_cumulative(comparison, figure=target) is target
+    assert charts.pixel_size(target, 100) == (600, 400)
