@@ -84,15 +84,15 @@ def money_tick(value: float) -> str:
 
 
 def money_text(amount: Decimal | float) -> str:
-    """A full amount for a note on a chart: $3,400 from a thousand dollars up, $12.50 below it."""
+    """A full amount for a note on a chart: $3,400 from a thousand dollars up, else as the tables
+    show it ($12.50, $0.675)."""
+    from .render import format_usd
+
     amount = Decimal(str(amount)) if isinstance(amount, float) else Decimal(amount)
-    sign = "-" if amount < 0 else ""
-    amount = abs(amount)
-    if amount >= 1000:
-        return f"{sign}${amount.quantize(Decimal(1), ROUND_HALF_UP):,}"
-    if amount >= Decimal("0.01") or amount == 0:
-        return f"{sign}${amount.quantize(Decimal('0.01'), ROUND_HALF_UP):,}"
-    return f"{sign}${amount.normalize():f}"
+    if abs(amount) >= 1000:
+        sign = "-" if amount < 0 else ""
+        return f"{sign}${abs(amount).quantize(Decimal(1), ROUND_HALF_UP):,}"
+    return format_usd(amount)
 
 
 def _money_axis(axis) -> None:
@@ -189,7 +189,8 @@ def _legend_below(figure: Figure, axes: Axes) -> None:
 
 # --- comparison --------------------------------------------------------------------------------------
 
-OFF_SCALE = 3  # a strategy ending above 3× the next most expensive one runs off the top of the chart
+# Of three strategies or more, one ending above 3× the next most expensive runs off the top of the chart.
+OFF_SCALE = 3
 
 
 def _month_axis(axes: Axes, months: Sequence[str]) -> None:
@@ -241,7 +242,7 @@ def plot_cumulative(comparison: Comparison, *, figure: Figure | None = None) -> 
     totals = sorted(float(s.total_usd) for s in comparison.strategies)
     # The top of the chart: the most expensive strategy, unless it dwarfs the next one.
     top = totals[-1]
-    if len(totals) > 1 and totals[-1] > OFF_SCALE * totals[-2] > 0:
+    if len(totals) > 2 and totals[-1] > OFF_SCALE * totals[-2] > 0:
         top = totals[-2]
     with style():
         figure = new_figure() if figure is None else figure

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,10 +32,10 @@ if TYPE_CHECKING:
     from .pricing import PriceBook
     from .render import Output, Table
     from .scenario import Scenario
+    from .sensitivity import SensitivityGrid
 
 DEFAULT_DIR = Path("reports")
 DEFAULT_STEM = "costcalc-report"
-SUFFIXES = (".pdf", ".png", ".md")
 KEY_CHART = "cumulative-cost"
 PAGE = (11.69, 8.27)  # A4 landscape, inches
 MARGIN = 36  # points (half an inch)
@@ -55,8 +55,7 @@ class Report:
     output: Output  # views.comparison(comparison, monthly=True): the summary, assumptions and monthly tables
     dataset: DatasetReport | None = None
     example_tokens: tuple[int, ...] | None = None  # tokens of each training example, for the histogram
-    grid: object | None = None  # a sensitivity grid, for the break-even map
-    scenario: Scenario | None = field(default=None, compare=False)
+    grid: SensitivityGrid | None = None  # break-even over traffic × prompt reduction, for the map
 
     @property
     def title(self) -> str:
@@ -105,12 +104,14 @@ class Report:
 
 
 def build_report(comparison: Comparison, book: PriceBook, *, dataset: DatasetReport | None = None,
-                 example_tokens=None, grid=None, scenario: Scenario | None = None) -> Report:
-    """A report of results already computed (a notebook's, a script's)."""
+                 example_tokens=None, grid: SensitivityGrid | None = None) -> Report:
+    """A report of results already computed (a notebook's, a script's). Charts that need a result
+    not given (the histogram without `dataset` and `example_tokens`, the map without `grid`) are
+    left out."""
     from . import views
 
     tokens = tuple(example_tokens) if example_tokens is not None else None
-    return Report(comparison, book, views.comparison(comparison, monthly=True), dataset, tokens, grid, scenario)
+    return Report(comparison, book, views.comparison(comparison, monthly=True), dataset, tokens, grid)
 
 
 def report_for(scenario: Scenario, book: PriceBook, *, progress: Progress | None = None,
@@ -138,7 +139,7 @@ def report_for(scenario: Scenario, book: PriceBook, *, progress: Progress | None
     if sensitivity:
         say("computing the break-even map")
         grid = break_even_grid(comparison)
-    return build_report(comparison, book, dataset=dataset, example_tokens=tokens, grid=grid, scenario=scenario)
+    return build_report(comparison, book, dataset=dataset, example_tokens=tokens, grid=grid)
 
 
 def scan_training_file(path: Path, focus, book: PriceBook, scenario: Scenario, progress=None) -> DatasetReport:
@@ -213,9 +214,9 @@ def sources_table(comparison: Comparison, book: PriceBook) -> Table:
 
 
 def _source_order(key: str) -> tuple:
-    """S2 before S11a: by number, then suffix."""
-    digits = "".join(c for c in key if c.isdigit())
-    return (key.rstrip("0123456789abcdefghijklmnopqrstuvwxyz"), int(digits) if digits else 0, key)
+    """S2 before S11a: by letters, then number, then suffix."""
+    letters, number, rest = re.fullmatch(r"([^\d]*)(\d*)(.*)", key).groups()
+    return letters, int(number or 0), rest
 
 
 # --- writing ---------------------------------------------------------------------------------------
@@ -231,10 +232,9 @@ def write(report: Report, path: str | os.PathLike[str], *, all_charts: bool = Fa
     """
     target = Path(path)
     if all_charts:
-        if target.suffix and target.suffix.lower() != ".png" or target.is_file():
+        if target.is_file() or (target.suffix.lower() in (".pdf", ".png", ".md") and not target.is_dir()):
             raise UsageError(f"--all-charts writes a folder of PNGs: give a folder, not {target}")
-        folder = target.with_suffix("") if target.suffix else target
-        return write_pngs(report, folder, dpi=dpi, progress=progress)
+        return write_pngs(report, target, dpi=dpi, progress=progress)
     suffix = target.suffix.lower()
     if suffix == ".pdf":
         return [write_pdf(report, target, progress=progress)]
@@ -330,7 +330,7 @@ def write_pdf(report: Report, path: str | os.PathLike[str], *, progress: Progres
     with charts.style(), atomic_path(path) as temp, PdfPages(temp, metadata=metadata) as pdf:
         pages = _Pages(pdf, report.title)
         say("writing page 1")
-        first_page(pages, report, summary)
+        _first_page(pages, report, summary)
         say("writing the assumptions and the monthly table")
         flow = pages.flow()
         if summary.notes[1:]:
@@ -351,7 +351,7 @@ def write_pdf(report: Report, path: str | os.PathLike[str], *, progress: Progres
     return Path(path)
 
 
-def first_page(pages: _Pages, report: Report, summary: Table) -> None:
+def _first_page(pages: _Pages, report: Report, summary: Table) -> None:
     from .render import Table
 
     flow = pages.flow()

@@ -50,6 +50,7 @@ def test_money_tick(value, label):
     ("3400", "$3,400"),
     ("3400.49", "$3,400"),
     ("12.5", "$12.50"),
+    ("0.675", "$0.675"),
     ("0.0042", "$0.0042"),
     ("-1234.5", "-$1,235"),
 ])
@@ -205,7 +206,7 @@ def test_monthly_breakdown_stacks_the_components_of_each_month(comparison, tmp_p
     assert [round(tops[i + 1], 6) for i in range(12)] == [round(float(m.total_usd), 6) for m in result.months]
     legend = [t.get_text() for t in figure.legends[0].get_texts()]
     assert legend == ["training", "input", "output", "fixed"]  # no retrieval cost in this strategy
-    assert axes.get_title(loc="left") == "Fine-tuned GPT-3.5: $3,725 (training $0.48)"
+    assert axes.get_title(loc="left") == "Fine-tuned GPT-3.5: $3,725 (training $0.47616)"
     every = charts.plot_monthly_breakdown(comparison)
     assert [a.get_title(loc="left").split(":")[0] for a in every.axes if a.get_visible()] == \
         [s.name for s in comparison.strategies]
