@@ -300,11 +300,12 @@ def markdown(report: Report, png_names: list[str]) -> str:
 def chart_titles(report: Report) -> dict[str, str]:
     """Each chart's title, as drawn on it: the alt text of the Markdown images."""
     focus = report.comparison.focus
+    training_file = Path(report.dataset.file).name if report.dataset else ""
     titles = {
         KEY_CHART: "Cumulative cost by strategy",
         "monthly-cost": "Monthly cost by component",
         "break-even-map": f"When does {focus.name if focus else 'fine-tuning'} break even?",
-        "tokens-per-example": f"Tokens per training example: {Path(report.dataset.file).name if report.dataset else ''}",
+        "tokens-per-example": f"Tokens per training example: {training_file}",
         "price-history": f"Price history of {report.price_model}",
     }
     return {name: titles[name] for name in report.chart_names()}
