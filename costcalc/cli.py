@@ -517,7 +517,9 @@ def report_command(ctx, scenario_file, output, all_charts, dpi, dataset, setting
     """Write the comparison as a PDF report, PNG charts or a Markdown summary.
 
     SCENARIO and the overrides are those of `costcalc compare` (the bundled example without a
-    SCENARIO). Prints the answer in one sentence and every file written. Files are replaced
+    SCENARIO). Prints the answer in one sentence, the summary per strategy and every file
+    written. Without -o, writes reports/costcalc-report.pdf, a Markdown summary and every chart
+    as PNG. Files are replaced
     atomically, and the same input gives a byte-identical PDF.
 
     \b
@@ -554,7 +556,8 @@ def report_command(ctx, scenario_file, output, all_charts, dpi, dataset, setting
         if bar is not None:
             bar.close()
             click.echo("\r\x1b[K", err=True, nl=False)
-    click.echo(result.answer())
+    # The summary table's title is the one-sentence answer.
+    click.echo(render(Output({}, [result.output.tables[0]]), "table"))
     for path in written:
         click.echo(f"Wrote {path}")
 

@@ -241,7 +241,10 @@ def test_report_without_output_writes_the_pdf_markdown_and_pngs_under_reports(ru
     assert result.exit_code == 0, result.output
     names = ["costcalc-report.pdf", "costcalc-report.md",
              *(f"costcalc-report-{name}.png" for name in tiny.chart_names())]
-    assert result.output.splitlines() == [tiny.answer(), *(f"Wrote reports/{name}" for name in names)]
+    lines = result.output.splitlines()
+    assert lines[0] == tiny.answer()  # the summary table, titled by the answer, comes first
+    assert lines[1].split()[:3] == ["strategy", "type", "model"]
+    assert lines[-len(names):] == [f"Wrote reports/{name}" for name in names]
     assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == sorted(names)
     assert result.stderr == ""  # not a terminal: no progress
     # The same input gives a byte-identical PDF (here: the library's render of the same scenario).
