@@ -481,3 +481,11 @@ def test_line_numbers_past_four_billion_lines():
     totals.merge(dataset._Chunk(lines=10, line_index=array("I", [0, 7]), tokens=array("I", [5, 6]),
                                 assistant=array("I", [1, 1]), messages=array("I", [2, 2]), hashes=bytearray(16)))
     assert list(totals.line_numbers) == [0xFFFFFFFF - 1, 0xFFFFFFFF + 6]
+
+
+def test_a_lone_surrogate_escape_is_counted_not_a_crash(write):
+    # "\ud83d" alone is valid JSON but not encodable text; tiktoken counts it as U+FFFD.
+    lines = [json.dumps(terse(d)).encode() for d in range(10)]
+    lines[3] = lines[3].replace(b'"What is 2+2?"', b'"What is \\ud83d?"')
+    report = scan_dataset(write(b"\n".join(lines)), model_price=chat_model(), workers=1)
+    assert report.ok and report.examples == 10
