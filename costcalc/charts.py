@@ -14,7 +14,7 @@ import contextlib
 import datetime as dt
 import math
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -521,53 +521,17 @@ def plot_price_history(book: PriceBook, model: str, *, until: dt.date | None = N
 # --- dataset ---------------------------------------------------------------------------------------
 
 
-def example_tokens(report: DatasetReport, progress: Callable[[int, int | None], None] | None = None) -> list[int]:
-    """Tokens of every valid example of the report's file, in file order.
-
-    A workaround: `DatasetReport` keeps the distribution of tokens per example, not the counts
-    themselves, which a histogram needs. Each line is scanned again by `scan_dataset` itself, so
-    the same examples are valid and counted by the same rule (the counts sum to
-    `report.total_tokens`). `progress(bytes_done, bytes_total)` is called as lines are read.
-    """
-    import io
-
-    from .dataset import scan_dataset
-    from .errors import UsageError
-    from .pricing import ModelPrice
-
-    if report.file == "-" or not os.path.isfile(report.file):
-        raise UsageError(f"{report.file}: the tokens-per-example histogram reads the dataset file again, "
-                         "which needs a file (not stdin)")
-    # Only the tokenizer and the format matter for counting, not the prices.
-    model = ModelPrice(report.model, report.format, report.price_sheet_effective, encoding=report.encoding)
-    counts, done, total = [], 0, os.path.getsize(report.file)
-    with open(report.file, "rb") as lines:
-        for number, line in enumerate(lines):
-            if number == 0 and line.startswith(b"\xef\xbb\xbf"):
-                line = line[3:]
-            done += len(line)
-            if line.strip():
-                scanned = scan_dataset(io.BytesIO(line), model_price=model, workers=1)
-                if scanned.examples:
-                    counts.append(scanned.total_tokens)
-            if progress and number % 1000 == 0:
-                progress(done, total)
-    if progress:
-        progress(total, total)
-    return counts
-
-
 def plot_tokens_histogram(report: DatasetReport, tokens: Sequence[int] | None = None, *,
                           figure: Figure | None = None) -> Figure:
     """How many examples have how many tokens, with the per-example limit marked.
 
-    `tokens` are the counts per example (default: counted again from the report's file, see
-    `example_tokens`). Examples over the limit, which OpenAI truncates, are drawn in red. When the
-    limit is far beyond the longest example, it is named in a note instead of stretching the axis.
+    `tokens` are the counts per example (default: the report's own `example_tokens`). Examples
+    over the limit, which OpenAI truncates, are drawn in red. When the limit is far beyond the
+    longest example, it is named in a note instead of stretching the axis.
     """
     import numpy as np
 
-    counts = np.asarray(list(tokens) if tokens is not None else example_tokens(report), dtype=float)
+    counts = np.asarray(tokens if tokens is not None else report.example_tokens, dtype=float)
     limit = report.max_tokens_per_example
     subtitle = f"{report.model} ({report.encoding}), {report.total_tokens:,} tokens in all, {report.epochs} epochs"
     with style():
@@ -640,7 +604,6 @@ def pixel_size(figure: Figure, dpi: int = DPI) -> tuple[int, int]:
 __all__ = [
     "COMPONENT_COLOURS",
     "DPI",
-    "example_tokens",
     "WIDE",
     "COMPONENTS",
     "money_text",

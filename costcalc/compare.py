@@ -29,14 +29,19 @@ stored as rates (`MonthRates`): that is what makes the break-even traffic a clos
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_CEILING, Decimal, localcontext
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .cost import Usage, training_cost, usage_cost
 from .errors import CostCalcError, DatasetError, UnknownModelError, UsageError
 from .pricing import ModelPrice, PriceBook, PriceSheet, display_path
 from .render import format_usd
+
+if TYPE_CHECKING:
+    from .dataset import DatasetReport
 from .scenario import (
     KeyPath,
     Scenario,
@@ -107,6 +112,9 @@ class TrainingRun:
     billed_tokens: int
     training_per_1m: Decimal
     training_usd: Decimal
+    # The scan of the training file this run was priced from (None for a given token count), so a
+    # report can show the file's statistics without reading it again.
+    dataset: DatasetReport | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -510,15 +518,17 @@ class DisplayCurrency:
 # --- computing -----------------------------------------------------------------------------------
 
 
-def compare(scenario: Scenario, book: PriceBook) -> Comparison:
+def compare(scenario: Scenario, book: PriceBook, *,
+            scan_progress: Callable[[int, int | None], None] | None = None) -> Comparison:
     """Price every strategy of `scenario` over its horizon with the sheets of `book`.
 
     Reads the training and sample files the scenario names (to count their tokens); everything
-    else is arithmetic. Errors name the scenario key or flag at fault.
+    else is arithmetic. Errors name the scenario key or flag at fault. `scan_progress(bytes_done,
+    bytes_total)` follows the training-file scans (what `costcalc.progress.ProgressBar` draws).
     """
     with localcontext() as context:
         context.prec = PRECISION
-        return _Pricer(scenario, book).comparison()
+        return _Pricer(scenario, book, scan_progress).comparison()
 
 
 @dataclass(frozen=True)
@@ -542,7 +552,8 @@ class _Priced:
 
 
 class _Pricer:
-    def __init__(self, scenario: Scenario, book: PriceBook):
+    def __init__(self, scenario: Scenario, book: PriceBook, scan_progress=None):
+        self.scan_progress = scan_progress
         self.scenario = scenario
         self.book = book
         self.traffic = scenario.traffic
@@ -724,6 +735,7 @@ class _Pricer:
 
     def train(self, strategy: Strategy, sheet: PriceSheet, month: dt.date) -> tuple[TrainingRun, _TrainingData]:
         model = self.fine_tunable(strategy, sheet, month)
+        report = None
         if strategy.training_file is not None:
             report = self.scan(strategy, model, sheet)
             tokens, epochs = report.billing_tokens, report.epochs
@@ -743,6 +755,7 @@ class _Pricer:
             month=month_label(month), snapshot=model.name, sheet_effective=sheet.effective,
             training_tokens=tokens, epochs=epochs, billed_tokens=tokens * epochs,
             training_per_1m=model.price("training_per_1m"), training_usd=training_cost(model, tokens, epochs),
+            dataset=report,
         )
         return run, info
 
@@ -756,7 +769,7 @@ class _Pricer:
             try:
                 # Named relative to the working directory where it can be: shorter messages.
                 report = scan_dataset(display_path(strategy.training_file), model_price=model,
-                                      epochs=strategy.epochs, sheet=sheet)
+                                      epochs=strategy.epochs, sheet=sheet, progress=self.scan_progress)
             except CostCalcError as exc:
                 raise self.scenario.error(key, str(exc)) from None
             if report.examples == 0:

@@ -164,6 +164,9 @@ class DatasetReport:
     errors: tuple[ErrorSummary, ...] = ()
     warnings: tuple[str, ...] = ()
     counting_rule: str = COUNTING_RULE
+    # Tokens of each valid example, in file order, as the scan counted them (4 bytes an example,
+    # which it holds anyway for the quantiles): what a histogram of the file needs.
+    example_tokens: array = field(default_factory=lambda: array("I"), repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -814,6 +817,7 @@ def _report(totals: _Totals, name, fmt, model, encoding_name, epochs, sheet) -> 
         errors=summaries,
         warnings=tuple(warnings),
         counting_rule=COUNTING_RULE if fmt == "chat" else "prompt tokens + completion tokens (tiktoken)",
+        example_tokens=totals.tokens,
     )
 
 

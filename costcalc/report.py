@@ -54,7 +54,6 @@ class Report:
     book: PriceBook
     output: Output  # views.comparison(comparison, monthly=True): the summary, assumptions and monthly tables
     dataset: DatasetReport | None = None
-    example_tokens: tuple[int, ...] | None = None  # tokens of each training example, for the histogram
     grid: SensitivityGrid | None = None  # break-even over traffic × prompt reduction, for the map
 
     @property
@@ -75,7 +74,7 @@ class Report:
         names = [KEY_CHART, "monthly-cost"]
         if self.grid is not None:
             names.append("break-even-map")
-        if self.dataset is not None and self.example_tokens is not None:
+        if self.dataset is not None:
             names.append("tokens-per-example")
         names.append("price-history")
         return names
@@ -89,7 +88,7 @@ class Report:
         if name == "break-even-map" and self.grid is not None:
             return charts.plot_break_even_map(self.grid, mark=scenario_point(self.comparison), figure=figure)
         if name == "tokens-per-example" and self.dataset is not None:
-            return charts.plot_tokens_histogram(self.dataset, self.example_tokens, figure=figure)
+            return charts.plot_tokens_histogram(self.dataset, figure=figure)
         if name == "price-history":
             return charts.plot_price_history(self.book, self.price_model, figure=figure)
         raise UsageError(f"no chart {name!r} in this report; charts are: {', '.join(self.chart_names())}")
@@ -104,14 +103,12 @@ class Report:
 
 
 def build_report(comparison: Comparison, book: PriceBook, *, dataset: DatasetReport | None = None,
-                 example_tokens=None, grid: SensitivityGrid | None = None) -> Report:
+                 grid: SensitivityGrid | None = None) -> Report:
     """A report of results already computed (a notebook's, a script's). Charts that need a result
-    not given (the histogram without `dataset` and `example_tokens`, the map without `grid`) are
-    left out."""
+    not given (the histogram without `dataset`, the map without `grid`) are left out."""
     from . import views
 
-    tokens = tuple(example_tokens) if example_tokens is not None else None
-    return Report(comparison, book, views.comparison(comparison, monthly=True), dataset, tokens, grid)
+    return Report(comparison, book, views.comparison(comparison, monthly=True), dataset, grid)
 
 
 def report_for(scenario: Scenario, book: PriceBook, *, progress: Progress | None = None,
@@ -125,36 +122,16 @@ def report_for(scenario: Scenario, book: PriceBook, *, progress: Progress | None
     from .compare import compare
 
     say = progress or (lambda message: None)
-    say("comparing strategies")
-    comparison = compare(scenario, book)
-    dataset = tokens = None
+    say("comparing strategies (and scanning the training file)")
+    comparison = compare(scenario, book, scan_progress=scan_progress)
     focus = comparison.focus
-    training_file = scenario.strategy(focus.name).training_file if focus is not None else None
-    if training_file is not None and focus.trainings:
-        say(f"scanning {training_file.name}")
-        dataset = scan_training_file(training_file, focus, book, scenario, scan_progress)
-        say(f"counting tokens per example in {training_file.name}")
-        tokens = charts.example_tokens(dataset, scan_progress)
+    # The comparison scanned the training file to price the first training run; show that scan.
+    dataset = focus.trainings[0].dataset if focus is not None and focus.trainings else None
     grid = None
     if sensitivity:
         say("computing the break-even map")
         grid = break_even_grid(comparison)
-    return build_report(comparison, book, dataset=dataset, example_tokens=tokens, grid=grid)
-
-
-def scan_training_file(path: Path, focus, book: PriceBook, scenario: Scenario, progress=None) -> DatasetReport:
-    """The training file as the comparison's first training run priced it (same snapshot, sheet
-    and epochs), so the report's dataset page and the comparison agree.
-
-    `Comparison` does not expose the DatasetReport it scanned, so the file is scanned again here.
-    """
-    from .dataset import scan_dataset
-
-    first = focus.trainings[0]
-    sheet = next(s for s in book.sheets if s.effective == first.sheet_effective)
-    strategy = scenario.strategy(focus.name)
-    return scan_dataset(path, model_price=sheet.models[first.snapshot], epochs=strategy.epochs,
-                        progress=progress, sheet=sheet)
+    return build_report(comparison, book, dataset=dataset, grid=grid)
 
 
 def break_even_grid(comparison: Comparison, *, traffic_points: int = 41, reduction_points: int = 39):

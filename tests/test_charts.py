@@ -88,8 +88,8 @@ def test_tokens_histogram_marks_the_limit_and_the_truncated_examples(dataset_rep
     from dataclasses import replace
 
     report = replace(dataset_report, max_tokens_per_example=90)
-    tokens = charts.example_tokens(report)
-    figure = charts.plot_tokens_histogram(report, tokens)
+    tokens = list(report.example_tokens)
+    figure = charts.plot_tokens_histogram(report)
     axes = figure.axes[0]
     legend = [t.get_text() for t in figure.legends[0].get_texts()]
     over = sum(1 for t in tokens if t > 90)
@@ -102,7 +102,7 @@ def test_tokens_histogram_marks_the_limit_and_the_truncated_examples(dataset_rep
 
 
 def test_example_tokens_match_the_dataset_report(dataset_report):
-    tokens = charts.example_tokens(dataset_report)
+    tokens = list(dataset_report.example_tokens)
     assert len(tokens) == dataset_report.examples
     assert sum(tokens) == dataset_report.total_tokens
     assert min(tokens) == dataset_report.tokens_per_example.min
@@ -110,7 +110,7 @@ def test_example_tokens_match_the_dataset_report(dataset_report):
 
 
 def test_a_far_limit_is_named_instead_of_stretching_the_axis(dataset_report):
-    figure = charts.plot_tokens_histogram(dataset_report, charts.example_tokens(dataset_report))
+    figure = charts.plot_tokens_histogram(dataset_report)
     axes = figure.axes[0]
     assert axes.get_xlim()[1] < 200
     assert any("16,385 tokens per example is far beyond the longest" in t.get_text() for t in axes.texts)

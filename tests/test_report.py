@@ -152,7 +152,9 @@ def test_dataset_page_agrees_with_the_comparison(example):
     focus = example.comparison.focus
     assert example.dataset.training_usd == focus.trainings[0].training_usd
     assert example.dataset.billing_tokens == focus.trainings[0].training_tokens
-    assert sum(example.example_tokens) == example.dataset.total_tokens
+    assert sum(example.dataset.example_tokens) == example.dataset.total_tokens
+    # The report shows the very scan the comparison priced, not a second read of the file.
+    assert example.dataset is focus.trainings[0].dataset
 
 
 def test_tiny_pdf_has_the_expected_pages(tiny, tiny_pdf):
