@@ -420,7 +420,6 @@ def compare_command(ctx, scenario_file, dataset, settings, monthly, currency, fx
     from .compare import DisplayCurrency, compare
     from .errors import UsageError, closest_names
     from .render import format_usd
-    from .scenario import flag_override, load_scenario, parse_set
 
     def decimal_flag(flag, text, minimum_exclusive=False):
         try:
@@ -442,10 +441,7 @@ def compare_command(ctx, scenario_file, dataset, settings, monthly, currency, fx
     if budget_strategy and budget_usd is None:
         raise UsageError("--budget-strategy needs --budget")
 
-    overrides = [flag_override("--" + name.replace("_", "-"), value) for name, value in traffic.items()
-                 if value is not None]
-    overrides += [parse_set(setting) for setting in settings]
-    scenario = load_scenario(scenario_file, overrides, dataset=dataset)
+    scenario = scenario_from_flags(scenario_file, dataset, settings, traffic)
     if budget_strategy and budget_strategy not in scenario.names():
         hint = closest_names(budget_strategy, scenario.names(), limit=1)
         raise UsageError(f"--budget-strategy: no strategy {budget_strategy!r} in the scenario"
@@ -533,14 +529,10 @@ def report_command(ctx, scenario_file, output, all_charts, dpi, dataset, setting
     from . import report
     from .errors import UsageError
     from .progress import progress_bar
-    from .scenario import flag_override, load_scenario, parse_set
 
     if all_charts and output is None:
         raise UsageError("--all-charts needs -o FOLDER")
-    overrides = [flag_override("--" + name.replace("_", "-"), value) for name, value in traffic.items()
-                 if value is not None]
-    overrides += [parse_set(setting) for setting in settings]
-    scenario = load_scenario(scenario_file, overrides, dataset=dataset)
+    scenario = scenario_from_flags(scenario_file, dataset, settings, traffic)
     # Progress on stderr only when it is a terminal: a step line, and the bar of a long dataset scan.
     bar = progress_bar("scanning the training file")
     say = None
@@ -566,6 +558,16 @@ def report_command(ctx, scenario_file, output, all_charts, dpi, dataset, setting
 report_command.params[1:1] = [p for p in compare_command.params if p.name in (
     "dataset", "requests_per_month", "requests_per_day", "growth", "start_month", "months", "prompt_tokens",
     "completion_tokens", "sample", "batch_share", "cached_share", "settings")]
+
+
+def scenario_from_flags(scenario_file, dataset, settings, traffic):
+    """The scenario file (or the bundled example) with the traffic flags and --set overrides applied."""
+    from .scenario import flag_override, load_scenario, parse_set
+
+    overrides = [flag_override("--" + name.replace("_", "-"), value) for name, value in traffic.items()
+                 if value is not None]
+    overrides += [parse_set(setting) for setting in settings]
+    return load_scenario(scenario_file, overrides, dataset=dataset)
 
 
 def main() -> None:

@@ -35,6 +35,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from .errors import CostCalcError, DatasetError, ScenarioError, UsageError, closest_names
+from .pricing import display_path
 
 SCHEMA_VERSION = 1
 STRATEGY_TYPES = ("base", "fine-tuned", "retrieval")
@@ -339,7 +340,7 @@ def load_scenario(
     """Read a scenario file (the bundled example when `path` is None), apply the command-line
     overrides and `dataset`, and validate it all; every problem is reported at once."""
     file = Path(path) if path is not None else EXAMPLE_SCENARIO
-    shown = _display(file)
+    shown = display_path(file)
     try:
         with file.open("rb") as f:
             raw = tomllib.load(f, parse_float=Decimal)
@@ -630,14 +631,6 @@ def key_path(path: KeyPath) -> str:
     return ".".join(p if re.fullmatch(r"[A-Za-z0-9_-]+", p) else json.dumps(p) for p in path)
 
 
-def _display(path: Path) -> str:
-    """The path relative to the working directory when it is below it (shorter messages)."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
 def _show(value: object) -> str:
     if isinstance(value, Decimal):
         from .render import decimal_string
@@ -684,7 +677,7 @@ def measure_sample(path: Path, encoding_name: str) -> RequestSample:
     from .tokens import count_messages, get_encoding
 
     encoding = get_encoding(encoding_name)
-    shown = _display(path)
+    shown = display_path(path)
     prompts = completions = requests = 0
     try:
         with path.open(encoding="utf-8-sig") as f:
