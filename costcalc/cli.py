@@ -50,6 +50,23 @@ class DateType(click.ParamType):
 DATE = DateType()
 
 
+class EpochsType(click.ParamType):
+    """`auto` or a whole number of epochs from 1 to 50, named in the error as the flag it came from."""
+
+    name = "N|auto"
+
+    def convert(self, value, param, ctx):
+        from .dataset import parse_epochs
+
+        try:
+            return parse_epochs(value)
+        except CostCalcError:
+            self.fail(f"{value!r} is not auto or a whole number from 1 to 50", param, ctx)
+
+
+EPOCHS = EpochsType()
+
+
 def output_options(command):
     """The one --format option every command shares."""
 
@@ -301,7 +318,7 @@ def estimate(ctx, model, input_tokens, output_tokens, cached_input_tokens, reque
 @click.option("--model", default="gpt-3.5-turbo", show_default=True,
               help="Model to fine-tune (snapshot, alias or ft: name): sets the tokenizer, the "
                    "per-example token limit and the training price.")
-@click.option("--epochs", default="auto", show_default=True,
+@click.option("--epochs", type=EPOCHS, default="auto", show_default=True,
               help="Training epochs, 1-50, or auto for the cookbook's default rule.")
 @click.option("--strict", is_flag=True, help="Exit 1 when the file has any error (the report is still printed).")
 @as_of_option
@@ -322,10 +339,9 @@ def dataset(ctx, file, model, epochs, strict, as_of, fmt):
       costcalc dataset train.jsonl --as-of 2023-09-01 --strict
       cat train.jsonl | costcalc dataset - --model babbage-002
     """
-    from .dataset import InvalidDatasetError, parse_epochs, scan_dataset
+    from .dataset import InvalidDatasetError, scan_dataset
     from .progress import progress_bar
 
-    epochs = parse_epochs(epochs)
     sheet = pricebook(ctx).as_of(as_of)
     price = sheet.model(model)
     bar = progress_bar()
