@@ -55,7 +55,7 @@ class UsageCost:
 
     @property
     def total_usd(self) -> Decimal:
-        return self.input_usd + self.cached_input_usd + self.output_usd
+        return tidy(self.input_usd + self.cached_input_usd + self.output_usd)
 
 
 def usage_prices(model: ModelPrice, *, fine_tuned: bool = False, batch: bool = False) -> dict[str, str]:
