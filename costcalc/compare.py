@@ -501,8 +501,12 @@ class DisplayCurrency:
     def convert(self, usd: Decimal) -> Decimal:
         return Decimal(usd) * self.fx_rate
 
+    @property
+    def symbol(self) -> str:
+        return CURRENCY_SYMBOLS.get(self.code, f"{self.code} ")
+
     def format(self, usd: Decimal) -> str:
-        return format_usd(self.convert(usd), symbol=CURRENCY_SYMBOLS.get(self.code, f"{self.code} "))
+        return format_usd(self.convert(usd), symbol=self.symbol)
 
     def to_dict(self, comparison: Comparison) -> dict:
         return {

@@ -17,7 +17,23 @@ FORMATS = ("table", "json", "csv", "markdown")
 
 
 class Money(Decimal):
-    """A USD amount: shown as $1,234.57 to people, exact in CSV and JSON."""
+    """An amount of money: shown as $1,234.57 to people, exact in CSV and JSON."""
+
+    symbol = "$"
+
+    @classmethod
+    def shown_as(cls, amount: Decimal, symbol: str) -> Money:
+        """An amount already converted to another currency, shown with that currency's symbol."""
+        money = cls(amount)
+        money.symbol = symbol
+        return money
+
+
+class Count(Decimal):
+    """A count of requests or tokens: shown rounded with separators (2,500), exact in CSV and JSON.
+
+    Counts can be fractional (5% monthly growth of 100,000 requests), so they are Decimals.
+    """
 
 
 class Price(Decimal):
@@ -103,7 +119,9 @@ def display(value: object) -> str:
     if value is None:
         return "-"
     if isinstance(value, Money):
-        return format_usd(value)
+        return format_usd(value, symbol=value.symbol)
+    if isinstance(value, Count):
+        return format_count(value)
     if isinstance(value, Price):
         return "$" + plain(value, min_places=2)
     if isinstance(value, bool):
@@ -136,6 +154,14 @@ def format_usd(amount: Decimal, symbol: str = "$") -> str:
     # Below a dollar (a single request, a tiny training job) show up to 6 decimals.
     text = plain(amount.quantize(Decimal("0.000001"), ROUND_HALF_UP), min_places=2)
     return f"{sign}{symbol}{text}"
+
+
+def format_count(value: Decimal) -> str:
+    """2,500 for whole counts and counts of a thousand or more (rounded); 812.4 below that."""
+    value = Decimal(value)
+    if value == value.to_integral_value() or abs(value) >= 1000:
+        return f"{int(value.to_integral_value(ROUND_HALF_UP)):,}"
+    return f"{value:,.1f}"
 
 
 def plain(value: Decimal, min_places: int = 0) -> str:

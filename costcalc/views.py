@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .cost import UsageCost
 from .pricing import HistoryEntry, ModelPrice, PriceBook, PriceSheet, SheetDiff
-from .render import Money, Output, Price, Table, format_usd
+from .render import Count, Money, Output, Price, Table, format_count, format_usd
 
 # Columns of `prices list` / `prices history`: JSON name -> short header.
 PRICE_COLUMNS = {
@@ -205,7 +205,7 @@ def comparison(result, *, monthly: bool = False, currency=None, budget=None) -> 
     def amount(usd):
         if usd is None:
             return None
-        return Money(usd) if currency is None else currency.format(usd)
+        return Money(usd) if currency is None else Money.shown_as(currency.convert(usd), currency.symbol)
 
     a = result.assumptions
     rows = []
@@ -299,7 +299,7 @@ def _assumption_rows(result, money) -> list[list[object]]:
 
 
 def _monthly_table(result, amount, code) -> Table:
-    rows = [[s.name, m.month, _whole(m.requests), amount(m.input_usd), amount(m.output_usd), amount(m.retrieval_usd),
+    rows = [[s.name, m.month, Count(m.requests), amount(m.input_usd), amount(m.output_usd), amount(m.retrieval_usd),
              amount(m.training_usd), amount(m.fixed_usd), amount(m.total_usd), amount(m.cumulative_usd)]
             for s in result.strategies for m in s.months]
     return Table(f"Month by month ({code})",
@@ -349,11 +349,4 @@ def _sheet_periods(a) -> dict:
 
 def _whole(value) -> str:
     """A count of requests or tokens as a person reads it: 2,500 or 812.4 (one decimal)."""
-    from decimal import Decimal
-
-    value = Decimal(value)
-    if value == value.to_integral_value():
-        return f"{int(value):,}"
-    if abs(value) >= 1000:
-        return f"{int(value.to_integral_value()):,}"
-    return f"{value:,.1f}"
+    return format_count(value)

@@ -51,7 +51,8 @@ def test_compare_without_arguments_runs_the_bundled_example(run):
 def test_monthly_adds_the_month_by_month_table(run):
     result = run("compare", "--monthly")
     assert "Month by month (USD)" in result.output
-    assert "Fine-tuned GPT-3.5  2023-11  110,250         $99.23    $126.79" in result.output
+    row = next(line for line in result.output.splitlines() if line.startswith("Fine-tuned GPT-3.5  2023-11"))
+    assert row.split()[3:6] == ["110,250", "$99.23", "$126.79"]
 
 
 def test_json_contract(run, scenario):
@@ -226,3 +227,22 @@ def test_cli_presets_match_the_library(run):
 
     option = next(p for p in cli.commands["scenario"].commands["init"].params if p.name == "preset")
     assert tuple(option.type.choices) == PRESETS
+
+
+def test_monthly_csv_has_plain_numbers_for_scripts(run):
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(run("compare", "--monthly", "--format", "csv").output)))
+    november = next(r for r in rows if r["strategy"] == "Fine-tuned GPT-3.5" and r["month"] == "2023-11")
+    # 100,000 requests growing 5% a month: 110,250 in the third month; no thousands separators.
+    assert (november["requests"], november["input"], november["output"]) == ("110250", "99.225", "126.7875")
+
+
+def test_other_currency_amounts_stay_numbers_aligned_right(run):
+    result = run("compare", "--currency", "EUR", "--fx-rate", "0.92")
+    base = next(line for line in result.output.splitlines() if line.startswith("Base GPT-3.5 Turbo  base"))
+    # $4,953.94 x 0.92 = €4,557.63, right-aligned under its header like the USD table.
+    assert base.split()[-4:-2] == ["€4,557.63", "€2.86"]
+    header = result.output.splitlines()[1]
+    assert header.index("total") + len("total") == base.index("€4,557.63") + len("€4,557.63")
