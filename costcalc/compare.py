@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .cost import Usage, training_cost, usage_cost
-from .errors import CostCalcError, DatasetError, UnknownModelError, UsageError
+from .errors import CostCalcError, DatasetError, MissingPriceError, UnknownModelError, UsageError
 from .pricing import ModelPrice, PriceBook, PriceSheet, display_path
 from .render import format_usd
 
@@ -665,7 +665,14 @@ class _Pricer:
         for share, is_batch in ((1 - batch, False), (batch, True)):
             if not share:
                 continue
-            cost = usage_cost(model, probe, fine_tuned=fine_tuned, batch=is_batch)
+            try:
+                cost = usage_cost(model, probe, fine_tuned=fine_tuned, batch=is_batch)
+            except MissingPriceError as exc:
+                if not is_batch:
+                    raise
+                # Name the setting that asked for batch prices: the sheet may predate the Batch API.
+                raise self.scenario.error(("traffic", "batch_share"), f"{exc} (the Batch API opened in April 2024: "
+                                          "start the horizon later or set the share to 0)") from None
             uncached_price = cost.input_per_1m or ZERO
             cached_price = cost.cached_input_per_1m if cost.cached_input_per_1m is not None else uncached_price
             input_rate += share * ((1 - cached) * uncached_price + cached * cached_price)

@@ -194,7 +194,8 @@ def test_bad_flags_exit_2_with_one_line(run, scenario, args, message):
 def test_a_batch_share_before_the_batch_api_is_a_missing_price(run, scenario):
     result = run("compare", scenario(), "--batch-share", "0.5")
     assert (result.exit_code, result.stderr) == (
-        1, "Error: no batch input price for gpt-3.5-turbo-0613 in the price sheet effective 2023-08-22\n")
+        2, "Error: --batch-share: no batch input price for gpt-3.5-turbo-0613 in the price sheet effective "
+           "2023-08-22 (the Batch API opened in April 2024: start the horizon later or set the share to 0)\n")
 
 
 # --- scenario init -------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from costcalc.compare import PRECISION, compare
 from costcalc.pricing import load_pricebook
-from costcalc.errors import MissingPriceError, ScenarioError
+from costcalc.errors import ScenarioError
 from costcalc.render import json_default
 from costcalc.scenario import add_months, load_scenario, read_scenario
 from costcalc.sensitivity import sensitivity_grid
@@ -233,9 +233,12 @@ def test_batch_and_cache_shares(priced):
 
 def test_a_missing_batch_price_is_an_error_not_zero(priced):
     # The Batch API arrived in 2024: the 2023-08-22 sheet has no batch price for gpt-3.5-turbo-0613.
-    with pytest.raises(MissingPriceError) as error:
+    # The error names the setting that asked for batch prices as well as model, price and date.
+    with pytest.raises(ScenarioError) as error:
         priced(_single("gpt-3.5-turbo", start="2023-10", batch="0.1"))
-    assert str(error.value) == "no batch input price for gpt-3.5-turbo-0613 in the price sheet effective 2023-08-22"
+    assert str(error.value) == (
+        "scenario.toml: traffic.batch_share: no batch input price for gpt-3.5-turbo-0613 in the price sheet "
+        "effective 2023-08-22 (the Batch API opened in April 2024: start the horizon later or set the share to 0)")
 
 
 def test_growth_and_requests_per_day(priced):
