@@ -215,7 +215,7 @@ class DatasetReport:
         limit = self.max_tokens_per_example
         m = self.messages_per_example
         rows = [
-            ["file", self.file, f"{self.bytes:,} bytes, {self.lines:,} lines"],
+            ["file", self.file, f"{self.bytes:,} bytes, {self.lines:,} line{'' if self.lines == 1 else 's'}"],
             ["format", self.format, ""],
             ["model", self.model, f"price sheet effective {sheet}"],
             ["encoding", self.encoding, "from the price sheet"],
@@ -774,7 +774,7 @@ def _report(totals: _Totals, name, fmt, model, encoding_name, epochs, sheet) -> 
 
     if epochs == "auto":
         n_epochs = default_epochs(n)
-        rule = (f"auto: cookbook default for {n:,} examples (target {TARGET_EPOCHS}, "
+        rule = (f"auto: cookbook default for {n:,} example{'' if n == 1 else 's'} (target {TARGET_EPOCHS}, "
                 f"{MIN_TARGET_EXAMPLES:,} to {MAX_TARGET_EXAMPLES:,} example passes)")
     else:
         n_epochs, rule = epochs, "as given"
