@@ -321,6 +321,10 @@ def apply_overrides(raw: dict, overrides: Iterable[Override]) -> dict[KeyPath, s
             _drop(table, "training_tokens", origins, override.path[:-1])
         elif len(override.path) == 3 and override.path[0] == "strategies" and leaf == "training_tokens":
             _drop(table, "training_file", origins, override.path[:-1])
+        elif leaf == "sample_file":
+            # A sample given by flag is there to be measured: it replaces the numbers the file gives.
+            _drop(table, "prompt_tokens", origins, override.path[:-1])
+            _drop(table, "completion_tokens", origins, override.path[:-1])
     return origins
 
 
@@ -443,6 +447,7 @@ class _Checker:
         sample = self.path(raw, (*p, "sample_file"))
         prompt = self.number(raw, (*p, "prompt_tokens"))
         completion = self.number(raw, (*p, "completion_tokens"))
+        self.sample_used(raw, p)
         if sample is None:
             if "prompt_tokens" not in raw:
                 self.missing((*p, "prompt_tokens"), "missing (give prompt_tokens, or a sample_file to measure them)")
@@ -489,6 +494,7 @@ class _Checker:
             "completion_tokens": self.number(raw, (*p, "completion_tokens")),
             "sample_file": self.path(raw, (*p, "sample_file")),
         }
+        self.sample_used(raw, p)
         if kind == "fine-tuned":
             values["training_file"] = self.path(raw, (*p, "training_file"))
             values["training_tokens"] = self.integer(raw, (*p, "training_tokens"), minimum=1, unit="tokens")
@@ -599,6 +605,12 @@ class _Checker:
             return value
         self.problem(path, f'must be "auto" or a whole number from 1 to {MAX_EPOCHS}, not {_show(value)}')
         return None
+
+    def sample_used(self, raw: dict, table: KeyPath) -> None:
+        """A sample_file beside both token numbers of its table would never be read: say so."""
+        if "sample_file" in raw and "prompt_tokens" in raw and "completion_tokens" in raw:
+            self.problem((*table, "sample_file"), "is never used: prompt_tokens and completion_tokens are both "
+                                                  "given here (remove them to measure them from the sample)")
 
     def path(self, raw: dict, path: KeyPath) -> Path | None:
         value = self.string(raw, path)

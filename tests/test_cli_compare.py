@@ -247,3 +247,27 @@ def test_other_currency_amounts_stay_numbers_aligned_right(run):
     assert base.split()[-4:-2] == ["€4,557.63", "€2.86"]
     header = result.output.splitlines()[1]
     assert header.index("total") + len("total") == base.index("€4,557.63") + len("€4,557.63")
+
+
+def test_sample_flag_replaces_the_files_token_numbers(run, scenario, tmp_path):
+    # One request: user "Hi" answered "Hello there". Prompt by the cookbook rule: 3 per message +
+    # "user" (1) + "Hi" (1) = 5, + 3 reply priming = 8; completion: "Hello there" = 2 tokens.
+    (tmp_path / "requests.jsonl").write_text(
+        '{"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello there"}]}\n')
+    data = json.loads(run("compare", scenario(), "--sample", "requests.jsonl", "--format", "json").output)
+    base = next(s for s in data["strategies"] if s["name"] == "Base")
+    assert (base["tokens_per_request"]["prompt"], base["tokens_per_request"]["completion"]) == ("8", "2")
+    assert base["tokens_per_request"]["source"].startswith("measured from requests.jsonl")
+
+
+def test_sample_flag_naming_a_missing_file_is_an_error(run, scenario):
+    result = run("compare", scenario(), "--sample", "nope.jsonl")
+    assert (result.exit_code, result.stderr) == (2, "Error: --sample: nope.jsonl: cannot read: No such file or directory\n")
+
+
+def test_a_sample_file_that_would_never_be_read_is_an_error(run, scenario):
+    text = FOUR_STRATEGIES.replace("completion_tokens = 200\n", 'completion_tokens = 200\nsample_file = "x.jsonl"\n', 1)
+    result = run("compare", scenario(text))
+    assert (result.exit_code, result.stderr) == (
+        1, "Error: scenario.toml: traffic.sample_file: is never used: prompt_tokens and completion_tokens are both "
+           "given here (remove them to measure them from the sample)\n")
