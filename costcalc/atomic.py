@@ -14,6 +14,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from .errors import CostCalcError
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
@@ -23,8 +25,11 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     folder is created if missing.
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise cannot_write(target, exc) from None
     os.close(fd)
     temp = Path(name)
     try:
@@ -33,10 +38,20 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         # mkstemp creates the file 0600; a report is an ordinary file, readable as the umask allows.
         os.chmod(temp, 0o666 & ~_umask())
         os.replace(temp, target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()
+        if isinstance(exc, OSError):  # disk full, a folder in the way: the user's to fix, not a crash
+            raise cannot_write(target, exc) from None
         raise
+
+
+def cannot_write(target: Path, exc: OSError) -> CostCalcError:
+    """`reports/x.pdf: cannot write: ...`, naming a file that stands where a folder must be."""
+    for folder in target.parents:
+        if folder.exists() and not folder.is_dir():
+            return CostCalcError(f"{target}: cannot write: {folder} is a file, not a folder")
+    return CostCalcError(f"{target}: cannot write: {exc.strerror or exc}")
 
 
 def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:

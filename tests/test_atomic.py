@@ -1,0 +1,38 @@
+"""Writing reports: a path that cannot be written is a one-line error, and nothing is left behind."""
+
+from __future__ import annotations
+
+import pytest
+
+from costcalc import CostCalcError
+from costcalc.atomic import write_text
+
+
+def test_a_file_where_a_folder_must_be(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "afile").write_text("keep me")
+    with pytest.raises(CostCalcError) as err:
+        write_text("afile/report.md", "# report")
+    assert str(err.value) == "afile/report.md: cannot write: afile is a file, not a folder"
+    assert (tmp_path / "afile").read_text() == "keep me"
+
+
+def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
+    target = tmp_path / "report.md"
+    target.write_text("old")
+    with pytest.raises(ZeroDivisionError):
+        from costcalc.atomic import atomic_path
+
+        with atomic_path(target) as temp:
+            temp.write_text("half")
+            1 / 0
+    assert target.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.md"]
+
+
+def test_report_to_an_unwritable_path_is_one_line_exit_1(run, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "afile").write_text("")
+    result = run("report", "-o", "afile/x.pdf")
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        1, "", "Error: afile/x.pdf: cannot write: afile is a file, not a folder\n")
