@@ -751,8 +751,8 @@ class _Pricer:
             report = self.scan(strategy, model, sheet)
             tokens, epochs = report.billing_tokens, report.epochs
             info = _TrainingData(
-                source=f"{_name(strategy.training_file)} ({report.examples:,} examples, "
-                       f"{report.billing_tokens:,} billing tokens, {report.encoding})",
+                # Billing tokens depend on the snapshot's per-example limit, so each run states its own.
+                source=f"{_name(strategy.training_file)} ({report.examples:,} examples, {report.encoding})",
                 epochs=epochs, epochs_rule=report.epochs_rule,
                 notes=tuple(f"{_name(strategy.training_file)}: {e.count:,} line(s): {e.message}"
                             for e in report.errors))

@@ -275,8 +275,7 @@ def _assumption_rows(result, money) -> list[list[object]]:
     for s in result.strategies:
         if s.type == "fine-tuned":
             rows.append([f"training: {s.name}",
-                         f"{s.training_source} × {s.epochs} epochs ({s.epochs_rule}) = "
-                         f"{s.trainings[0].billed_tokens:,} billed tokens a run; {_training_runs(s, money)}"])
+                         f"{s.training_source}, {s.epochs} epochs ({s.epochs_rule}); {_training_runs(s, money)}"])
         fixed = [m.fixed_usd for m in s.months if m.fixed_usd]
         if s.type == "fine-tuned" and fixed:
             rows.append([f"fixed: {s.name}", f"upkeep {money(fixed[0])} a month"])
@@ -308,19 +307,18 @@ def _monthly_table(result, amount, code) -> Table:
 
 
 def _training_runs(s, money) -> str:
-    """'runs in 2023-09, 2023-12 (gpt-3.5-turbo-0613), 2024-06 (gpt-3.5-turbo-0125), $0.12 each at $8/1M'."""
+    """'runs in 2023-09, 2023-12 on gpt-3.5-turbo-0613: 4,306 billing tokens × 3 epochs = 12,918 billed
+    × $8.00 per 1M = $0.10 a run; 2024-06 on gpt-3.5-turbo-0125: ...' (identical runs grouped)."""
     from .render import plain
 
-    by_snapshot: dict[str, list[str]] = {}
+    groups: dict[tuple, list[str]] = {}
     for run in s.trainings:
-        by_snapshot.setdefault(run.snapshot, []).append(run.month)
-    where = ", ".join(f"{', '.join(months)} ({snapshot})" for snapshot, months in by_snapshot.items())
-    fees = {(r.training_usd, r.training_per_1m) for r in s.trainings}
-    if len(fees) == 1:
-        fee, price = fees.pop()
-        return f"runs in {where}, {money(fee)} each at ${plain(price, 2)} per 1M"
-    return f"runs in {where}: " + ", ".join(f"{r.month} {money(r.training_usd)}" for r in s.trainings)
-
+        key = (run.snapshot, run.training_tokens, run.epochs, run.billed_tokens, run.training_per_1m, run.training_usd)
+        groups.setdefault(key, []).append(run.month)
+    parts = [f"{', '.join(months)} on {snapshot}: {tokens:,} billing tokens × {epochs} epochs = {billed:,} billed "
+             f"× ${plain(price, 2)} per 1M = {money(fee)} a run"
+             for (snapshot, tokens, epochs, billed, price, fee), months in groups.items()]
+    return "runs in " + "; ".join(parts)
 
 def _snapshot_periods(s) -> str:
     """'gpt-3.5-turbo-0613 (2023-09 to 2024-05), gpt-3.5-turbo-0125 (2024-05 to 2024-08)'."""

@@ -42,7 +42,7 @@ def test_compare_without_arguments_runs_the_bundled_example(run):
     assert lines[4].split() == ["Fine-tuned", "GPT-3.5", "fine-tuned", "gpt-3.5-turbo", "$3,725.18", "$2.34",
                                 "-$1,228.76", "2023-12", "(month", "4)"]
     for expected in ("Assumptions", "price sheet 2023-11-06        2023-11-06 to 2024-01-24 (2023-11-06.toml)",
-                     "example-train.jsonl (60 examples, 4,960 billing tokens, cl100k_base) × 3 epochs",
+                     "example-train.jsonl (60 examples, cl100k_base), 3 epochs",
                      "100,000 requests in 2023-09, growing 5% a month", "proration"):
         assert expected in result.output
     assert "Month by month" not in result.output
@@ -103,7 +103,8 @@ def test_dataset_flag_counts_the_training_file(run, scenario, tmp_path):
     # The scenario says epochs = 3: 10 × 27 = 270 billing tokens × 3 × $8 / 1M = $0.00648.
     assert (training["epochs"], training["runs"][0]["billed_tokens"], training["runs"][0]["training_usd"]) == (
         3, 810, "0.00648")
-    assert training["source"] == "train.jsonl (10 examples, 270 billing tokens, cl100k_base)"
+    assert training["source"] == "train.jsonl (10 examples, cl100k_base)"
+    assert training["runs"][0]["training_tokens"] == 270
     # With epochs auto, the cookbook's rule for 10 examples: min(25, 100 // 10) = 10 epochs → $0.0216.
     data = json.loads(run("compare", scenario(), "--dataset", "train.jsonl", "--format", "json",
                           "--set", 'strategies.Fine-tuned.epochs="auto"').output)
@@ -271,3 +272,22 @@ def test_a_sample_file_that_would_never_be_read_is_an_error(run, scenario):
     assert (result.exit_code, result.stderr) == (
         1, "Error: scenario.toml: traffic.sample_file: is never used: prompt_tokens and completion_tokens are both "
            "given here (remove them to measure them from the sample)\n")
+
+
+def test_each_training_run_states_its_own_billing_tokens(run, scenario, tmp_path):
+    # One example of about 5,000 tokens: truncated to 4,096 on gpt-3.5-turbo-0613, whole on -0125
+    # (16,385), so the 2024-03 run (0613) and the 2024-06 run (0125) bill different token counts.
+    short = {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]}
+    long = {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "hello " * 5000}]}
+    lines = [json.dumps(short)] * 9 + [json.dumps(long)]
+    (tmp_path / "train.jsonl").write_text("\n".join(lines) + "\n")
+    args = ("compare", scenario(), "--dataset", "train.jsonl", "--start-month", "2024-03", "--months", "6",
+            "--set", "strategies.Fine-tuned.retrain_every_months=3")
+    runs = json.loads(run(*args, "--format", "json").output)["strategies"][1]["training"]["runs"]
+    assert [(r["month"], r["snapshot"]) for r in runs] == [("2024-03", "gpt-3.5-turbo-0613"),
+                                                          ("2024-06", "gpt-3.5-turbo-0125")]
+    assert runs[0]["training_tokens"] < runs[1]["training_tokens"]
+    text = " ".join(run(*args).output.split())  # the assumptions column wraps; compare words
+    for r in runs:
+        assert (f"{r['month']} on {r['snapshot']}: {r['training_tokens']:,} billing tokens × 3 epochs = "
+                f"{r['billed_tokens']:,} billed") in text
