@@ -670,9 +670,13 @@ class _Pricer:
             except MissingPriceError as exc:
                 if not is_batch:
                     raise
-                # Name the setting that asked for batch prices: the sheet may predate the Batch API.
-                raise self.scenario.error(("traffic", "batch_share"), f"{exc} (the Batch API opened in April 2024: "
-                                          "start the horizon later or set the share to 0)") from None
+                # Name the setting that asked for batch prices, and why the sheet has none.
+                sheet = self.book.revision(model.effective.isoformat())
+                if any(m.batch_input_per_1m is not None for m in sheet.models.values()):
+                    why = "the price sheets list no batch price for this model: set the share to 0 or pick another model"
+                else:
+                    why = "the Batch API opened in April 2024: start the horizon later or set the share to 0"
+                raise self.scenario.error(("traffic", "batch_share"), f"{exc} ({why})") from None
             uncached_price = cost.input_per_1m or ZERO
             cached_price = cost.cached_input_per_1m if cost.cached_input_per_1m is not None else uncached_price
             input_rate += share * ((1 - cached) * uncached_price + cached * cached_price)

@@ -291,3 +291,11 @@ def test_each_training_run_states_its_own_billing_tokens(run, scenario, tmp_path
     for r in runs:
         assert (f"{r['month']} on {r['snapshot']}: {r['training_tokens']:,} billing tokens × 3 epochs = "
                 f"{r['billed_tokens']:,} billed") in text
+
+
+def test_a_batch_share_with_a_model_the_sheets_give_no_batch_price(run):
+    # The bundled example compares gpt-4-0613, for which no source gives a Batch price.
+    result = run("compare", "--batch-share", "0.5", "--start-month", "2024-06", "--months", "6")
+    assert (result.exit_code, result.stderr) == (
+        2, "Error: --batch-share: no batch input price for gpt-4-0613 in the price sheet effective 2024-05-13 "
+           "(the price sheets list no batch price for this model: set the share to 0 or pick another model)\n")
