@@ -344,7 +344,9 @@ def load_scenario(
     """Read a scenario file (the bundled example when `path` is None), apply the command-line
     overrides and `dataset`, and validate it all; every problem is reported at once."""
     file = Path(path) if path is not None else EXAMPLE_SCENARIO
-    shown = display_path(file)
+    # The bundled example lives wherever pip put costcalc: name it, not its site-packages path,
+    # in reports people forward.
+    shown = display_path(file) if path is not None else f"the bundled example ({EXAMPLE_SCENARIO.name})"
     try:
         with file.open("rb") as f:
             raw = tomllib.load(f, parse_float=Decimal)

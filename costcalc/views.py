@@ -6,6 +6,8 @@ so a script can build the same JSON the CLI prints.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from .cost import UsageCost
 from .pricing import HistoryEntry, ModelPrice, PriceBook, PriceSheet, SheetDiff
 from .render import Count, Money, Output, Price, Table, format_count, format_usd
@@ -140,7 +142,7 @@ def validation(book: PriceBook) -> Output:
 
 def estimate(cost: UsageCost, requests: int, per_request_tokens: dict, training: dict | None) -> Output:
     usage_usd = cost.total_usd
-    training_usd = training["training_usd"] if training else 0
+    training_usd = training["training_usd"] if training else Decimal(0)
     total = usage_usd + training_usd
     mode = ("fine-tuned " if cost.fine_tuned else "") + ("batch" if cost.batch else "standard")
     rows = [

@@ -42,6 +42,7 @@ def test_compare_without_arguments_runs_the_bundled_example(run):
     assert lines[4].split() == ["Fine-tuned", "GPT-3.5", "fine-tuned", "gpt-3.5-turbo", "$3,725.18", "$2.34",
                                 "-$1,228.76", "2023-12", "(month", "4)"]
     for expected in ("Assumptions", "price sheet 2023-11-06        2023-11-06 to 2024-01-24 (2023-11-06.toml)",
+                     "scenario                      the bundled example (example-scenario.toml): Support bot",
                      "example-train.jsonl (60 examples, cl100k_base), 3 epochs",
                      "100,000 requests in 2023-09, growing 5% a month", "proration"):
         assert expected in result.output

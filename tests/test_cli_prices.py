@@ -108,6 +108,11 @@ def test_estimate_usage(run):
     assert "Per request: $0.0015 (usage only)" in result.output
 
 
+def test_estimate_without_training_has_a_decimal_string_fee(run):
+    data = json.loads(run("estimate", "gpt-3.5-turbo", "--input-tokens", "10", "--format", "json").output)
+    assert (data["training"], data["training_usd"]) == (None, "0")
+
+
 def test_estimate_fine_tuned_json(run):
     data = json.loads(run("estimate", "ft:gpt-3.5-turbo-0613:acme::x", "--input-tokens", "1000000",
                           "--output-tokens", "1000000", "--as-of", "2023-09-01", "--format", "json").output)
