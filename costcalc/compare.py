@@ -689,6 +689,10 @@ class _Pricer:
         try:
             model = sheet.model(name)
         except UnknownModelError as exc:
+            later = next((s for s in self.book.sheets if s.effective > sheet.effective and name in s.names()), None)
+            if later is not None:  # a real model, just not out yet in this month
+                raise self.scenario.error(key, f"{name} is not in the price sheet effective {sheet.revision}: "
+                                               f"it first appears in the sheet effective {later.revision}") from None
             raise self.scenario.error(key, str(exc)) from None
         if embedding and model.kind != "embedding":
             raise self.scenario.error(key, f"{name} is a {model.kind} model, not an embedding model")
@@ -758,7 +762,7 @@ class _Pricer:
                 # Billing tokens depend on the snapshot's per-example limit, so each run states its own.
                 source=f"{_name(strategy.training_file)} ({report.examples:,} examples, {report.encoding})",
                 epochs=epochs, epochs_rule=report.epochs_rule,
-                notes=tuple(f"{_name(strategy.training_file)}: {e.count:,} line(s): {e.message}"
+                notes=tuple(_dataset_note(_name(strategy.training_file), e)
                             for e in report.errors))
         else:
             tokens = strategy.training_tokens
@@ -946,3 +950,11 @@ __all__ = [
     "break_even",
     "compare",
 ]
+
+
+def _dataset_note(name: str, error) -> str:
+    """'train.jsonl: invalid JSON (3 lines, first 4, 9, 12)'; file-level errors have no lines."""
+    if not error.lines:
+        return f"{name}: {error.message}"
+    first = ", ".join(str(line) for line in error.lines)
+    return f"{name}: {error.message} ({error.count:,} line{'s' if error.count != 1 else ''}, first {first})"

@@ -300,3 +300,20 @@ def test_a_batch_share_with_a_model_the_sheets_give_no_batch_price(run):
     assert (result.exit_code, result.stderr) == (
         2, "Error: --batch-share: no batch input price for gpt-4-0613 in the price sheet effective 2024-05-13 "
            "(the price sheets list no batch price for this model: set the share to 0 or pick another model)\n")
+
+
+def test_a_model_not_out_yet_says_when_it_first_appears(run):
+    result = run("compare", "--start-month", "2024-06", "--set", 'strategies."GPT-4".model="gpt-4o-mini"')
+    assert (result.exit_code, result.stderr) == (
+        2, 'Error: --set strategies."GPT-4".model: gpt-4o-mini is not in the price sheet effective 2024-05-13: '
+           "it first appears in the sheet effective 2024-07-18\n")
+
+
+def test_training_file_problems_become_notes_with_their_lines(run, scenario, tmp_path):
+    good = json.dumps({"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}]})
+    (tmp_path / "train.jsonl").write_text(f"{good}\nnot json\n")
+    data = json.loads(run("compare", scenario(), "--dataset", "train.jsonl", "--format", "json").output)
+    assert data["strategies"][1]["notes"] == [
+        "train.jsonl: line is not valid JSON (each line must hold one complete JSON object) (1 line, first 2)",
+        "train.jsonl: fewer than 10 valid examples; OpenAI requires at least 10",
+    ]
