@@ -43,6 +43,9 @@ FINE_TUNING_PRICE_KEYS = (
     "batch_cached_input",
     "batch_output",
 )
+# Prices every model of a kind must list (moderation is free: input = 0 and output = 0).
+REQUIRED_PRICES = {"chat": ("input", "output"), "completion": ("input", "output"), "embedding": ("input",),
+                   "moderation": ("input", "output")}
 _SHEET_KEYS = {
     "schema_version", "provider", "effective", "currency", "unit", "checked", "summary",
     "sources", "aliases", "models",
@@ -453,8 +456,11 @@ class _Checker:
         prices = {key: self.price(body, key, prefix) for key in MODEL_PRICE_KEYS}
         cited = self.cited_sources(body, prefix, sources)
         note = self.typed(body, "note", str, prefix) or ""
-        if not any(v is not None for v in prices.values()) and "fine_tuning" not in body:
-            self.problem(where, "has no price at all")
+        # What a model of this kind is used for must have a price: a sheet that leaves one out
+        # would make every later computation fail, so say so where the sheet is written.
+        for key in REQUIRED_PRICES.get(kind, ()):
+            if key not in body:
+                self.problem(prefix + key, f"missing (a {kind} model needs an {key} price)")
         fine_tuning = None
         if "fine_tuning" in body:
             ft_body = body["fine_tuning"]
@@ -480,6 +486,9 @@ class _Checker:
 
     def fine_tuning(self, body, prefix, sources) -> FineTuningPrice:
         self.unknown_keys(body, _FINE_TUNING_KEYS, prefix)
+        for key in ("training", "input", "output"):
+            if key not in body:
+                self.problem(prefix + key, "missing (a fine_tuning table needs training, input and output prices)")
         prices = {key: self.price(body, key, prefix) for key in FINE_TUNING_PRICE_KEYS}
         return FineTuningPrice(
             training_per_1m=prices["training"],

@@ -135,6 +135,8 @@ def test_every_problem_is_reported_with_file_and_key(pricing_folder, monkeypatch
         "prices/2024-01-01.toml: currency: missing",
         'prices/2024-01-01.toml: models."chat-1".input: must be a number (USD per 1M tokens), not a string',
         'prices/2024-01-01.toml: models."chat-1".fine_tuning.trainng: unknown key (did you mean \'training\'?)',
+        'prices/2024-01-01.toml: models."chat-1".fine_tuning.training: missing (a fine_tuning table needs '
+        "training, input and output prices)",
     ]
 
 
@@ -183,3 +185,16 @@ def test_provider_must_match_its_folder(pricing_folder, monkeypatch):
     with pytest.raises(PricingError) as err:
         costcalc.load_pricebook(folder)
     assert str(err.value) == "prices/openai/2024-01-01.toml: provider: 'acme' does not match its folder 'openai'"
+
+
+@pytest.mark.parametrize("edit, problem", [
+    (("output = 2.00\n", ""), 'models."chat-1".output: missing (a chat model needs an output price)'),
+    (("training = 5.00\n", ""),
+     'models."chat-1".fine_tuning.training: missing (a fine_tuning table needs training, input and output prices)'),
+])
+def test_a_model_must_list_the_prices_its_kind_needs(pricing_folder, monkeypatch, edit, problem):
+    folder = pricing_folder({"2024-01-01.toml": MINIMAL_SHEET.replace(*edit)})
+    monkeypatch.chdir(folder.parent)
+    with pytest.raises(PricingError) as err:
+        costcalc.load_pricebook(folder)
+    assert str(err.value) == f"prices/2024-01-01.toml: {problem}"
