@@ -450,6 +450,9 @@ class _Checker:
         if kind is not None and kind not in MODEL_KINDS:
             self.problem(prefix + "kind", f"must be one of {', '.join(MODEL_KINDS)}, not {kind!r}")
         encoding = self.typed(body, "encoding", str, prefix)
+        if encoding is None and kind in ("chat", "completion", "embedding") and "encoding" not in body:
+            # Token counts of datasets and samples need the model's tokenizer.
+            self.problem(prefix + "encoding", f"missing (a {kind} model needs its tiktoken encoding)")
         if encoding is not None and encoding not in ENCODINGS:
             self.problem(prefix + "encoding", f"must be one of {', '.join(ENCODINGS)}, not {encoding!r}")
         context_window = self.count(body, "context_window", prefix)

@@ -189,6 +189,7 @@ def test_provider_must_match_its_folder(pricing_folder, monkeypatch):
 
 @pytest.mark.parametrize("edit, problem", [
     (("output = 2.00\n", ""), 'models."chat-1".output: missing (a chat model needs an output price)'),
+    (('encoding = "cl100k_base"\n', ""), 'models."chat-1".encoding: missing (a chat model needs its tiktoken encoding)'),
     (("training = 5.00\n", ""),
      'models."chat-1".fine_tuning.training: missing (a fine_tuning table needs training, input and output prices)'),
 ])
