@@ -525,39 +525,48 @@ def plot_tokens_histogram(report: DatasetReport, tokens: Sequence[int] | None = 
                           figure: Figure | None = None) -> Figure:
     """How many examples have how many tokens, with the per-example limit marked.
 
-    `tokens` are the counts per example (default: the report's own `example_tokens`). Examples
-    over the limit, which OpenAI truncates, are drawn in red. When the limit is far beyond the
-    longest example, it is named in a note instead of stretching the axis.
+    Drawn from the report's `tokens_histogram` ((tokens, examples) pairs), or from `tokens`, the
+    counts per example, when given. Examples over the limit, which OpenAI truncates, are drawn in
+    red. When the limit is far beyond the longest example, it is named in a note instead of
+    stretching the axis.
     """
     import numpy as np
 
-    counts = np.asarray(tokens if tokens is not None else report.example_tokens, dtype=float)
+    from .dataset import Distribution
+
+    if tokens is not None:
+        values, counts = np.unique(np.asarray(tokens, dtype=np.int64), return_counts=True)
+    else:
+        pairs = np.array(report.tokens_histogram, dtype=np.int64).reshape(-1, 2)
+        values, counts = pairs[:, 0], pairs[:, 1]
+    examples = int(counts.sum())
     limit = report.max_tokens_per_example
     subtitle = f"{report.model} ({report.encoding}), {report.total_tokens:,} tokens in all, {report.epochs} epochs"
     with style():
         figure = new_figure() if figure is None else figure
         axes = figure.add_subplot()
-        if len(counts):
-            low, high = int(counts.min()), int(counts.max())
+        if examples:
+            low, high = int(values.min()), int(values.max())
             show_limit = limit is not None and limit <= high * 1.5
             top = max(high, limit) if show_limit else high
             start = 0 if show_limit else low
             # Whole-token bins, so a bar never straddles two counts unevenly.
-            width = max(1, math.ceil((top - start + 1) / min(40, max(8, 2 * math.isqrt(len(counts))))))
+            width = max(1, math.ceil((top - start + 1) / min(40, max(8, 2 * math.isqrt(examples)))))
             bins = np.arange(start, top + width + 1, width)
-            within = counts if limit is None else counts[counts <= limit]
-            axes.hist(within, bins=bins, color=COLOURS[0], edgecolor="white", linewidth=0.5,
-                      label="examples" if limit is None else "examples within the limit")
-            over = 0 if limit is None else int((counts > limit).sum())
+            within = np.ones(len(values), dtype=bool) if limit is None else values <= limit
+            # Each distinct count once, weighted by its examples: the same bars as one per example.
+            axes.hist(values[within], bins=bins, weights=counts[within], color=COLOURS[0], edgecolor="white",
+                      linewidth=0.5, label="examples" if limit is None else "examples within the limit")
+            over = int(counts[~within].sum())
             if over:
-                axes.hist(counts[counts > limit], bins=bins, color=COLOURS[1], edgecolor="white", linewidth=0.5,
-                          label=f"examples over the limit ({over:,}, truncated)")
-            median = float(np.median(counts))
+                axes.hist(values[~within], bins=bins, weights=counts[~within], color=COLOURS[1], edgecolor="white",
+                          linewidth=0.5, label=f"examples over the limit ({over:,}, truncated)")
+            median = Distribution.of_counts(zip(values.tolist(), counts.tolist())).median
             axes.axvline(median, color="#333333", linewidth=1, linestyle="--", label=f"median {median:,.0f} tokens")
             if show_limit:
                 axes.axvline(limit, color=COLOURS[1], linewidth=2, label=f"limit {limit:,} tokens per example")
                 axes.set_xlim(left=0)
-            subtitle += f"\n{len(counts):,} examples of {low:,} to {high:,} tokens"
+            subtitle += f"\n{examples:,} examples of {low:,} to {high:,} tokens"
             if limit is None:
                 subtitle += "; no per-example limit is known for this model"
             elif not show_limit:

@@ -9,24 +9,28 @@ tokens at the training price of the sheet in force.
 
 The scan streams: the file is cut into newline-aligned chunks of about 1 MB, scanned by a pool of
 worker processes with a bounded number in flight, and merged in file order, so line numbers are
-exact and memory holds about 24 bytes per example (three 4-byte counts, a 4-byte line number and an
-8-byte hash for duplicates; finding the duplicates at the end briefly needs ~17 more), never the file. Processes rather than threads: tiktoken's encoder and json.loads both hold the GIL for most
-of their work, and two threads measured slower than one.
+exact. The per-example counts are kept as frequency tables (tokens -> number of examples),
+bounded by the number of distinct values; duplicate detection holds 12 bytes per example (an 8-byte
+hash and a 4-byte line number; finding the duplicates at the end briefly needs ~17 more).
+Processes rather than threads: tiktoken's encoder and json.loads both hold the GIL for most of
+their work, and two threads measured slower than one.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime
 import hashlib
 import io
 import itertools
 import json
+import math
 import os
 import stat
 import sys
 from array import array
-from collections import deque
-from collections.abc import Callable, Iterator
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -104,16 +108,52 @@ class Distribution:
     max: int | None = None
 
     @classmethod
-    def of(cls, values) -> Distribution:
-        import numpy as np
+    def of(cls, values: Iterable[int]) -> Distribution:
+        """Of per-example values (a list, an array)."""
+        return cls.of_counts(Counter(int(v) for v in values))
 
-        if len(values) == 0:
+    @classmethod
+    def of_counts(cls, counts: Mapping[int, int] | Iterable[tuple[int, int]]) -> Distribution:
+        """Of a frequency table: value -> number of examples, or (value, count) pairs. Exactly what
+        numpy gives for the full array of values, without ever building it."""
+        pairs = _pairs(counts)
+        if not pairs:
             return cls()
-        p10, median, p90 = (round(float(q), 2) for q in np.quantile(values, [0.1, 0.5, 0.9]))
-        return cls(int(values.min()), p10, median, round(float(values.mean()), 2), p90, int(values.max()))
+        n = sum(c for _, c in pairs)
+        p10, median, p90 = (round(q, 2) for q in _quantiles(pairs, (0.1, 0.5, 0.9)))
+        mean = sum(v * c for v, c in pairs) / n  # exact sum, one rounding, as numpy's float64 mean
+        return cls(pairs[0][0], p10, median, round(mean, 2), p90, pairs[-1][0])
 
     def to_dict(self) -> dict:
         return {k: getattr(self, k) for k in ("min", "p10", "median", "mean", "p90", "max")}
+
+
+def _pairs(counts: Mapping[int, int] | Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """(value, count) pairs sorted by value, without zero counts."""
+    items = counts.items() if isinstance(counts, Mapping) else counts
+    return sorted((int(v), int(c)) for v, c in items if c)
+
+
+def _quantiles(pairs: list[tuple[int, int]], qs: Iterable[float]) -> list[float]:
+    """Quantiles of the values a sorted frequency table stands for, by numpy's default 'linear'
+    method step for step (virtual index (n - 1) * q, and its two-sided lerp), so the floats are
+    the very ones np.quantile returns for the full array."""
+    cumulative = list(itertools.accumulate(c for _, c in pairs))
+    n = cumulative[-1]
+
+    def value(k: int) -> int:  # the k-th smallest (0-based)
+        return pairs[bisect.bisect_right(cumulative, k)][0]
+
+    out = []
+    for q in qs:
+        virtual = (n - 1) * q
+        if virtual >= n - 1:
+            out.append(float(pairs[-1][0]))
+            continue
+        below = math.floor(virtual)
+        a, b, t = value(below), value(below + 1), virtual - below
+        out.append(float(b - (b - a) * (1 - t) if t >= 0.5 else a + (b - a) * t))
+    return out
 
 
 @dataclass(frozen=True)
@@ -164,9 +204,10 @@ class DatasetReport:
     errors: tuple[ErrorSummary, ...] = ()
     warnings: tuple[str, ...] = ()
     counting_rule: str = COUNTING_RULE
-    # Tokens of each valid example, in file order, as the scan counted them (4 bytes an example,
-    # which it holds anyway for the quantiles): what a histogram of the file needs.
-    example_tokens: array = field(default_factory=lambda: array("I"), repr=False, compare=False)
+    # How many valid examples have how many tokens: (tokens, examples) pairs sorted by tokens, as
+    # the scan counted them. What a histogram of the file needs, in memory bounded by the number
+    # of distinct counts rather than of examples.
+    tokens_histogram: tuple[tuple[int, int], ...] = field(default=(), repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -451,14 +492,16 @@ _counters: dict[str, TokenCounter] = {}
 
 @dataclass
 class _Chunk:
-    """What a worker found in one chunk; line indexes are 0-based within the chunk."""
+    """What a worker found in one chunk; line indexes are 0-based within the chunk. The per-example
+    counts are frequency tables (value -> examples); hashes and line indexes of the valid examples
+    go, in file order, to the duplicate finder."""
 
     bytes: int = 0
     lines: int = 0
     nonblank: int = 0
-    tokens: array = field(default_factory=lambda: array("I"))
-    assistant: array = field(default_factory=lambda: array("I"))
-    messages: array = field(default_factory=lambda: array("I"))
+    tokens: dict = field(default_factory=dict)
+    assistant: dict = field(default_factory=dict)
+    messages: dict = field(default_factory=dict)
     line_index: array = field(default_factory=lambda: array("I"))
     hashes: bytearray = field(default_factory=bytearray)
     errors: dict = field(default_factory=dict)  # kind -> [count, [first line indexes]]
@@ -480,6 +523,7 @@ def _scan_chunk(data: bytes, fmt: str, encoding_name: str, first: bool) -> _Chun
     if first and lines and lines[0].startswith(_BOM):
         lines[0] = lines[0][len(_BOM):]
     errors = out.errors
+    tokens, assistant, messages = array("I"), array("I"), array("I")
     decode = _decoder.decode
     blake2b = hashlib.blake2b
     check = _check_chat if fmt == "chat" else _check_completion
@@ -512,18 +556,19 @@ def _scan_chunk(data: bytes, fmt: str, encoding_name: str, first: bool) -> _Chun
             except DatasetError:  # a shape the checks let through: reported, never a crash
                 _add(errors, "invalid_type", i)
                 continue
-            out.tokens.append(count.total)
-            out.assistant.append(count.assistant)
-            out.messages.append(len(obj["messages"]))
+            tokens.append(count.total)
+            assistant.append(count.assistant)
+            messages.append(len(obj["messages"]))
             out.missing_system += not flags & _HAS_SYSTEM
             out.missing_user += not flags & _HAS_USER
             out.with_images += bool(flags & _HAS_IMAGE)
         else:
             completion = counter.text(obj["completion"])
-            out.tokens.append(counter.text(obj["prompt"]) + completion)
-            out.assistant.append(completion)
+            tokens.append(counter.text(obj["prompt"]) + completion)
+            assistant.append(completion)
         out.line_index.append(i)
         out.hashes += blake2b(raw, digest_size=8).digest()
+    out.tokens, out.assistant, out.messages = Counter(tokens), Counter(assistant), Counter(messages)
     return out
 
 
@@ -666,15 +711,16 @@ def _check_completion(obj: dict) -> tuple[set | None, int]:
 
 
 class _Totals:
-    """The whole file so far: compact arrays per example and error summaries with absolute lines."""
+    """The whole file so far: frequency tables of the per-example counts, a hash and a line number
+    per example for duplicates, and error summaries with absolute line numbers."""
 
     def __init__(self):
         self.bytes = 0
         self.lines = 0
         self.nonblank = 0
-        self.tokens = array("I")
-        self.assistant = array("I")
-        self.messages = array("I")
+        self.tokens: Counter = Counter()
+        self.assistant: Counter = Counter()
+        self.messages: Counter = Counter()
         self.line_numbers = array("I")  # widened to "Q" past 4,294,967,295 lines
         self.hashes = bytearray()
         self.errors: dict[str, list] = {}
@@ -688,9 +734,9 @@ class _Totals:
         self.bytes += chunk.bytes
         self.lines += chunk.lines
         self.nonblank += chunk.nonblank
-        self.tokens += chunk.tokens
-        self.assistant += chunk.assistant
-        self.messages += chunk.messages
+        self.tokens.update(chunk.tokens)
+        self.assistant.update(chunk.assistant)
+        self.messages.update(chunk.messages)
         if self.lines > 0xFFFFFFFF and self.line_numbers.typecode == "I":
             self.line_numbers = array("Q", self.line_numbers)
         self.line_numbers.extend(first_line + i for i in chunk.line_index)
@@ -723,13 +769,9 @@ def _duplicates(totals: _Totals) -> tuple[int, list[int]]:
 
 
 def _report(totals: _Totals, name, fmt, model, encoding_name, epochs, sheet) -> DatasetReport:
-    import numpy as np
-
-    # Views of the compact arrays, not copies: sums are taken in int64 so they cannot overflow.
-    tokens = np.frombuffer(totals.tokens, dtype=np.uint32)
-    assistant = np.frombuffer(totals.assistant, dtype=np.uint32)
-    messages = np.frombuffer(totals.messages, dtype=np.uint32)
-    n = len(tokens)
+    tokens = _pairs(totals.tokens)
+    n = sum(c for _, c in tokens)
+    total_tokens = sum(t * c for t, c in tokens)
 
     errors = dict(totals.errors)
     dup_count, dup_lines = _duplicates(totals)
@@ -758,13 +800,14 @@ def _report(totals: _Totals, name, fmt, model, encoding_name, epochs, sheet) -> 
         warnings.append(f"{_examples(totals.with_images)} image content parts; image tokens are not counted")
     if limit is None:
         over = near = 0
-        billing = int(tokens.sum(dtype=np.int64))
+        billing = total_tokens
         warnings.append(f"no per-example token limit is known for {model.name}: examples are not truncated "
                         "in this estimate")
     else:
-        over = int((tokens > limit).sum())
-        near = int(((tokens >= -(-9 * limit // 10)) & (tokens <= limit)).sum())  # >= 90% of the limit
-        billing = int(np.minimum(tokens, limit).sum(dtype=np.int64))
+        near_from = -(-9 * limit // 10)  # 90% of the limit, rounded up
+        over = sum(c for t, c in tokens if t > limit)
+        near = sum(c for t, c in tokens if near_from <= t <= limit)
+        billing = sum(min(t, limit) * c for t, c in tokens)
         if over:
             warnings.append(
                 f"{_examples(over, 'exceeds', 'exceed')} the {limit:,}-token limit and will be truncated to it"
@@ -800,11 +843,11 @@ def _report(totals: _Totals, name, fmt, model, encoding_name, epochs, sheet) -> 
         bytes=totals.bytes,
         lines=totals.lines,
         examples=n,
-        messages_per_example=Distribution.of(messages) if fmt == "chat" else Distribution(),
-        tokens_per_example=Distribution.of(tokens),
-        assistant_tokens_per_example=Distribution.of(assistant),
-        total_tokens=int(tokens.sum(dtype=np.int64)),
-        assistant_tokens=int(assistant.sum(dtype=np.int64)),
+        messages_per_example=Distribution.of_counts(totals.messages) if fmt == "chat" else Distribution(),
+        tokens_per_example=Distribution.of_counts(tokens),
+        assistant_tokens_per_example=Distribution.of_counts(totals.assistant),
+        total_tokens=total_tokens,
+        assistant_tokens=sum(t * c for t, c in totals.assistant.items()),
         max_tokens_per_example=limit,
         examples_over_limit=over,
         examples_near_limit=near,
@@ -817,7 +860,7 @@ def _report(totals: _Totals, name, fmt, model, encoding_name, epochs, sheet) -> 
         errors=summaries,
         warnings=tuple(warnings),
         counting_rule=COUNTING_RULE if fmt == "chat" else "prompt tokens + completion tokens (tiktoken)",
-        example_tokens=totals.tokens,
+        tokens_histogram=tuple(tokens),
     )
 
 

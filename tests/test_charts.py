@@ -87,26 +87,40 @@ def test_price_history_steps_through_every_sheet(book, tmp_path):
 def test_tokens_histogram_marks_the_limit_and_the_truncated_examples(dataset_report, tmp_path):
     from dataclasses import replace
 
+    from matplotlib.colors import to_rgba
+
     report = replace(dataset_report, max_tokens_per_example=90)
-    tokens = list(report.example_tokens)
+    histogram = report.tokens_histogram
     figure = charts.plot_tokens_histogram(report)
     axes = figure.axes[0]
     legend = [t.get_text() for t in figure.legends[0].get_texts()]
-    over = sum(1 for t in tokens if t > 90)
+    over = sum(count for tokens, count in histogram if tokens > 90)
     assert over and f"examples over the limit ({over}, truncated)" in legend
     assert "limit 90 tokens per example" in legend
     drawn = sum(p.get_height() for p in axes.patches)
-    assert drawn == len(tokens) == dataset_report.examples
+    assert drawn == sum(count for _, count in histogram) == dataset_report.examples
+    red = sum(p.get_height() for p in axes.patches if p.get_facecolor() == to_rgba(charts.COLOURS[1]))
+    assert red == over
     charts.save_png(figure, tmp_path / "tokens.png", dpi=LOW_DPI)
     assert png_size(tmp_path / "tokens.png") == (400, 224)
 
 
-def test_example_tokens_match_the_dataset_report(dataset_report):
-    tokens = list(dataset_report.example_tokens)
-    assert len(tokens) == dataset_report.examples
-    assert sum(tokens) == dataset_report.total_tokens
+def test_tokens_histogram_matches_the_dataset_report(dataset_report):
+    histogram = dataset_report.tokens_histogram
+    tokens = [t for t, _ in histogram]
+    assert tokens == sorted(set(tokens)) and all(count > 0 for _, count in histogram)
+    assert sum(count for _, count in histogram) == dataset_report.examples
+    assert sum(t * count for t, count in histogram) == dataset_report.total_tokens
     assert min(tokens) == dataset_report.tokens_per_example.min
     assert max(tokens) == dataset_report.tokens_per_example.max
+
+
+def test_tokens_histogram_of_given_counts_per_example(dataset_report):
+    per_example = [t for t, count in dataset_report.tokens_histogram for _ in range(count)]
+    given = charts.plot_tokens_histogram(dataset_report, per_example).axes[0]
+    own = charts.plot_tokens_histogram(dataset_report).axes[0]
+    assert [p.get_height() for p in given.patches] == [p.get_height() for p in own.patches]
+    assert given.get_title(loc="left") == own.get_title(loc="left")
 
 
 def test_a_far_limit_is_named_instead_of_stretching_the_axis(dataset_report):

@@ -11,8 +11,10 @@ import datetime as dt
 import io
 import json
 import sys
+from collections import Counter
 from decimal import Decimal
 
+import numpy as np
 import pytest
 
 from costcalc import dataset
@@ -102,6 +104,7 @@ def test_mixed_file_by_hand(write):
     assert data["warnings"] == ["3 examples have no system message"]  # NAMED, FUNCTION_CALL, TOOL_CALLS
     assert (data["model"], data["encoding"], data["format"]) == ("gpt-3.5-turbo-0613", "cl100k_base", "chat")
     assert data["price_sheet"] == {"effective": "2023-08-22", "file": None}
+    assert report.tokens_histogram == ((16, 1), (27, 7), (29, 1), (80, 1))
 
 
 def test_truncation_at_the_per_example_limit(write):
@@ -478,8 +481,8 @@ def test_line_numbers_past_four_billion_lines():
 
     totals = dataset._Totals()
     totals.lines = 0xFFFFFFFF - 2
-    totals.merge(dataset._Chunk(lines=10, line_index=array("I", [0, 7]), tokens=array("I", [5, 6]),
-                                assistant=array("I", [1, 1]), messages=array("I", [2, 2]), hashes=bytearray(16)))
+    totals.merge(dataset._Chunk(lines=10, line_index=array("I", [0, 7]), tokens={5: 1, 6: 1},
+                                assistant={1: 2}, messages={2: 2}, hashes=bytearray(16)))
     assert list(totals.line_numbers) == [0xFFFFFFFF - 1, 0xFFFFFFFF + 6]
 
 
@@ -489,3 +492,36 @@ def test_a_lone_surrogate_escape_is_counted_not_a_crash(write):
     lines[3] = lines[3].replace(b'"What is 2+2?"', b'"What is \\ud83d?"')
     report = scan_dataset(write(b"\n".join(lines)), model_price=chat_model(), workers=1)
     assert report.ok and report.examples == 10
+
+
+# --- memory that does not grow with the file -----------------------------------------------------
+
+
+def quantile_cases():
+    rng = np.random.default_rng(20230822)
+    yield "1 example", np.array([7])
+    yield "2 examples", np.array([3, 10])
+    yield "all equal", np.full(1001, 42)
+    yield "0 and a big count", np.array([0, 2**31 - 1, 5])
+    for n in (3, 10, 11, 99, 1000, 12345):
+        yield f"{n} uniform", rng.integers(0, 50, n)
+        yield f"{n} long tail", rng.lognormal(5, 1.5, n).astype(np.int64) + 1
+        yield f"{n} wide", rng.integers(0, 4_000_000, n)
+
+
+@pytest.mark.parametrize("label, values", list(quantile_cases()), ids=lambda x: x if isinstance(x, str) else "")
+def test_quantiles_from_a_frequency_table_equal_numpy_on_the_full_array(label, values):
+    counts = Counter(values.tolist())
+    qs = [0, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 1]
+    # Exactly equal floats, not approximately: the report must not change by a rounding.
+    assert dataset._quantiles(dataset._pairs(counts), qs) == [float(q) for q in np.quantile(values, qs)]
+    distribution = dataset.Distribution.of_counts(counts)
+    assert distribution == dataset.Distribution.of(values)
+    p10, median, p90 = (round(float(q), 2) for q in np.quantile(values, [0.1, 0.5, 0.9]))
+    assert distribution == dataset.Distribution(int(values.min()), p10, median, round(float(values.mean()), 2),
+                                                p90, int(values.max()))
+
+
+def test_a_distribution_of_nothing_is_empty():
+    assert dataset.Distribution.of_counts({}) == dataset.Distribution.of([]) == dataset.Distribution()
+    assert dataset.Distribution.of_counts({3: 0, 5: 2}) == dataset.Distribution(5, 5.0, 5.0, 5.0, 5.0, 5)
