@@ -9,9 +9,10 @@ tokens at the training price of the sheet in force.
 
 The scan streams: the file is cut into newline-aligned chunks of about 1 MB, scanned by a pool of
 worker processes with a bounded number in flight, and merged in file order, so line numbers are
-exact. The per-example counts are kept as frequency tables (tokens -> number of examples),
-bounded by the number of distinct values; duplicate detection holds 12 bytes per example (an 8-byte
-hash and a 4-byte line number; finding the duplicates at the end briefly needs ~17 more).
+exact. Memory does not grow with the file: the per-example counts are kept as frequency tables
+(tokens -> number of examples), bounded by the number of distinct values, and the duplicate
+finder keeps 16 bytes per example (an 8-byte hash and the line number) for at most SPILL_ENTRIES
+examples, beyond which it spills them to temporary bucket files and checks one bucket at a time.
 Processes rather than threads: tiktoken's encoder and json.loads both hold the GIL for most of
 their work, and two threads measured slower than one.
 """
@@ -28,6 +29,7 @@ import math
 import os
 import stat
 import sys
+import tempfile
 from array import array
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -48,6 +50,9 @@ CHUNK_BYTES = 1 << 20
 MIN_EXAMPLES = 10  # "at least 10 examples" (fine-tuning guide)
 FIRST_LINES = 5  # line numbers kept per error type
 NEAR_LIMIT = 0.9  # warn about examples within 10% of the per-example limit
+# Duplicate detection holds 16 bytes per example in memory up to this many examples (64 MB), then
+# spills them to bucket files on disk.
+SPILL_ENTRIES = 4_000_000
 
 # The data-prep notebook's default-epochs heuristic (openai-cookbook Chat_finetuning_data_prep).
 TARGET_EPOCHS = 3
@@ -376,20 +381,20 @@ def scan_dataset(
         raise UsageError(f"the price sheet names no tokenizer encoding for {model_price.name}")
     workers = _worker_count(workers)
     stream, name, size, close = _open(source)
-    try:
-        totals = _Totals()
-        chunks = _chunks(stream, name)
-        head = list(itertools.islice(chunks, 4))
-        if workers == 1 or len(head) < 4:
-            for i, chunk in enumerate(itertools.chain(head, chunks)):
-                totals.merge(_scan_chunk(chunk, fmt, encoding.name, i == 0))
-                if progress:
-                    progress(totals.bytes, size)
-        else:
-            _scan_parallel(itertools.chain(head, chunks), fmt, encoding.name, workers, totals, progress, size)
-    finally:
-        close()
-    report = _report(totals, name, fmt, model_price, encoding.name, epochs, sheet)
+    with _Totals() as totals:  # leaving it removes the duplicate finder's spill files
+        try:
+            chunks = _chunks(stream, name)
+            head = list(itertools.islice(chunks, 4))
+            if workers == 1 or len(head) < 4:
+                for i, chunk in enumerate(itertools.chain(head, chunks)):
+                    totals.merge(_scan_chunk(chunk, fmt, encoding.name, i == 0))
+                    if progress:
+                        progress(totals.bytes, size)
+            else:
+                _scan_parallel(itertools.chain(head, chunks), fmt, encoding.name, workers, totals, progress, size)
+        finally:
+            close()
+        report = _report(totals, name, fmt, model_price, encoding.name, epochs, sheet)
     if strict and report.errors:
         raise InvalidDatasetError(report)
     return report
@@ -711,8 +716,9 @@ def _check_completion(obj: dict) -> tuple[set | None, int]:
 
 
 class _Totals:
-    """The whole file so far: frequency tables of the per-example counts, a hash and a line number
-    per example for duplicates, and error summaries with absolute line numbers."""
+    """The whole file so far: frequency tables of the per-example counts, error summaries with
+    absolute line numbers and the duplicate finder. A context manager: leaving it removes the
+    duplicate finder's spill files."""
 
     def __init__(self):
         self.bytes = 0
@@ -721,13 +727,18 @@ class _Totals:
         self.tokens: Counter = Counter()
         self.assistant: Counter = Counter()
         self.messages: Counter = Counter()
-        self.line_numbers = array("I")  # widened to "Q" past 4,294,967,295 lines
-        self.hashes = bytearray()
+        self.duplicates = _Duplicates()
         self.errors: dict[str, list] = {}
         self.missing_system = 0
         self.missing_user = 0
         self.with_images = 0
         self.pretty_printed = False
+
+    def __enter__(self) -> _Totals:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.duplicates.close()
 
     def merge(self, chunk: _Chunk) -> None:
         first_line = self.lines + 1  # 1-based number of the chunk's first line
@@ -737,10 +748,7 @@ class _Totals:
         self.tokens.update(chunk.tokens)
         self.assistant.update(chunk.assistant)
         self.messages.update(chunk.messages)
-        if self.lines > 0xFFFFFFFF and self.line_numbers.typecode == "I":
-            self.line_numbers = array("Q", self.line_numbers)
-        self.line_numbers.extend(first_line + i for i in chunk.line_index)
-        self.hashes += chunk.hashes
+        self.duplicates.add(chunk.hashes, chunk.line_index, first_line)
         for kind, (count, lines) in chunk.errors.items():
             entry = self.errors.setdefault(kind, [0, []])
             entry[0] += count
@@ -751,21 +759,114 @@ class _Totals:
         self.pretty_printed = self.pretty_printed or chunk.pretty_printed
 
 
-def _duplicates(totals: _Totals) -> tuple[int, list[int]]:
-    """(count of examples repeating an earlier one, their first line numbers)."""
+# A duplicate finder's record: the example's 8-byte hash, then its line number as a big-endian
+# uint64, so sorting the records as 16-byte strings sorts them by (hash, line) in place.
+_RECORD = "S16"
+_BUCKETS = 256  # spill files, one per first byte of the hash
+
+
+class _Duplicates:
+    """Exact duplicate detection in bounded memory.
+
+    Records (hash, line) of the valid examples, in file order. Up to SPILL_ENTRIES of them stay in
+    memory; past that, the buffer is sorted in place and written out partitioned by the hash's
+    first byte into _BUCKETS files in a temporary directory. Every copy of an example has the same
+    hash, so lands in the same bucket: each bucket is checked alone at the end. Of a hash's copies
+    within one spill, those after its first FIRST_LINES + 1 are later copies that can never be
+    among the first lines reported: they are counted and dropped, so even a file of one line
+    repeated keeps its buckets small.
+    """
+
+    def __init__(self):
+        self._buffer = bytearray()
+        self._dir: tempfile.TemporaryDirectory | None = None
+        self._dropped = 0
+
+    @property
+    def spilled(self) -> bool:
+        return self._dir is not None
+
+    def add(self, hashes: bytes, line_index: array, first_line: int) -> None:
+        """Add one chunk's examples: 8-byte hashes and 0-based line indexes from `first_line` on."""
+        if not line_index:
+            return
+        import numpy as np
+
+        records = np.empty((len(line_index), 2), dtype=">u8")
+        records[:, 0] = np.frombuffer(hashes, dtype=">u8")
+        records[:, 1] = np.frombuffer(line_index, dtype=np.uint32)
+        records[:, 1] += first_line
+        self._buffer += records.tobytes()
+        if len(self._buffer) >= SPILL_ENTRIES * 16:
+            self._spill()
+
+    def _spill(self) -> None:
+        import numpy as np
+
+        if self._dir is None:
+            self._dir = tempfile.TemporaryDirectory(prefix="costcalc-duplicates-")
+        records = np.frombuffer(self._buffer, dtype=_RECORD)
+        records.sort()
+        hashes = records.view(">u8")[0::2]
+        keep = FIRST_LINES + 1
+        surplus = np.zeros(len(records), dtype=bool)
+        np.equal(hashes[keep:], hashes[:-keep], out=surplus[keep:])
+        self._dropped += int(np.count_nonzero(surplus))
+        # Sorted by hash, so each bucket (the hash's first byte) is one run of records.
+        first_bytes = records.view(np.uint8)[0::16]
+        bounds = np.append(np.searchsorted(first_bytes, np.arange(_BUCKETS, dtype=np.uint8)), len(records))
+        for bucket in range(_BUCKETS):
+            start, stop = bounds[bucket], bounds[bucket + 1]
+            if start == stop:
+                continue
+            part = records[start:stop]
+            dropped = surplus[start:stop]
+            if dropped.any():
+                part = part[~dropped]
+            with open(os.path.join(self._dir.name, f"{bucket:02x}"), "ab") as f:
+                part.tofile(f)
+        self._buffer = bytearray()  # the old one goes with the last view of it, on return
+
+    def result(self) -> tuple[int, list[int]]:
+        """(count of examples repeating an earlier one, the first FIRST_LINES of their line numbers)."""
+        import numpy as np
+
+        if self._dir is None:
+            return _later_copies(np.frombuffer(self._buffer, dtype=_RECORD))
+        if self._buffer:
+            self._spill()
+        count, lines = self._dropped, []
+        for name in sorted(os.listdir(self._dir.name)):
+            bucket_count, bucket_lines = _later_copies(np.fromfile(os.path.join(self._dir.name, name), _RECORD))
+            count += bucket_count
+            lines = sorted(lines + bucket_lines)[:FIRST_LINES]
+        return count, lines
+
+    def close(self) -> None:
+        self._buffer = bytearray()
+        if self._dir is not None:
+            self._dir.cleanup()
+            self._dir = None
+
+
+def _later_copies(records) -> tuple[int, list[int]]:
+    """(count, first FIRST_LINES line numbers) of the records whose hash an earlier record has.
+
+    Sorts `records` in place, by (hash, line): the first record of each hash is the first copy.
+    """
     import numpy as np
 
-    hashes = np.frombuffer(totals.hashes, dtype=np.uint64)
-    if len(hashes) < 2:
+    if len(records) < 2:
         return 0, []
-    order = np.argsort(hashes, kind="stable")  # stable: the first copy sorts first
-    ordered = hashes[order]
-    later = order[1:][ordered[1:] == ordered[:-1]]
-    if not len(later):
+    records.sort()
+    words = records.view(">u8")
+    hashes, lines = words[0::2], words[1::2]
+    later = hashes[1:] == hashes[:-1]
+    count = int(np.count_nonzero(later))
+    if not count:
         return 0, []
-    first = np.sort(later)[:FIRST_LINES]
-    lines = totals.line_numbers
-    return int(len(later)), [int(lines[i]) for i in first]
+    first = np.sort(lines[1:][later])[:FIRST_LINES]
+    return count, [int(line) for line in first]
 
 
 def _report(totals: _Totals, name, fmt, model, encoding_name, epochs, sheet) -> DatasetReport:
@@ -774,7 +875,7 @@ def _report(totals: _Totals, name, fmt, model, encoding_name, epochs, sheet) -> 
     total_tokens = sum(t * c for t, c in tokens)
 
     errors = dict(totals.errors)
-    dup_count, dup_lines = _duplicates(totals)
+    dup_count, dup_lines = totals.duplicates.result()
     if dup_count:
         errors["duplicate_example"] = [dup_count, dup_lines]
     if totals.nonblank == 0:

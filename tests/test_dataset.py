@@ -479,11 +479,14 @@ def test_progress_bar_line():
 def test_line_numbers_past_four_billion_lines():
     from array import array
 
-    totals = dataset._Totals()
-    totals.lines = 0xFFFFFFFF - 2
-    totals.merge(dataset._Chunk(lines=10, line_index=array("I", [0, 7]), tokens={5: 1, 6: 1},
-                                assistant={1: 2}, messages={2: 2}, hashes=bytearray(16)))
-    assert list(totals.line_numbers) == [0xFFFFFFFF - 1, 0xFFFFFFFF + 6]
+    with dataset._Totals() as totals:
+        totals.lines = 0xFFFFFFFF - 2
+        # Two copies of one example (the same hash) on lines 4,294,967,294 and 4,294,967,301.
+        totals.merge(dataset._Chunk(lines=10, line_index=array("I", [0, 7]), tokens={5: 1, 6: 1},
+                                    assistant={1: 2}, messages={2: 2}, hashes=bytearray(16),
+                                    errors={"invalid_json": [1, [9]]}))
+        assert totals.duplicates.result() == (1, [0xFFFFFFFF + 6])
+        assert totals.errors == {"invalid_json": [1, [0xFFFFFFFF + 8]]}
 
 
 def test_a_lone_surrogate_escape_is_counted_not_a_crash(write):
@@ -525,3 +528,61 @@ def test_quantiles_from_a_frequency_table_equal_numpy_on_the_full_array(label, v
 def test_a_distribution_of_nothing_is_empty():
     assert dataset.Distribution.of_counts({}) == dataset.Distribution.of([]) == dataset.Distribution()
     assert dataset.Distribution.of_counts({3: 0, 5: 2}) == dataset.Distribution(5, 5.0, 5.0, 5.0, 5.0, 5)
+
+
+def later_copies(hashes: list[int]) -> tuple[int, list[int]]:
+    """Brute force: examples (line = position + 1) whose hash an earlier one has."""
+    seen, later = set(), []
+    for line, value in enumerate(hashes, 1):
+        if value in seen:
+            later.append(line)
+        seen.add(value)
+    return len(later), later[:5]
+
+
+@pytest.mark.parametrize("spill_entries", [1, 3, 10, 64, 10_000])
+def test_the_duplicate_finder_is_exact_in_memory_and_spilled(monkeypatch, spill_entries):
+    from array import array
+
+    monkeypatch.setattr(dataset, "SPILL_ENTRIES", spill_entries)
+    rng = np.random.default_rng(spill_entries)
+    # Few distinct hashes (many copies, some more than 6 in one spill), every first byte, and
+    # hashes that differ only in their last bytes.
+    pool = [int(h) for h in rng.integers(0, 2**64, 40, dtype=np.uint64)] + [0, 1, 256, 2**64 - 1]
+    hashes = [pool[i] for i in rng.integers(0, len(pool), 3000)]
+    finder = dataset._Duplicates()
+    try:
+        for start in range(0, len(hashes), 97):  # chunks of 97 lines
+            part = hashes[start:start + 97]
+            finder.add(b"".join(h.to_bytes(8, "big") for h in part), array("I", range(len(part))), start + 1)
+        assert finder.spilled == (spill_entries < len(hashes))
+        assert finder.result() == later_copies(hashes)
+    finally:
+        finder.close()
+
+
+def test_a_spilled_scan_reports_exactly_what_an_in_memory_one_does(write, monkeypatch):
+    monkeypatch.setattr(dataset, "CHUNK_BYTES", 2048)
+    lines = []
+    for i in range(600):
+        if i % 97 == 5:
+            lines.append(b"{broken")
+        elif i % 7 == 3:
+            lines.append(json.dumps(terse(i % 3)).encode())  # three examples, many copies each
+        elif i % 50 == 7:
+            lines.append(json.dumps(terse(f"{i % 4} again")).encode())
+        else:
+            lines.append(json.dumps(terse(f"{i} Olá 世界 😀")).encode())
+    path = write(b"\n".join(lines) + b"\n")
+    in_memory = scan_dataset(path, model_price=chat_model(), workers=1).to_dict()
+    assert in_memory["errors"]["duplicate_example"]["count"] == 90
+    assert in_memory["errors"]["duplicate_example"]["lines"] == [25, 32, 39, 46, 53]
+
+    spills = []
+    spill = dataset._Duplicates._spill
+    monkeypatch.setattr(dataset._Duplicates, "_spill", lambda self: spills.append(1) or spill(self))
+    monkeypatch.setattr(dataset, "SPILL_ENTRIES", 50)
+    for workers in (1, 3):
+        spills.clear()
+        assert scan_dataset(path, model_price=chat_model(), workers=workers).to_dict() == in_memory
+        assert len(spills) > 5
