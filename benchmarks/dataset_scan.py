@@ -3,6 +3,7 @@
     python benchmarks/dataset_scan.py                # 200 MB synthetic file, every measurement
     python benchmarks/dataset_scan.py --size-mb 20   # a quick run
     python benchmarks/dataset_scan.py --repeat 3     # best of 3 runs each, on a busy machine
+    python benchmarks/dataset_scan.py --tiny-examples 7000000   # memory: 7M tiny examples (608 MB)
 
 It writes a synthetic chat dataset (mixed lengths; English, Portuguese, Japanese, Korean and emoji
 text; some escaped as \\uXXXX; a few tool-calling examples) to benchmarks/_data/ (git-ignored; reused
@@ -16,6 +17,11 @@ when it already exists), then measures, each in a fresh subprocess:
 
 Speeds are MB of the JSONL file per second, so all four measure the same work. Peak memory is the
 maximum RSS of the process doing the work and of its worker processes (getrusage).
+
+`--tiny-examples N` checks the memory goal where it is hardest: a file of N tiny, distinct
+examples (`{"messages":[{"role":"user","content":"q<i>"},{"role":"assistant","content":"a"}]}`,
+about 87 bytes a line), the most examples a file of its size can hold. It measures costcalc only
+(unless --only says otherwise) and reports its peak memory against the goal.
 """
 
 from __future__ import annotations
@@ -32,6 +38,8 @@ from pathlib import Path
 
 DATA_DIR = Path(__file__).resolve().parent / "_data"
 SEED = 20230822
+MODES = ("costcalc", "costcalc-memo-off", "cookbook", "ceiling")
+PEAK_MEMORY_GOAL_MB = 300
 
 # --- the synthetic dataset ----------------------------------------------------------------------
 
@@ -110,6 +118,19 @@ def generate(size_mb: int) -> Path:
             block = "".join(lines)
             f.write(block)
             written += len(block.encode())
+    partial.rename(path)
+    return path
+
+
+def generate_tiny(n_examples: int) -> Path:
+    path = DATA_DIR / f"tiny_chat_{n_examples}_examples.jsonl"
+    if path.exists():
+        return path
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    line = '{"messages":[{"role":"user","content":"q%d"},{"role":"assistant","content":"a"}]}\n'
+    with open(partial, "w", encoding="utf-8") as f:
+        f.writelines(line % i for i in range(1, n_examples + 1))
     partial.rename(path)
     return path
 
@@ -233,7 +254,10 @@ def measure(mode: str, path: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mb", type=int, default=200, help="size of the synthetic file (default 200)")
-    parser.add_argument("--only", nargs="*", default=["costcalc", "costcalc-memo-off", "cookbook", "ceiling"])
+    parser.add_argument("--only", nargs="*", choices=MODES,
+                        help="measurements to run (default: all; costcalc only with --tiny-examples)")
+    parser.add_argument("--tiny-examples", type=int, metavar="N",
+                        help="measure memory on a file of N tiny examples instead of the synthetic chat file")
     parser.add_argument("--repeat", type=int, default=1,
                         help="runs per measurement, keeping the fastest (on a shared machine, the least disturbed)")
     parser.add_argument("--measure", nargs=2, metavar=("MODE", "PATH"), help=argparse.SUPPRESS)
@@ -242,8 +266,10 @@ def main() -> None:
         run_measurement(*args.measure)
         return
 
+    if args.only is None:
+        args.only = ["costcalc"] if args.tiny_examples else list(MODES)
     start = time.perf_counter()
-    path = generate(args.size_mb)
+    path = generate_tiny(args.tiny_examples) if args.tiny_examples else generate(args.size_mb)
     size = path.stat().st_size
     print(f"dataset: {path} ({size / 1e6:,.1f} MB, ready in {time.perf_counter() - start:.1f} s); "
           f"{len(os.sched_getaffinity(0))} cores; Python {sys.version.split()[0]}")
@@ -270,11 +296,14 @@ def main() -> None:
     ratio("costcalc", "cookbook", ".2f")
     ratio("costcalc", "ceiling", ".0%")
     ratio("costcalc-memo-off", "ceiling", ".0%")
-    print("goals: costcalc / cookbook >= 1.5x (wall), costcalc / ceiling >= 70%, peak memory < 300 MB")
+    print(f"goals: costcalc / cookbook >= 1.5x (wall), costcalc / ceiling >= 70%, "
+          f"peak memory < {PEAK_MEMORY_GOAL_MB} MB")
     if "costcalc" in results:
         r = results["costcalc"]
+        peak = max(r["peak_rss_mb"], r["peak_worker_rss_mb"])
         print(f"costcalc peak memory: main process {r['peak_rss_mb']:.0f} MB, each worker <= "
-              f"{r['peak_worker_rss_mb']:.0f} MB")
+              f"{r['peak_worker_rss_mb']:.0f} MB; {r['examples']:,} examples: peak {peak:.0f} MB "
+              f"{'<' if peak < PEAK_MEMORY_GOAL_MB else '>='} {PEAK_MEMORY_GOAL_MB} MB")
 
 
 if __name__ == "__main__":
