@@ -257,7 +257,10 @@ class DatasetReport:
     def to_output(self) -> Output:
         from .render import Money, Output, Price, Table
 
-        sheet = f"{self.price_sheet_effective}" + (f" ({self.price_sheet_file})" if self.price_sheet_file else "")
+        # The sheet's file name is enough to find it (the full path is in the JSON); a site-packages
+        # path would run off a printed page.
+        sheet = f"{self.price_sheet_effective}" + (f" ({Path(self.price_sheet_file).name})"
+                                                   if self.price_sheet_file else "")
         limit = self.max_tokens_per_example
         m = self.messages_per_example
         rows = [

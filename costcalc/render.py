@@ -151,8 +151,10 @@ def format_usd(amount: Decimal, symbol: str = "$") -> str:
     amount = abs(amount)
     if amount >= 1 or amount == 0:
         return f"{sign}{symbol}{amount.quantize(Decimal('0.01'), ROUND_HALF_UP):,}"
-    # Below a dollar (a single request, a tiny training job) show up to 6 decimals.
-    text = plain(amount.quantize(Decimal("0.000001"), ROUND_HALF_UP), min_places=2)
+    # Below a dollar (a single request, a tiny training job) cents would hide the figure: show three
+    # significant digits ($0.476, $0.00311, $0.000625), and at least two decimals ($0.10).
+    places = max(2, 3 - amount.adjusted() - 1)
+    text = plain(amount.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP), min_places=2)
     return f"{sign}{symbol}{text}"
 
 

@@ -220,7 +220,7 @@ def test_monthly_breakdown_stacks_the_components_of_each_month(comparison, tmp_p
     assert [round(tops[i + 1], 6) for i in range(12)] == [round(float(m.total_usd), 6) for m in result.months]
     legend = [t.get_text() for t in figure.legends[0].get_texts()]
     assert legend == ["training", "input", "output", "fixed"]  # no retrieval cost in this strategy
-    assert axes.get_title(loc="left") == "Fine-tuned GPT-3.5: $3,725 (training $0.47616)"
+    assert axes.get_title(loc="left") == "Fine-tuned GPT-3.5: $3,725 (training $0.476)"
     every = charts.plot_monthly_breakdown(comparison)
     assert [a.get_title(loc="left").split(":")[0] for a in every.axes if a.get_visible()] == \
         [s.name for s in comparison.strategies]

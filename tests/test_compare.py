@@ -211,7 +211,7 @@ def test_not_within_the_horizon_reports_the_traffic_needed(priced):
     be = c.break_even
     assert (be.month, be.monthly_requests) == (None, 1036)
     assert c.answer().startswith("Fine-tuning gpt-3.5-turbo does not break even within 3 months at 1,000 "
-                                 "requests a month (it needs 1,036) and costs $0.083333 more than Base")
+                                 "requests a month (it needs 1,036) and costs $0.0833 more than Base")
     # 1,000 × 0.0023166… − $2.40 of training = −$0.083333…
 
 

@@ -395,7 +395,7 @@ def test_table_output_names_its_sources(write):
     from costcalc.render import render
 
     text = render(scan_dataset(write(MIXED), model_price=chat_model(), workers=1).to_output(), "table")
-    assert "training fee             $0.02512" in text
+    assert "training fee             $0.0251" in text
     assert "billing tokens           314" in text
     assert "price sheet effective 2023-08-22" in text
 

@@ -1,0 +1,32 @@
+"""How amounts and counts read on screen; JSON and CSV keep them exact."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from costcalc.render import Count, Money, Output, Table, format_usd, render
+
+
+@pytest.mark.parametrize("amount, shown", [
+    ("1234.567", "$1,234.57"),
+    ("1", "$1.00"),
+    ("0.9996", "$1.00"),
+    ("0.986203", "$0.986"),  # below a dollar: three significant digits, not six decimals
+    ("0.1", "$0.10"),
+    ("0.0015", "$0.0015"),
+    ("0.003112", "$0.00311"),
+    ("0.000625", "$0.000625"),
+    ("0", "$0.00"),
+    ("-1228.758", "-$1,228.76"),
+])
+def test_format_usd(amount, shown):
+    assert format_usd(Decimal(amount)) == shown
+
+
+def test_cells_are_rounded_for_people_and_exact_for_machines():
+    table = Table(None, ["requests", "cost", "in EUR"],
+                  [[Count("115762.5"), Money("0.986203"), Money.shown_as(Decimal("4557.6254"), "€")]])
+    assert render(Output({}, [table]), "table").splitlines()[-1].split() == ["115,763", "$0.986", "€4,557.63"]
+    assert render(Output({}, [table]), "csv").splitlines()[-1] == "115762.5,0.986203,4557.6254"
