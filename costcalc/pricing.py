@@ -23,7 +23,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from .errors import CostCalcError, MissingPriceError, PricingError, UnknownModelError, UsageError
+from .errors import CostCalcError, MissingPriceError, PricingError, UnknownModelError, UsageError, closest_names
 
 SCHEMA_VERSION = 1
 PRICING_DIR_ENV = "COSTCALC_PRICING_DIR"
@@ -555,8 +555,6 @@ class _Checker:
         return value
 
     def unknown_keys(self, raw: dict, allowed: set[str], prefix: str) -> None:
-        from .errors import closest_names
-
         for key in raw:
             if key not in allowed:
                 hint = closest_names(key, allowed, limit=1)

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from .cost import UsageCost
 from .pricing import HistoryEntry, ModelPrice, PriceBook, PriceSheet, SheetDiff
-from .render import Count, Money, Output, Price, Table, format_count, format_usd
+from .render import Count, Money, Output, Price, Table, format_count, format_usd, plain
 
 # Columns of `prices list` / `prices history`: JSON name -> short header.
 PRICE_COLUMNS = {
@@ -199,8 +199,6 @@ def comparison(result, *, monthly: bool = False, currency=None, budget=None) -> 
     `result` is a `compare.Comparison`; `currency` a `compare.DisplayCurrency` to show amounts
     in (JSON keeps USD and gains a `display_currency` block); `budget` a `compare.BudgetCheck`.
     """
-    from .render import plain
-
     money = currency.format if currency is not None else format_usd
     code = currency.code if currency is not None else "USD"
 
@@ -249,28 +247,26 @@ def _break_even_cell(s, a) -> str:
 
 
 def _assumption_rows(result, money) -> list[list[object]]:
-    from .render import plain
-
     a = result.assumptions
     rows = [["scenario", a.scenario + (f": {a.title}" if a.title else "")],
             ["horizon", f"{a.horizon_months} months, {a.start_month} to {a.end_month}"]]
-    first = f"{_whole(a.first_month_requests)} requests in {a.start_month}"
+    first = f"{format_count(a.first_month_requests)} requests in {a.start_month}"
     if a.requests_per_day is not None:
         first = f"{plain(a.requests_per_day)} requests a day ({first})"
     growth = f", growing {plain(a.monthly_growth_pct)}% a month" if a.monthly_growth_pct else ", flat"
     total = sum((m.requests for m in result.strategies[0].months), 0)
-    rows.append(["traffic", f"{first}{growth}; {_whole(total)} requests over the horizon"])
+    rows.append(["traffic", f"{first}{growth}; {format_count(total)} requests over the horizon"])
     rows.append(["Batch API share", f"{plain(a.batch_share * 100)}% of requests at batch prices"])
     rows.append(["cached input share", f"{plain(a.cached_share * 100)}% of input tokens at the cached-input price "
                                        "(the input price where the model has none)"])
     for s in result.strategies:
         t = s.tokens
-        text = f"{_whole(t.prompt)} prompt"
+        text = f"{format_count(t.prompt)} prompt"
         if t.context:
-            text += f" + {_whole(t.context)} retrieved context"
-        text += f" + {_whole(t.completion)} completion tokens per request ({t.source}; {t.encoding or 'no encoding'})"
+            text += f" + {format_count(t.context)} retrieved context"
+        text += f" + {format_count(t.completion)} completion tokens per request ({t.source}; {t.encoding or 'no encoding'})"
         if t.query:
-            text += f"; {_whole(t.query)} query tokens embedded with {s.embedding_model}"
+            text += f"; {format_count(t.query)} query tokens embedded with {s.embedding_model}"
         rows.append([f"tokens: {s.name}", text])
     for s in result.strategies:
         rows.append([f"models: {s.name}", _snapshot_periods(s)])
@@ -311,8 +307,6 @@ def _monthly_table(result, amount, code) -> Table:
 def _training_runs(s, money) -> str:
     """'runs in 2023-09, 2023-12 on gpt-3.5-turbo-0613: 4,306 billing tokens × 3 epochs = 12,918 billed
     × $8.00 per 1M = $0.10 a run; 2024-06 on gpt-3.5-turbo-0125: ...' (identical runs grouped)."""
-    from .render import plain
-
     groups: dict[tuple, list[str]] = {}
     for run in s.trainings:
         key = (run.snapshot, run.training_tokens, run.epochs, run.billed_tokens, run.training_per_1m, run.training_usd)
@@ -346,7 +340,3 @@ def _sheet_periods(a) -> dict:
             periods[span.effective.isoformat()] = (file, first, end)
     return {k: (f, s.isoformat(), e.isoformat()) for k, (f, s, e) in periods.items()}
 
-
-def _whole(value) -> str:
-    """A count of requests or tokens as a person reads it: 2,500 or 812.4 (one decimal)."""
-    return format_count(value)
