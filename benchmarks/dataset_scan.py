@@ -103,36 +103,35 @@ def example(rng: random.Random) -> dict:
     return record
 
 
-def generate(size_mb: int) -> Path:
-    path = DATA_DIR / f"synthetic_chat_{size_mb}mb_seed{SEED}.jsonl"
+def generated(path: Path, write) -> Path:
+    """`path`, written once by `write(file)` through a .partial file (a killed run leaves no half file)."""
     if path.exists():
         return path
     DATA_DIR.mkdir(parents=True, exist_ok=True)
-    rng = random.Random(SEED)
-    target = size_mb * 1_000_000
-    written = 0
     partial = path.with_suffix(".partial")
     with open(partial, "w", encoding="utf-8") as f:
+        write(f)
+    partial.rename(path)
+    return path
+
+
+def generate(size_mb: int) -> Path:
+    def write(f):
+        rng = random.Random(SEED)
+        target, written = size_mb * 1_000_000, 0
         while written < target:
             lines = [json.dumps(example(rng), ensure_ascii=rng.random() < 0.2) + "\n" for _ in range(1000)]
             block = "".join(lines)
             f.write(block)
             written += len(block.encode())
-    partial.rename(path)
-    return path
+
+    return generated(DATA_DIR / f"synthetic_chat_{size_mb}mb_seed{SEED}.jsonl", write)
 
 
 def generate_tiny(n_examples: int) -> Path:
-    path = DATA_DIR / f"tiny_chat_{n_examples}_examples.jsonl"
-    if path.exists():
-        return path
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial")
     line = '{"messages":[{"role":"user","content":"q%d"},{"role":"assistant","content":"a"}]}\n'
-    with open(partial, "w", encoding="utf-8") as f:
-        f.writelines(line % i for i in range(1, n_examples + 1))
-    partial.rename(path)
-    return path
+    return generated(DATA_DIR / f"tiny_chat_{n_examples}_examples.jsonl",
+                     lambda f: f.writelines(line % i for i in range(1, n_examples + 1)))
 
 
 # --- the measurements (each runs in its own process) -------------------------------------------
