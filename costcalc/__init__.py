@@ -19,7 +19,8 @@ draw charts or build DataFrames.
 __version__ = "0.1.0"
 
 from .compare import BreakEven, Comparison, MonthCost, StrategyResult, compare
-from .cost import Usage, UsageCost, training_cost, usage_cost
+from .cost import Usage, UsageCost, usage_cost
+from .training import training_cost
 from .dataset import DatasetReport, scan_dataset
 from .errors import (
     CostCalcError,

@@ -16,6 +16,7 @@ import click
 from . import __version__
 from .errors import CostCalcError
 from .render import FORMATS, Output, render
+from .training import MAX_EPOCHS
 
 
 class CostCalcGroup(click.Group):
@@ -56,12 +57,12 @@ class EpochsType(click.ParamType):
     name = "N|auto"
 
     def convert(self, value, param, ctx):
-        from .dataset import parse_epochs
+        from .training import parse_epochs
 
         try:
             return parse_epochs(value)
         except CostCalcError:
-            self.fail(f"{value!r} is not auto or a whole number from 1 to 50", param, ctx)
+            self.fail(f"{value!r} is not auto or a whole number from 1 to {MAX_EPOCHS}", param, ctx)
 
 
 EPOCHS = EpochsType()
@@ -265,7 +266,7 @@ def prices_validate(ctx, directory, fmt):
 @click.option("--batch", is_flag=True, help="Price through the Batch API.")
 @click.option("--training-tokens", type=click.IntRange(min=0), default=None,
               help="Tokens in the training file, to add the fine-tuning fee (implies --fine-tuned).")
-@click.option("--epochs", type=click.IntRange(1, 50), default=None,
+@click.option("--epochs", type=click.IntRange(1, MAX_EPOCHS), default=None,
               help="Training epochs (1-50). Default 3, OpenAI's target when a dataset is not given.")
 @as_of_option
 @output_options
@@ -282,9 +283,10 @@ def estimate(ctx, model, input_tokens, output_tokens, cached_input_tokens, reque
       costcalc estimate gpt-4o-mini --batch --input-tokens 1000 --requests 50000 --format json
     """
     from . import views
-    from .cost import Usage, training_cost, usage_cost
+    from .cost import Usage, usage_cost
     from .errors import UsageError
     from .pricing import split_fine_tuned
+    from .training import bill_tokens
 
     if cached_input_tokens > input_tokens:
         raise UsageError(f"--cached-input-tokens ({cached_input_tokens}) cannot exceed --input-tokens ({input_tokens})")
@@ -296,16 +298,7 @@ def estimate(ctx, model, input_tokens, output_tokens, cached_input_tokens, reque
     cost = usage_cost(price, usage, fine_tuned=fine_tuned, batch=batch)
     training = None
     if training_tokens is not None:
-        n_epochs = epochs or 3
-        training = {
-            "training_tokens": training_tokens,
-            "epochs": n_epochs,
-            "billed_tokens": training_tokens * n_epochs,
-            "training_per_1m": price.price("training_per_1m"),
-            "training_usd": training_cost(price, training_tokens, n_epochs),
-            "epochs_note": "" if epochs else "Epochs: 3 assumed (OpenAI's target); give --epochs, "
-                                             "or run `costcalc dataset` for the default rule.",
-        }
+        training = bill_tokens(price, training_tokens, epochs or "auto")
     per_request = {"input": input_tokens, "cached_input": cached_input_tokens, "output": output_tokens}
     emit(views.estimate(cost, requests, per_request, training), fmt)
 

@@ -29,37 +29,28 @@ stored as rates (`MonthRates`): that is what makes the break-even traffic a clos
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_CEILING, Decimal, localcontext
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .cost import Usage, training_cost, usage_cost
-from .errors import CostCalcError, DatasetError, MissingPriceError, UnknownModelError, UsageError
-from .pricing import ModelPrice, PriceBook, PriceSheet, display_path
+from .cost import cacheable_tokens, per_token, token_prices, tokens_cost
+from .errors import MissingPriceError, UnknownModelError, UsageError
+from .inputs import Inputs, ScanProgress, read_inputs, sample_need, training_months
+from .pricing import ModelPrice, PriceBook, PriceSheet, Source, split_fine_tuned
 from .render import format_usd
+from .scenario import KeyPath, Scenario, Strategy, days_in_month, month_label
+from .training import bill_tokens
 
 if TYPE_CHECKING:
     from .dataset import DatasetReport
-from .scenario import (
-    KeyPath,
-    Scenario,
-    Strategy,
-    days_in_month,
-    measure_sample,
-    month_label,
-)
 
 SCHEMA_VERSION = 1
 PRECISION = 60  # digits; a month split by days divides by 28-31, the only inexact step
-TARGET_EPOCHS = 3  # OpenAI's target epochs, used when only a token count is given
 PRORATION_RULE = (
     "requests are spread evenly over the days of a month; where a price sheet takes effect "
     "mid-month, the month is split by days and each part is priced with its own sheet"
 )
 ZERO = Decimal(0)
-MILLION = Decimal(1_000_000)
 
 
 # --- the result ----------------------------------------------------------------------------------
@@ -73,6 +64,17 @@ class SheetSpan:
     file: str
     first_day: int
     days: int
+    checked: dt.date | None = None  # when the sheet's prices were last checked against the sources
+
+
+@dataclass(frozen=True)
+class CitedSource:
+    """A source of prices the comparison applied, and the sheets (by revision) that cite it for them."""
+
+    key: str
+    title: str
+    url: str
+    sheets: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,12 @@ class MonthSheets:
 
 @dataclass(frozen=True)
 class RequestTokens:
-    """Tokens of one request under a strategy: the prompt, retrieved context, answer and query."""
+    """Tokens of one request under a strategy: the prompt, retrieved context, answer and query.
+
+    `cacheable` is the part of the input the provider's prompt cache can serve (OpenAI: prompts of
+    1,024 tokens or more, in 128-token increments); `cached` = `cached_share` × `cacheable` is the
+    part billed at the cached-input price.
+    """
 
     prompt: Decimal
     completion: Decimal
@@ -94,6 +101,9 @@ class RequestTokens:
     query: Decimal = ZERO  # embedded per request (retrieval)
     encoding: str | None = None
     source: str = "given"  # where prompt and completion came from
+    cacheable: Decimal = ZERO
+    cached: Decimal = ZERO
+    cached_share: Decimal = ZERO
 
     @property
     def input(self) -> Decimal:
@@ -121,13 +131,15 @@ class TrainingRun:
 class MonthRates:
     """What one request costs in a month, and the costs that do not depend on traffic.
 
-    The per-token rates (USD) are blended over the month's days (each sheet for its days), the
-    Batch share and the cache share. A month costs requests × (input tokens × input rate + output
-    tokens × output rate + query tokens × embedding rate) + training + corpus + fixed.
+    The per-token rates (USD) are blended over the month's days (each sheet for its days) and the
+    Batch share. A month costs requests × (uncached input tokens × input rate + cached input
+    tokens × cached rate + output tokens × output rate + query tokens × embedding rate) +
+    training + corpus + fixed.
     """
 
     weight: Decimal  # requests this month per request in the first month (growth, days)
-    input_usd_per_token: Decimal
+    input_usd_per_token: Decimal  # uncached input
+    cached_input_usd_per_token: Decimal
     output_usd_per_token: Decimal
     embedding_usd_per_token: Decimal
     training_usd: Decimal
@@ -135,9 +147,13 @@ class MonthRates:
     fixed_usd: Decimal  # upkeep or vector database
     snapshots: tuple[str, ...]
 
+    def input_usd(self, tokens: RequestTokens) -> Decimal:
+        """Input cost of one request: the uncached tokens at the input rate, the cached at theirs."""
+        return (tokens.input - tokens.cached) * self.input_usd_per_token + tokens.cached * self.cached_input_usd_per_token
+
     def request_usd(self, tokens: RequestTokens) -> Decimal:
         """Usage cost of one request this month."""
-        return (tokens.input * self.input_usd_per_token + tokens.completion * self.output_usd_per_token
+        return (self.input_usd(tokens) + tokens.completion * self.output_usd_per_token
                 + tokens.query * self.embedding_usd_per_token)
 
     @property
@@ -321,6 +337,7 @@ class Assumptions:
     cached_share: Decimal
     price_sheets: tuple[MonthSheets, ...]
     pricing_dir: str
+    sources: tuple[CitedSource, ...] = ()  # of the prices applied, in the order first applied
     proration: str = PRORATION_RULE
     counting_rule: str = ""
 
@@ -522,17 +539,30 @@ class DisplayCurrency:
 # --- computing -----------------------------------------------------------------------------------
 
 
-def compare(scenario: Scenario, book: PriceBook, *,
-            scan_progress: Callable[[int, int | None], None] | None = None) -> Comparison:
+def compare(scenario: Scenario, book: PriceBook, *, scan_progress: ScanProgress | None = None,
+            inputs: Inputs | None = None) -> Comparison:
     """Price every strategy of `scenario` over its horizon with the sheets of `book`.
 
-    Reads the training and sample files the scenario names (to count their tokens); everything
-    else is arithmetic. Errors name the scenario key or flag at fault. `scan_progress(bytes_done,
-    bytes_total)` follows the training-file scans (what `costcalc.progress.ProgressBar` draws).
+    Two steps: `costcalc.inputs.read_inputs` reads the sample and training files the scenario
+    names (unless `inputs` already holds them), then the engine below prices every month from
+    what was read, with no file I/O. Errors name the scenario key or flag at fault.
+    `scan_progress(bytes_done, bytes_total)` follows the training-file scans (what
+    `costcalc.progress.ProgressBar` draws).
     """
+    if inputs is None:
+        inputs = read_inputs(scenario, book, scan_progress=scan_progress)
     with localcontext() as context:
         context.prec = PRECISION
-        return _Pricer(scenario, book, scan_progress).comparison()
+        return _Pricer(scenario, book, inputs).comparison()
+
+
+@dataclass(frozen=True)
+class _Span:
+    """Days of a month priced with one sheet."""
+
+    sheet: PriceSheet
+    first_day: int
+    days: int
 
 
 @dataclass(frozen=True)
@@ -556,17 +586,17 @@ class _Priced:
 
 
 class _Pricer:
-    def __init__(self, scenario: Scenario, book: PriceBook, scan_progress=None):
-        self.scan_progress = scan_progress
+    def __init__(self, scenario: Scenario, book: PriceBook, inputs: Inputs):
         self.scenario = scenario
         self.book = book
+        self.inputs = inputs
         self.traffic = scenario.traffic
         self.months = self.traffic.months()
         self.spans = [self.month_spans(m) for m in self.months]
         self.requests = [self.traffic.requests(m, i) for i, m in enumerate(self.months)]
         self.weights = [self.traffic.weight(i) for i in range(len(self.months))]
-        self._samples: dict = {}
-        self._scans: dict = {}
+        # The sources of every price actually applied: key -> (source, revisions of the sheets citing it).
+        self.cited: dict[str, tuple[Source, list[str]]] = {}
 
     def comparison(self) -> Comparison:
         priced = [self.strategy(s) for s in self.scenario.strategies]
@@ -581,8 +611,8 @@ class _Pricer:
 
     # --- months and sheets ---
 
-    def month_spans(self, month: dt.date) -> list[tuple[PriceSheet, int, int]]:
-        """(sheet, first day, days) for each part of the month priced with one sheet."""
+    def month_spans(self, month: dt.date) -> list[_Span]:
+        """Each part of the month priced with one sheet."""
         days = days_in_month(month)
         try:
             first = self.book.as_of(month)
@@ -594,60 +624,79 @@ class _Pricer:
         starts = [(first, 1)] + [(s, s.effective.day) for s in self.book.sheets
                                  if s.effective.year == month.year and s.effective.month == month.month
                                  and s.effective.day > 1]
-        return [(sheet, day, (starts[i + 1][1] if i + 1 < len(starts) else days + 1) - day)
+        return [_Span(sheet, day, (starts[i + 1][1] if i + 1 < len(starts) else days + 1) - day)
                 for i, (sheet, day) in enumerate(starts)]
+
+    def cite(self, sheet: PriceSheet, model: ModelPrice, fine_tuned: bool) -> None:
+        """Record the sources of the prices just applied: the model's, and its fine-tuning table's."""
+        keys = [*model.sources, *(model.fine_tuning.sources if fine_tuned and model.fine_tuning else ())]
+        for key in dict.fromkeys(keys):
+            revisions = self.cited.setdefault(key, (sheet.sources[key], []))[1]
+            if sheet.revision not in revisions:
+                revisions.append(sheet.revision)
 
     # --- one strategy ---
 
     def strategy(self, strategy: Strategy) -> _Priced:
         key = ("strategies", strategy.name)
         fine_tuned = strategy.type == "fine-tuned"
-        first_sheet = self.spans[0][0][0]
+        first_sheet = self.spans[0][0].sheet
         trainings: list[TrainingRun] = []
         training = _TrainingData()
+        # The snapshot priced at fine-tuned rates: the latest training's, or the one an `ft:` name
+        # names (a model already trained: fine-tuned prices, no training fee).
         snapshot = None
         if fine_tuned:
             first_model = self.fine_tunable(strategy, first_sheet, self.months[0])
         else:
             first_model = self.model(strategy.model, first_sheet, (*key, "model"), embedding=False)
+            if split_fine_tuned(strategy.model)[1]:
+                snapshot = first_model.name
         tokens = self.tokens(strategy, first_model)
+        due_training = set(training_months(strategy, self.months)) if fine_tuned else set()
         rates = []
         for i, month in enumerate(self.months):
             training_usd = corpus_usd = ZERO
-            sheet_on_1st = self.spans[i][0][0]
-            if fine_tuned and _due(i, strategy.retrain_every_months):
+            sheet_on_1st = self.spans[i][0].sheet
+            if i in due_training:
                 run, training = self.train(strategy, sheet_on_1st, month)
                 trainings.append(run)
                 training_usd = run.training_usd
                 snapshot = run.snapshot
             if strategy.type == "retrieval" and _due(i, strategy.refresh_every_months) and strategy.corpus_tokens:
                 embedder = self.model(strategy.embedding_model, sheet_on_1st, (*key, "embedding_model"), embedding=True)
-                corpus_usd = strategy.corpus_tokens * embedder.price("input_per_1m") / MILLION
+                self.cite(sheet_on_1st, embedder, fine_tuned=False)
+                corpus_usd = tokens_cost(strategy.corpus_tokens, embedder.price("input_per_1m"))
             rates.append(self.month_rates(strategy, i, tokens, snapshot, training_usd, corpus_usd))
         return _Priced(tokens, tuple(rates), tuple(trainings), training)
 
-    def month_rates(self, strategy, i, tokens, snapshot, training_usd, corpus_usd) -> MonthRates:
+    def month_rates(self, strategy: Strategy, i: int, tokens: RequestTokens, snapshot: str | None,
+                    training_usd: Decimal, corpus_usd: Decimal) -> MonthRates:
         key = ("strategies", strategy.name)
         days = days_in_month(self.months[i])
-        input_rate = output_rate = embedding_rate = ZERO
+        input_rate = cached_rate = output_rate = embedding_rate = ZERO
         snapshots = []
-        for sheet, _first_day, span_days in self.spans[i]:
+        for span in self.spans[i]:
             if snapshot is not None:
-                model = self.fine_tuned_snapshot(strategy, sheet, snapshot)
+                model = self.fine_tuned_snapshot(strategy, span.sheet, snapshot)
             else:
-                model = self.model(strategy.model, sheet, (*key, "model"), embedding=False)
+                model = self.model(strategy.model, span.sheet, (*key, "model"), embedding=False)
             snapshots.append(model.name)
-            span_in, span_out = self.token_rates(model, tokens, fine_tuned=snapshot is not None)
-            input_rate += span_days * span_in
-            output_rate += span_days * span_out
+            self.cite(span.sheet, model, fine_tuned=snapshot is not None)
+            span_in, span_cached, span_out = self.token_rates(model, tokens, fine_tuned=snapshot is not None)
+            input_rate += span.days * span_in
+            cached_rate += span.days * span_cached
+            output_rate += span.days * span_out
             if tokens.query:
-                embedder = self.model(strategy.embedding_model, sheet, (*key, "embedding_model"), embedding=True)
-                embedding_rate += span_days * embedder.price("input_per_1m") / MILLION
+                embedder = self.model(strategy.embedding_model, span.sheet, (*key, "embedding_model"), embedding=True)
+                self.cite(span.sheet, embedder, fine_tuned=False)
+                embedding_rate += span.days * per_token(embedder.price("input_per_1m"))
         fixed = strategy.upkeep_usd_per_month if strategy.type == "fine-tuned" else (
             strategy.vector_db_usd_per_month if strategy.type == "retrieval" else ZERO)
         return MonthRates(
             weight=self.weights[i],
             input_usd_per_token=input_rate / days,
+            cached_input_usd_per_token=cached_rate / days,
             output_usd_per_token=output_rate / days,
             embedding_usd_per_token=embedding_rate / days,
             training_usd=training_usd,
@@ -656,32 +705,32 @@ class _Pricer:
             snapshots=tuple(dict.fromkeys(snapshots)),
         )
 
-    def token_rates(self, model: ModelPrice, tokens: RequestTokens, fine_tuned: bool) -> tuple[Decimal, Decimal]:
-        """USD per input token and per output token, blended over the Batch and cache shares."""
-        batch, cached = self.traffic.batch_share, self.traffic.cached_share
-        # One token of each kind asks cost.py for the prices it would apply (and for its errors).
-        probe = Usage(int(tokens.input > 0), int(tokens.completion > 0), int(tokens.input > 0 and cached > 0))
-        input_rate = output_rate = ZERO
+    def token_rates(self, model: ModelPrice, tokens: RequestTokens,
+                    fine_tuned: bool) -> tuple[Decimal, Decimal, Decimal]:
+        """USD per uncached input, cached input and output token, blended over the Batch share."""
+        batch = self.traffic.batch_share
+        input_rate = cached_rate = output_rate = ZERO
         for share, is_batch in ((1 - batch, False), (batch, True)):
             if not share:
                 continue
             try:
-                cost = usage_cost(model, probe, fine_tuned=fine_tuned, batch=is_batch)
+                prices = token_prices(model, fine_tuned=fine_tuned, batch=is_batch,
+                                      needs_input=tokens.input > 0, needs_output=tokens.completion > 0)
             except MissingPriceError as exc:
                 if not is_batch:
                     raise
-                # Name the setting that asked for batch prices, and why the sheet has none.
-                sheet = self.book.revision(model.effective.isoformat())
-                if any(m.batch_input_per_1m is not None for m in sheet.models.values()):
-                    why = "the price sheets list no batch price for this model: set the share to 0 or pick another model"
-                else:
-                    why = "the Batch API opened in April 2024: start the horizon later or set the share to 0"
-                raise self.scenario.error(("traffic", "batch_share"), f"{exc} ({why})") from None
-            uncached_price = cost.input_per_1m or ZERO
-            cached_price = cost.cached_input_per_1m if cost.cached_input_per_1m is not None else uncached_price
-            input_rate += share * ((1 - cached) * uncached_price + cached * cached_price)
-            output_rate += share * (cost.output_per_1m or ZERO)
-        return input_rate / MILLION, output_rate / MILLION
+                raise self.scenario.error(("traffic", "batch_share"), f"{exc} ({self.why_no_batch(model)})") from None
+            input_rate += share * per_token(prices.input_per_1m)
+            cached_rate += share * per_token(prices.cached_input_per_1m)
+            output_rate += share * per_token(prices.output_per_1m)
+        return input_rate, cached_rate, output_rate
+
+    def why_no_batch(self, model: ModelPrice) -> str:
+        """Why the sheet has no batch price for `model`: a sheet before the Batch API, or this model."""
+        sheet = self.book.as_of(model.effective)
+        if any(m.batch_input_per_1m is not None for m in sheet.models.values()):
+            return "the price sheets list no batch price for this model: set the share to 0 or pick another model"
+        return "the Batch API opened in April 2024: start the horizon later or set the share to 0"
 
     # --- models ---
 
@@ -713,90 +762,74 @@ class _Pricer:
     def fine_tuned_snapshot(self, strategy: Strategy, sheet: PriceSheet, snapshot: str) -> ModelPrice:
         model = sheet.models.get(snapshot)
         if model is None or model.fine_tuning is None:
+            hint = ("retrain more often (retrain_every_months) to move to a newer snapshot"
+                    if strategy.type == "fine-tuned" else f"{strategy.model} is a fine-tuned model")
             raise self.scenario.error(
                 ("strategies", strategy.name, "model"),
                 f"the fine-tuned snapshot {snapshot} has no fine-tuning prices in the price sheet effective "
-                f"{sheet.revision}; retrain more often (retrain_every_months) to move to a newer snapshot")
+                f"{sheet.revision}; {hint}")
         return model
 
     # --- tokens and training data ---
 
     def tokens(self, strategy: Strategy, model: ModelPrice) -> RequestTokens:
         traffic, key = self.traffic, ("strategies", strategy.name)
-        sample, sample_key = strategy.sample_file, (*key, "sample_file")
-        if sample is None:
-            sample, sample_key = traffic.sample_file, ("traffic", "sample_file")
         prompt, completion, source = strategy.prompt_tokens, strategy.completion_tokens, "given"
         if strategy.sample_file is None:  # the strategy's own sample outranks the traffic's numbers
             prompt = prompt if prompt is not None else traffic.prompt_tokens
             completion = completion if completion is not None else traffic.completion_tokens
-        if (prompt is None or completion is None) and sample is not None:
-            measured = self.sample(sample, model, sample_key)
-            source = f"measured from {_name(sample)} ({measured.requests:,} requests, mean)"
+        need = sample_need(strategy, traffic)
+        if need is not None:
+            if model.encoding is None:
+                raise self.scenario.error(need.key, f"the price sheet names no tokenizer encoding for {model.name}")
+            measured = self.inputs.samples[(need.path, model.encoding)]
+            source = f"measured from {need.path.name} ({measured.requests:,} requests, mean)"
             if prompt is not None or completion is not None:
                 source += "; " + ("prompt" if prompt is not None else "completion") + " given"
             prompt = prompt if prompt is not None else measured.prompt_tokens
             completion = completion if completion is not None else measured.completion_tokens
+        assert prompt is not None and completion is not None  # the scenario loader demands them
         context = strategy.context_tokens if strategy.type == "retrieval" else ZERO
         query = strategy.query_tokens if strategy.type == "retrieval" else ZERO
-        return RequestTokens(prompt, completion, context, query, model.encoding, source)
+        share = self.cached_share(strategy)
+        cacheable = cacheable_tokens(prompt + context)
+        return RequestTokens(prompt, completion, context, query, model.encoding, source,
+                             cacheable=cacheable, cached=share * cacheable, cached_share=share)
 
-    def sample(self, path: Path, model: ModelPrice, key: KeyPath):
-        if model.encoding is None:
-            raise self.scenario.error(key, f"the price sheet names no tokenizer encoding for {model.name}")
-        memo = (path, model.encoding)
-        if memo not in self._samples:
-            try:
-                self._samples[memo] = measure_sample(path, model.encoding)
-            except DatasetError as exc:
-                raise self.scenario.error(key, str(exc)) from None
-        return self._samples[memo]
+    def cached_share(self, strategy: Strategy) -> Decimal:
+        return strategy.cached_share if strategy.cached_share is not None else self.traffic.cached_share
 
     def train(self, strategy: Strategy, sheet: PriceSheet, month: dt.date) -> tuple[TrainingRun, _TrainingData]:
         model = self.fine_tunable(strategy, sheet, month)
+        self.cite(sheet, model, fine_tuned=True)
         report = None
         if strategy.training_file is not None:
-            report = self.scan(strategy, model, sheet)
-            tokens, epochs = report.billing_tokens, report.epochs
+            if model.encoding is None:
+                raise self.scenario.error(("strategies", strategy.name, "model"),
+                                          f"the price sheet names no tokenizer encoding for {model.name}")
+            # The scan's frequency table bills this snapshot's per-example limit at this sheet's
+            # price: a retraining on another snapshot with the same tokenizer reads nothing again.
+            report = self.inputs.scans[(strategy.training_file, model.encoding)].billed_for(
+                model, sheet, strategy.epochs)
+            tokens, epochs, rule = report.billing_tokens, report.epochs, report.epochs_rule
+            billed, training_usd = report.billed_training_tokens, report.training_usd
+            name = strategy.training_file.name
             info = _TrainingData(
-                # Billing tokens depend on the snapshot's per-example limit, so each run states its own.
-                source=f"{_name(strategy.training_file)} ({report.examples:,} examples, {report.encoding})",
-                epochs=epochs, epochs_rule=report.epochs_rule,
-                notes=tuple(_dataset_note(_name(strategy.training_file), e)
-                            for e in report.errors))
+                source=f"{name} ({report.examples:,} examples, {report.encoding})", epochs=epochs,
+                epochs_rule=rule, notes=tuple(_dataset_note(name, e) for e in report.errors))
         else:
-            tokens = strategy.training_tokens
-            epochs = TARGET_EPOCHS if strategy.epochs == "auto" else strategy.epochs
-            rule = (f"auto: {TARGET_EPOCHS}, OpenAI's target (the default rule needs the example count: give a "
-                    "training_file)") if strategy.epochs == "auto" else "as given"
-            info = _TrainingData(f"training_tokens = {tokens:,}", epochs, rule)
+            assert strategy.training_tokens is not None  # the scenario loader demands one of the two
+            bill = bill_tokens(model, strategy.training_tokens, strategy.epochs)
+            tokens, epochs, training_usd = bill.billing_tokens, bill.epochs, bill.training_usd
+            billed = bill.billed_tokens
+            info = _TrainingData(f"training_tokens = {tokens:,}", epochs, bill.epochs_rule)
+        assert training_usd is not None  # fine_tunable checked the training price
         run = TrainingRun(
             month=month_label(month), snapshot=model.name, sheet_effective=sheet.effective,
-            training_tokens=tokens, epochs=epochs, billed_tokens=tokens * epochs,
-            training_per_1m=model.price("training_per_1m"), training_usd=training_cost(model, tokens, epochs),
-            dataset=report,
+            training_tokens=tokens, epochs=epochs, billed_tokens=billed,
+            training_per_1m=model.price("training_per_1m"), training_usd=training_usd, dataset=report,
         )
         return run, info
-
-    def scan(self, strategy: Strategy, model: ModelPrice, sheet: PriceSheet):
-        from .dataset import scan_dataset
-
-        key = ("strategies", strategy.name, "training_file")
-        # The per-example limit and tokenizer depend on the snapshot, so a retrain may bill differently.
-        memo = (strategy.training_file, model.name, model.encoding, strategy.epochs)
-        if memo not in self._scans:
-            try:
-                # Named relative to the working directory where it can be: shorter messages.
-                report = scan_dataset(display_path(strategy.training_file), model_price=model,
-                                      epochs=strategy.epochs, sheet=sheet, progress=self.scan_progress)
-            except CostCalcError as exc:
-                raise self.scenario.error(key, str(exc)) from None
-            if report.examples == 0:
-                raise self.scenario.error(
-                    key, f"{_name(strategy.training_file)} holds no valid training examples "
-                         f"(run `costcalc dataset {strategy.training_file}` to see why)")
-            self._scans[memo] = report
-        return self._scans[memo]
 
     # --- totals ---
 
@@ -805,7 +838,7 @@ class _Pricer:
         months, cumulative = [], ZERO
         for i, (month, rate) in enumerate(zip(self.months, rates)):
             requests = self.requests[i]
-            input_usd = requests * tokens.input * rate.input_usd_per_token
+            input_usd = requests * rate.input_usd(tokens)
             output_usd = requests * tokens.completion * rate.output_usd_per_token
             retrieval_usd = requests * tokens.query * rate.embedding_usd_per_token + rate.corpus_usd
             usage = input_usd + output_usd + retrieval_usd
@@ -814,7 +847,7 @@ class _Pricer:
             months.append(MonthCost(
                 month=month_label(month), number=i + 1, requests=requests,
                 input_tokens=requests * tokens.input,
-                cached_input_tokens=requests * tokens.input * self.traffic.cached_share,
+                cached_input_tokens=requests * tokens.cached,
                 output_tokens=requests * tokens.completion, input_usd=input_usd, output_usd=output_usd,
                 retrieval_usd=retrieval_usd, usage_usd=usage, training_usd=rate.training_usd,
                 fixed_usd=rate.fixed_usd, total_usd=total, cumulative_usd=cumulative, snapshots=rate.snapshots,
@@ -837,8 +870,11 @@ class _Pricer:
         traffic = self.traffic
         sheets = tuple(
             MonthSheets(month_label(m), days_in_month(m),
-                        tuple(SheetSpan(s.effective, s.path.name, day, days) for s, day, days in spans))
+                        tuple(SheetSpan(s.sheet.effective, s.sheet.path.name, s.first_day, s.days, s.sheet.checked)
+                              for s in spans))
             for m, spans in zip(self.months, self.spans))
+        sources = tuple(CitedSource(source.key, source.title, source.url, tuple(sorted(revisions)))
+                        for source, revisions in self.cited.values())
         measured = any(r.tokens.source.startswith("measured") for r in results)
         return Assumptions(
             scenario=self.scenario.source, title=self.scenario.title, start_month=month_label(self.months[0]),
@@ -849,7 +885,7 @@ class _Pricer:
             completion_tokens=traffic.completion_tokens,
             sample_file=str(traffic.sample_file) if traffic.sample_file else None,
             batch_share=traffic.batch_share, cached_share=traffic.cached_share, price_sheets=sheets,
-            pricing_dir=str(self.book.directory),
+            pricing_dir=str(self.book.directory), sources=sources,
             counting_rule=COUNTING_RULE if measured or any(r.type == "fine-tuned" for r in results) else "",
         )
 
@@ -922,20 +958,18 @@ def _relative(total: Decimal, base: Decimal, money=format_usd) -> str:
     return f"{abs(pct):.0f}% {'more' if pct > 0 else 'less'}"
 
 
-def _name(path: Path) -> str:
-    return Path(path).name
-
-
 def _tokens_dict(tokens: RequestTokens) -> dict:
     return {"prompt": tokens.prompt, "context": tokens.context, "input": tokens.input,
             "completion": tokens.completion, "query": tokens.query, "encoding": tokens.encoding,
-            "source": tokens.source}
+            "source": tokens.source, "cached_share": tokens.cached_share, "cacheable_input": tokens.cacheable,
+            "cached_input": tokens.cached}
 
 
 __all__ = [
     "Assumptions",
     "BreakEven",
     "BudgetCheck",
+    "CitedSource",
     "Comparison",
     "DisplayCurrency",
     "MonthCost",

@@ -1,4 +1,4 @@
-"""The cost engine: exact Decimal cost of a usage and of a training job under one price sheet.
+"""Exact Decimal cost of a usage under one price sheet: the one home of tokens × price per 1M.
 
 Pure arithmetic over `ModelPrice`: no I/O, no rounding (rounding happens once, in the renderer).
 A price the sheet does not have is a `MissingPriceError` naming model, price and date, never $0.
@@ -13,7 +13,11 @@ from decimal import Decimal
 from .errors import UsageError
 from .pricing import ModelPrice
 
-MAX_EPOCHS = 50  # OpenAI's n_epochs accepts 1..50 (openai-python FineTuningJob docstring)
+ZERO = Decimal(0)
+# OpenAI caches prompts of 1,024 tokens or more, in 128-token increments (PRICING_FACTS §6, S8):
+# the cached part of a prompt is its longest prefix of a whole number of increments.
+CACHE_MIN_TOKENS = 1024
+CACHE_INCREMENT_TOKENS = 128
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,16 @@ class UsageCost:
         return tidy(self.input_usd + self.cached_input_usd + self.output_usd)
 
 
+@dataclass(frozen=True)
+class TokenPrices:
+    """USD per 1M tokens for input, cached input and output in one mode; None = not needed and
+    not offered (an embedding model's output)."""
+
+    input_per_1m: Decimal | None
+    cached_input_per_1m: Decimal | None
+    output_per_1m: Decimal | None
+
+
 def usage_prices(model: ModelPrice, *, fine_tuned: bool = False, batch: bool = False) -> dict[str, str]:
     """The JSON price names that apply to input, cached input and output in this mode."""
     prefix = ("ft_" if fine_tuned else "") + ("batch_" if batch else "")
@@ -68,48 +82,64 @@ def usage_prices(model: ModelPrice, *, fine_tuned: bool = False, batch: bool = F
     }
 
 
-def usage_cost(model: ModelPrice, usage: Usage, *, fine_tuned: bool = False, batch: bool = False) -> UsageCost:
-    """Exact cost of `usage` on `model` (base or fine-tuned, standard or Batch API)."""
+def token_prices(model: ModelPrice, *, fine_tuned: bool = False, batch: bool = False,
+                 needs_input: bool = True, needs_output: bool = True) -> TokenPrices:
+    """The prices `usage_cost` applies. A price that is needed and missing is a MissingPriceError;
+    the cached-input price falls back to the input price here, and only here."""
     names = usage_prices(model, fine_tuned=fine_tuned, batch=batch)
     prices = model.prices()
-    uncached = usage.input_tokens - usage.cached_input_tokens
-
-    input_price = model.price(names["input"]) if usage.input_tokens else prices[names["input"]]
+    input_price = model.price(names["input"]) if needs_input else prices[names["input"]]
     cached_price = prices.get(names["cached_input"])
     if cached_price is None:
         # No cached price listed means the model has no prompt-caching discount (PRICING_FACTS §6):
         # cached tokens are billed as ordinary input, which is what OpenAI charges.
         cached_price = input_price
-    output_price = model.price(names["output"]) if usage.output_tokens else prices[names["output"]]
+    output_price = model.price(names["output"]) if needs_output else prices[names["output"]]
+    return TokenPrices(input_price, cached_price, output_price)
 
+
+def usage_cost(model: ModelPrice, usage: Usage, *, fine_tuned: bool = False, batch: bool = False) -> UsageCost:
+    """Exact cost of `usage` on `model` (base or fine-tuned, standard or Batch API)."""
+    prices = token_prices(model, fine_tuned=fine_tuned, batch=batch, needs_input=bool(usage.input_tokens),
+                          needs_output=bool(usage.output_tokens))
+    uncached = usage.input_tokens - usage.cached_input_tokens
     return UsageCost(
         model=model.name,
         effective=model.effective,
         fine_tuned=fine_tuned,
         batch=batch,
         usage=usage,
-        input_per_1m=input_price,
-        cached_input_per_1m=cached_price,
-        output_per_1m=output_price,
-        input_usd=tokens_cost(uncached, input_price),
-        cached_input_usd=tokens_cost(usage.cached_input_tokens, cached_price),
-        output_usd=tokens_cost(usage.output_tokens, output_price),
+        input_per_1m=prices.input_per_1m,
+        cached_input_per_1m=prices.cached_input_per_1m,
+        output_per_1m=prices.output_per_1m,
+        input_usd=tokens_cost(uncached, prices.input_per_1m),
+        cached_input_usd=tokens_cost(usage.cached_input_tokens, prices.cached_input_per_1m),
+        output_usd=tokens_cost(usage.output_tokens, prices.output_per_1m),
     )
 
 
-def training_cost(model: ModelPrice, tokens: int, epochs: int) -> Decimal:
-    """Fee of a fine-tuning job: training tokens × epochs × training price (OpenAI's formula)."""
-    check_token_count(tokens, "training tokens")
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or not 1 <= epochs <= MAX_EPOCHS:
-        raise UsageError(f"epochs must be a whole number from 1 to {MAX_EPOCHS}, not {epochs!r}")
-    return tokens_cost(tokens * epochs, model.price("training_per_1m"))
+def tokens_cost(tokens: int | Decimal, price_per_1m: Decimal | None) -> Decimal:
+    """tokens × price per 1M tokens, exactly: the one place a price per 1M meets a token count.
 
-
-def tokens_cost(tokens: int, price_per_1m: Decimal | None) -> Decimal:
-    """tokens × price / 1,000,000, exactly (scaleb shifts the decimal point without rounding)."""
+    No tokens cost nothing whatever the price (None: a price the usage does not need)."""
     if not tokens:
         return Decimal(0)
+    if price_per_1m is None:
+        raise ValueError("tokens_cost: a price is needed for a non-zero token count")
     return tidy((Decimal(tokens) * price_per_1m).scaleb(-6))
+
+
+def per_token(price_per_1m: Decimal | None) -> Decimal:
+    """USD per token of a price per 1M tokens (None, a price not needed: 0)."""
+    return ZERO if price_per_1m is None else price_per_1m.scaleb(-6)
+
+
+def cacheable_tokens(prompt_tokens: Decimal) -> Decimal:
+    """The part of a prompt the prompt cache can serve: 0 below 1,024 tokens, else the prompt
+    rounded down to a multiple of 128 (2,500 -> 2,432; 1,100 -> 1,024; 1,000 -> 0)."""
+    if prompt_tokens < CACHE_MIN_TOKENS:
+        return ZERO
+    return Decimal(int(prompt_tokens) // CACHE_INCREMENT_TOKENS * CACHE_INCREMENT_TOKENS)
 
 
 def tidy(value: Decimal) -> Decimal:

@@ -33,13 +33,14 @@ import tempfile
 from array import array
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Union
 
 from .errors import CostCalcError, DatasetError, MissingPriceError, UsageError
 from .tokens import COUNTING_RULE, TokenCounter, get_encoding
+from .training import Epochs, bill_examples, parse_epochs, training_limit
 
 if TYPE_CHECKING:
     from .pricing import ModelPrice, PriceSheet
@@ -53,14 +54,6 @@ NEAR_LIMIT = 0.9  # warn about examples within 10% of the per-example limit
 # Duplicate detection holds 16 bytes per example in memory up to this many examples (64 MB), then
 # spills them to bucket files on disk.
 SPILL_ENTRIES = 4_000_000
-
-# The data-prep notebook's default-epochs heuristic (openai-cookbook Chat_finetuning_data_prep).
-TARGET_EPOCHS = 3
-MIN_TARGET_EXAMPLES = 100
-MAX_TARGET_EXAMPLES = 25000
-MIN_DEFAULT_EPOCHS = 1
-MAX_DEFAULT_EPOCHS = 25
-MAX_EPOCHS = 50  # n_epochs accepts 1..50 (openai-python FineTuningJob docstring)
 
 CHAT_KEYS = frozenset({"messages", "tools", "functions", "parallel_tool_calls"})
 MESSAGE_KEYS = frozenset({"role", "content", "name", "weight", "function_call", "tool_calls", "tool_call_id"})
@@ -213,6 +206,8 @@ class DatasetReport:
     # the scan counted them. What a histogram of the file needs, in memory bounded by the number
     # of distinct counts rather than of examples.
     tokens_histogram: tuple[tuple[int, int], ...] = field(default=(), repr=False, compare=False)
+    # The warnings about the file itself, whatever model it is billed for.
+    file_warnings: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -220,6 +215,48 @@ class DatasetReport:
 
     def error(self, kind: str) -> ErrorSummary | None:
         return next((e for e in self.errors if e.kind == kind), None)
+
+    def billed_for(self, model: ModelPrice, sheet: PriceSheet | None, epochs: Epochs) -> DatasetReport:
+        """The same file billed as a job on `model` (its per-example limit, the training price of
+        `sheet`): what a retraining on another snapshot costs, from the scan's frequency table,
+        without reading the file again. The tokenizer must be the one the file was counted with."""
+        if model.encoding != self.encoding:
+            raise UsageError(f"{self.file} was counted with {self.encoding}; {model.name} uses {model.encoding}")
+        limit = training_limit(model)
+        histogram = self.tokens_histogram
+        warnings = list(self.file_warnings)
+        if limit is None:
+            over = near = 0
+            warnings.append(f"no per-example token limit is known for {model.name}: examples are not truncated "
+                            "in this estimate")
+        else:
+            near_from = -(-9 * limit // 10)  # 90% of the limit, rounded up
+            over = sum(c for t, c in histogram if t > limit)
+            near = sum(c for t, c in histogram if near_from <= t <= limit)
+            if over:
+                warnings.append(
+                    f"{_examples(over, 'exceeds', 'exceed')} the {limit:,}-token limit and will be truncated to it")
+            if near:
+                warnings.append(f"{_examples(near, 'is', 'are')} within 10% of the {limit:,}-token limit")
+        bill = bill_examples(model, histogram, epochs)
+        if bill.training_per_1m is None:
+            warnings.append(str(MissingPriceError(model.name, "training", model.effective)))
+        return replace(
+            self,
+            model=model.name,
+            price_sheet_effective=sheet.effective if sheet is not None else model.effective,
+            price_sheet_file=str(sheet.path) if sheet is not None else None,
+            max_tokens_per_example=limit,
+            examples_over_limit=over,
+            examples_near_limit=near,
+            billing_tokens=bill.billing_tokens,
+            epochs=bill.epochs,
+            epochs_rule=bill.epochs_rule,
+            billed_training_tokens=bill.billed_tokens,
+            training_per_1m=bill.training_per_1m,
+            training_usd=bill.training_usd,
+            warnings=tuple(warnings),
+        )
 
     def to_dict(self) -> dict:
         """The JSON contract (schema_version 1), ready for json.dumps; money is a decimal string."""
@@ -323,32 +360,6 @@ class InvalidDatasetError(DatasetError):
         self.report = report
         kinds = ", ".join(f"{e.kind} ({e.count:,})" for e in report.errors)
         super().__init__(f"{report.file} has errors: {kinds}")
-
-
-def default_epochs(n_examples: int) -> int:
-    """The cookbook's default-epochs rule; 0 when there is nothing to train on."""
-    if n_examples <= 0:
-        return 0
-    n_epochs = TARGET_EPOCHS
-    if n_examples * TARGET_EPOCHS < MIN_TARGET_EXAMPLES:
-        n_epochs = min(MAX_DEFAULT_EPOCHS, MIN_TARGET_EXAMPLES // n_examples)
-    elif n_examples * TARGET_EPOCHS > MAX_TARGET_EXAMPLES:
-        n_epochs = max(MIN_DEFAULT_EPOCHS, MAX_TARGET_EXAMPLES // n_examples)
-    return n_epochs
-
-
-def parse_epochs(value: str | int) -> str | int:
-    """'auto' or a whole number from 1 to 50 (what --epochs accepts); anything else a UsageError."""
-    if value == "auto":
-        return "auto"
-    try:
-        epochs = int(value)
-    except (TypeError, ValueError):
-        epochs = None
-    exact = epochs is not None and str(epochs) == str(value).strip()  # "2.5" and "3x" are not 3
-    if isinstance(value, bool) or not exact or not 1 <= epochs <= MAX_EPOCHS:
-        raise UsageError(f"epochs must be auto or a whole number from 1 to {MAX_EPOCHS}, not {value!r}")
-    return epochs
 
 
 def dataset_format(model: ModelPrice) -> str:
@@ -891,7 +902,6 @@ def _report(totals: _Totals, name, fmt, model, encoding_name, epochs, sheet) -> 
         if kind in errors
     )
 
-    limit = model.fine_tuning.max_tokens_per_example if model.fine_tuning else None
     warnings = []
     if totals.pretty_printed:
         warnings.append('line 1 is a lone "{" or "[": this looks like pretty-printed JSON, but a '
@@ -902,48 +912,14 @@ def _report(totals: _Totals, name, fmt, model, encoding_name, epochs, sheet) -> 
         warnings.append(f"{_examples(totals.missing_user)} no user message")
     if totals.with_images:
         warnings.append(f"{_examples(totals.with_images)} image content parts; image tokens are not counted")
-    if limit is None:
-        over = near = 0
-        billing = total_tokens
-        warnings.append(f"no per-example token limit is known for {model.name}: examples are not truncated "
-                        "in this estimate")
-    else:
-        near_from = -(-9 * limit // 10)  # 90% of the limit, rounded up
-        over = sum(c for t, c in tokens if t > limit)
-        near = sum(c for t, c in tokens if near_from <= t <= limit)
-        billing = sum(min(t, limit) * c for t, c in tokens)
-        if over:
-            warnings.append(
-                f"{_examples(over, 'exceeds', 'exceed')} the {limit:,}-token limit and will be truncated to it"
-            )
-        if near:
-            warnings.append(f"{_examples(near, 'is', 'are')} within 10% of the {limit:,}-token limit")
 
-    if epochs == "auto":
-        n_epochs = default_epochs(n)
-        rule = (f"auto: cookbook default for {n:,} example{'' if n == 1 else 's'} (target {TARGET_EPOCHS}, "
-                f"{MIN_TARGET_EXAMPLES:,} to {MAX_TARGET_EXAMPLES:,} example passes)")
-    else:
-        n_epochs, rule = epochs, "as given"
-
-    price = model.fine_tuning.training_per_1m if model.fine_tuning else None
-    fee = None
-    if price is None:
-        warnings.append(str(MissingPriceError(model.name, "training", model.effective)))
-    elif n_epochs == 0:
-        fee = Decimal(0)
-    else:
-        from .cost import training_cost
-
-        fee = training_cost(model, billing, n_epochs)
-
-    return DatasetReport(
+    scanned = DatasetReport(
         file=name,
         format=fmt,
         model=model.name,
         encoding=encoding_name,
-        price_sheet_effective=sheet.effective if sheet is not None else model.effective,
-        price_sheet_file=str(sheet.path) if sheet is not None else None,
+        price_sheet_effective=model.effective,
+        price_sheet_file=None,
         bytes=totals.bytes,
         lines=totals.lines,
         examples=n,
@@ -952,20 +928,22 @@ def _report(totals: _Totals, name, fmt, model, encoding_name, epochs, sheet) -> 
         assistant_tokens_per_example=Distribution.of_counts(totals.assistant),
         total_tokens=total_tokens,
         assistant_tokens=sum(t * c for t, c in totals.assistant.items()),
-        max_tokens_per_example=limit,
-        examples_over_limit=over,
-        examples_near_limit=near,
-        billing_tokens=billing,
-        epochs=n_epochs,
-        epochs_rule=rule,
-        billed_training_tokens=billing * n_epochs,
-        training_per_1m=price,
-        training_usd=fee,
+        max_tokens_per_example=None,
+        examples_over_limit=0,
+        examples_near_limit=0,
+        billing_tokens=0,
+        epochs=0,
+        epochs_rule="",
+        billed_training_tokens=0,
+        training_per_1m=None,
+        training_usd=None,
         errors=summaries,
-        warnings=tuple(warnings),
+        warnings=(),
         counting_rule=COUNTING_RULE if fmt == "chat" else "prompt tokens + completion tokens (tiktoken)",
         tokens_histogram=tuple(tokens),
+        file_warnings=tuple(warnings),
     )
+    return scanned.billed_for(model, sheet, epochs)
 
 
 def _decimal(value: Decimal | None) -> str | None:
@@ -992,7 +970,5 @@ __all__ = [
     "ErrorSummary",
     "InvalidDatasetError",
     "dataset_format",
-    "default_epochs",
-    "parse_epochs",
     "scan_dataset",
 ]

@@ -96,7 +96,7 @@ class Report:
     def tables(self) -> list[Table]:
         """Every table of the report, in reading order (summary first)."""
         summary, assumptions, monthly = self.output.tables
-        tables = [summary, assumptions, sources_table(self.comparison, self.book), monthly]
+        tables = [summary, assumptions, sources_table(self.comparison), monthly]
         if self.dataset is not None:
             tables += self.dataset.to_output().tables
         return tables
@@ -161,32 +161,18 @@ def scenario_point(comparison: Comparison) -> tuple[float, float] | None:
 # --- sources ---------------------------------------------------------------------------------------
 
 
-def sources_table(comparison: Comparison, book: PriceBook) -> Table:
-    """The sources the price sheets used by the comparison cite for the models it priced, each with
-    the sheets that cite it."""
+def sources_table(comparison: Comparison) -> Table:
+    """The sources of the prices the comparison applied, each with the sheets that cite it for them:
+    read from the result, which records every snapshot it priced, not worked out again."""
     from .render import Table
 
-    used = [s for s in book.sheets
-            if s.effective in {span.effective for month in comparison.assumptions.price_sheets for span in month.spans}]
-    models = {s.model for s in comparison.strategies} | {s.embedding_model for s in comparison.strategies
-                                                          if s.embedding_model}
-    cited: dict[str, list] = {}
-    for sheet in used:
-        for name in sorted(models):
-            try:
-                model = sheet.model(name)
-            except KeyError:
-                continue
-            ft = model.fine_tuning
-            for key in dict.fromkeys([*model.sources, *(ft.sources if ft else ())]):
-                sheets = cited.setdefault(key, [sheet.sources[key], []])[1]
-                if sheet.revision not in sheets:
-                    sheets.append(sheet.revision)
-    rows = [[key, source.title, source.url or "-", ", ".join(sheets)]
-            for key, (source, sheets) in sorted(cited.items(), key=lambda item: _source_order(item[0]))]
-    checked = sorted({s.checked.isoformat() for s in used})
-    notes = [f"Price sheets used: {', '.join(f'{s.revision} ({s.path.name})' for s in used)}; "
-             f"checked {', '.join(checked)}; from {comparison.assumptions.pricing_dir}."]
+    a = comparison.assumptions
+    rows = [[c.key, c.title, c.url or "-", ", ".join(c.sheets)]
+            for c in sorted(a.sources, key=lambda c: _source_order(c.key))]
+    used = {span.effective: span for month in a.price_sheets for span in month.spans}
+    checked = sorted({span.checked.isoformat() for span in used.values() if span.checked is not None})
+    notes = [f"Price sheets used: {', '.join(f'{s.effective.isoformat()} ({s.file})' for _, s in sorted(used.items()))}; "
+             f"checked {', '.join(checked)}; from {a.pricing_dir}."]
     return Table("Sources of the prices", ["source", "title", "url", "cited by the sheets of"], rows, notes)
 
 

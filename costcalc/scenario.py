@@ -36,11 +36,11 @@ else:  # pragma: no cover
 
 from .errors import CostCalcError, DatasetError, ScenarioError, UsageError, closest_names
 from .pricing import display_path
+from .training import MAX_EPOCHS
 
 SCHEMA_VERSION = 1
 STRATEGY_TYPES = ("base", "fine-tuned", "retrieval")
 PRESETS = ("small", "medium", "large")
-MAX_EPOCHS = 50  # n_epochs accepts 1..50 (openai-python FineTuningJob docstring)
 MAX_HORIZON_MONTHS = 120
 
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
@@ -52,7 +52,7 @@ _TRAFFIC_KEYS = (
     "requests_per_month", "requests_per_day", "monthly_growth_pct", "start_month", "horizon_months",
     "prompt_tokens", "completion_tokens", "sample_file", "batch_share", "cached_share",
 )
-_COMMON_KEYS = ("type", "model", "prompt_tokens", "completion_tokens", "sample_file")
+_COMMON_KEYS = ("type", "model", "prompt_tokens", "completion_tokens", "sample_file", "cached_share")
 _STRATEGY_KEYS = {
     "base": _COMMON_KEYS,
     "fine-tuned": (*_COMMON_KEYS, "training_file", "training_tokens", "epochs", "retrain_every_months",
@@ -86,7 +86,9 @@ class Traffic:
     completion_tokens: Decimal | None = None
     sample_file: Path | None = None
     batch_share: Decimal = Decimal(0)  # of requests, 0..1
-    cached_share: Decimal = Decimal(0)  # of input tokens, 0..1
+    # Of the prompt tokens the cache can serve (OpenAI: prompts of 1,024+ tokens, in 128-token
+    # increments), the share served from it, 0..1; a strategy may set its own.
+    cached_share: Decimal = Decimal(0)
 
     @property
     def start_month(self) -> str:
@@ -140,6 +142,7 @@ class Strategy:
     query_tokens: Decimal = Decimal(0)
     context_tokens: Decimal = Decimal(0)
     vector_db_usd_per_month: Decimal = Decimal(0)
+    cached_share: Decimal | None = None  # None: the traffic's
 
 
 @dataclass(frozen=True)
@@ -495,6 +498,7 @@ class _Checker:
             "prompt_tokens": self.number(raw, (*p, "prompt_tokens")),
             "completion_tokens": self.number(raw, (*p, "completion_tokens")),
             "sample_file": self.path(raw, (*p, "sample_file")),
+            "cached_share": self.share(raw, (*p, "cached_share")),
         }
         self.sample_used(raw, p)
         if kind == "fine-tuned":

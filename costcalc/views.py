@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from .cost import UsageCost
 from .pricing import HistoryEntry, ModelPrice, PriceBook, PriceSheet, SheetDiff
+from .training import TrainingBill
 from .render import Count, Money, Output, Price, Table, format_count, format_usd, plain
 
 # Columns of `prices list` / `prices history`: JSON name -> short header.
@@ -140,9 +141,10 @@ def validation(book: PriceBook) -> Output:
                    "sheets": [sheet_ref(s) for s in book.sheets]}, [table])
 
 
-def estimate(cost: UsageCost, requests: int, per_request_tokens: dict, training: dict | None) -> Output:
+def estimate(cost: UsageCost, requests: int, per_request_tokens: dict, training: TrainingBill | None) -> Output:
+    """`costcalc estimate`: the usage of `requests` requests, and the training job when one is given."""
     usage_usd = cost.total_usd
-    training_usd = training["training_usd"] if training else Decimal(0)
+    training_usd = training.training_usd if training and training.training_usd is not None else Decimal(0)
     total = usage_usd + training_usd
     mode = ("fine-tuned " if cost.fine_tuned else "") + ("batch" if cost.batch else "standard")
     rows = [
@@ -155,11 +157,21 @@ def estimate(cost: UsageCost, requests: int, per_request_tokens: dict, training:
          Price(cost.output_per_1m) if cost.output_per_1m is not None else None, Money(cost.output_usd)],
     ]
     notes = []
+    training_data = None
     if training:
-        rows.append([f"training ({training['epochs']} epochs)", training["billed_tokens"],
-                     Price(training["training_per_1m"]), Money(training_usd)])
-        if training.get("epochs_note"):
-            notes.append(training["epochs_note"])
+        epochs_note = "" if training.epochs_rule == "as given" else (
+            f"Epochs: {training.epochs} assumed (OpenAI's target); give --epochs, "
+            "or run `costcalc dataset` for the default rule.")
+        training_data = {
+            "training_tokens": training.billing_tokens, "epochs": training.epochs,
+            "billed_tokens": training.billed_tokens, "training_per_1m": training.training_per_1m,
+            "training_usd": training.training_usd, "epochs_note": epochs_note,
+        }
+        rows.append([f"training ({training.epochs} epochs)", training.billed_tokens,
+                     None if training.training_per_1m is None else Price(training.training_per_1m),
+                     Money(training_usd)])
+        if epochs_note:
+            notes.append(epochs_note)
     rows.append(["total", None, None, Money(total)])
     if requests:
         notes.append(f"Per request: {format_usd(usage_usd / requests)} (usage only)")
@@ -182,7 +194,7 @@ def estimate(cost: UsageCost, requests: int, per_request_tokens: dict, training:
         "cached_input_usd": cost.cached_input_usd,
         "output_usd": cost.output_usd,
         "usage_usd": usage_usd,
-        "training": training,
+        "training": training_data,
         "training_usd": training_usd,
         "total_usd": total,
     }

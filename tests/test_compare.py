@@ -222,13 +222,44 @@ def test_batch_and_cache_shares(priced):
     #   output 10,000 ×   100 × (0.5 × $1.50 + 0.5 × $0.75) / 1M = $1.125
     c = priced(_single("gpt-3.5-turbo", start="2024-06", batch="0.5", cached="0.5"))
     month = c.strategy("Base").months[0]
-    assert (month.input_usd, month.output_usd, month.cached_input_tokens) == (D("3.75"), D("1.125"), D(5_000_000))
-    # gpt-4o-mini in October 2024 has a cached price ($0.075 vs $0.15):
-    #   input  10,000 × 1,000 × (0.5 × $0.15 + 0.5 × $0.075) / 1M = $1.125
-    #   output 10,000 ×   100 × $0.60 / 1M                        = $0.60
+    assert (month.input_usd, month.output_usd, month.cached_input_tokens) == (D("3.75"), D("1.125"), 0)
+    # gpt-4o-mini in October 2024 has a cached price ($0.075 vs $0.15), but a 1,000-token prompt
+    # cannot be cached (OpenAI caches prompts of 1,024 tokens or more): all of it at $0.15.
+    #   input  10,000 × 1,000 × $0.15 / 1M = $1.50
+    #   output 10,000 ×   100 × $0.60 / 1M = $0.60
     c = priced(_single("gpt-4o-mini", start="2024-10", cached="0.5"))
     month = c.strategy("Base").months[0]
-    assert (month.input_usd, month.output_usd) == (D("1.125"), D("0.6"))
+    assert (month.input_usd, month.output_usd, month.cached_input_tokens) == (D("1.5"), D("0.6"), 0)
+
+
+def test_only_the_cacheable_prefix_of_a_long_prompt_is_cached(priced):
+    # A 2,500-token prompt: the cache serves whole 128-token increments, 19 × 128 = 2,432 tokens.
+    # Half the requests hit the cache: 0.5 × 2,432 = 1,216 cached tokens, 1,284 uncached.
+    #   input  10,000 × (1,284 × $0.15 + 1,216 × $0.075) / 1M = 10,000 × $0.0002838 = $2.838
+    c = priced(_single("gpt-4o-mini", start="2024-10", cached="0.5").replace("prompt_tokens = 1_000",
+                                                                             "prompt_tokens = 2_500"))
+    base = c.strategy("Base")
+    assert (base.tokens.cacheable, base.tokens.cached) == (2432, 1216)
+    assert (base.months[0].input_usd, base.months[0].cached_input_tokens) == (D("2.838"), 12_160_000)
+
+
+def test_a_strategy_sets_its_own_cached_share(priced):
+    # The fine-tuned model's 1,100-token prompt caches 1,024 tokens (8 × 128); its own share is 1:
+    # every request serves them at ft gpt-4o-mini's cached price ($0.15 vs $0.30 per 1M).
+    #   input  10,000 × (76 × $0.30 + 1,024 × $0.15) / 1M = 10,000 × $0.0001764 = $1.764
+    # The base strategy keeps the traffic's share, 0: 10,000 × 2,500 × $0.15 / 1M = $3.75.
+    scenario = _single("gpt-4o-mini", start="2024-10").replace("prompt_tokens = 1_000", "prompt_tokens = 2_500")
+    scenario += """
+[strategies.FT]
+type = "fine-tuned"
+model = "gpt-4o-mini"
+prompt_tokens = 1_100
+training_tokens = 1_000
+cached_share = 1
+"""
+    c = priced(scenario)
+    assert c.strategy("FT").months[0].input_usd == D("1.764")
+    assert c.strategy("Base").months[0].input_usd == D("3.75")
 
 
 def test_a_missing_batch_price_is_an_error_not_zero(priced):

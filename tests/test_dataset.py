@@ -18,15 +18,10 @@ import numpy as np
 import pytest
 
 from costcalc import dataset
-from costcalc.dataset import (
-    ERROR_MESSAGES,
-    InvalidDatasetError,
-    default_epochs,
-    parse_epochs,
-    scan_dataset,
-)
+from costcalc.dataset import ERROR_MESSAGES, InvalidDatasetError, scan_dataset
 from costcalc.errors import DatasetError, UsageError
 from costcalc.pricing import FineTuningPrice, ModelPrice
+from costcalc.training import default_epochs, parse_epochs
 
 EFFECTIVE = dt.date(2023, 8, 22)
 

@@ -1,0 +1,125 @@
+"""The files a comparison rests on, read before anything is priced.
+
+A scenario may name sample files (requests to measure prompt and completion tokens from) and
+training files (to bill fine-tuning jobs from). `read_inputs` reads each of them once, so the
+engine in `costcalc.compare` is arithmetic over what was read:
+
+* a sample is measured once per (file, tokenizer);
+* a training file is scanned once per (file, tokenizer), whatever the number of retrainings: the
+  scan's frequency table of tokens per example is all it takes to bill a job on another snapshot
+  with another per-example limit (`costcalc.training.bill_examples`).
+
+Models that cannot be resolved here are skipped, not reported: the engine reports them with the
+scenario key at fault and the date, as it prices each month.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .errors import CostCalcError, DatasetError
+from .pricing import ModelPrice, PriceBook, PriceSheet, display_path
+from .scenario import KeyPath, RequestSample, Scenario, Strategy, Traffic, measure_sample
+
+if TYPE_CHECKING:
+    from .dataset import DatasetReport
+
+ScanProgress = Callable[[int, "int | None"], None]
+
+
+@dataclass(frozen=True)
+class SampleNeed:
+    """The sample a strategy's tokens are measured from, and the scenario key that names it."""
+
+    path: Path
+    key: KeyPath
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What the scenario's files hold: measured samples and training-file scans, by (file, tokenizer)."""
+
+    samples: dict[tuple[Path, str], RequestSample] = field(default_factory=dict)
+    scans: dict[tuple[Path, str], DatasetReport] = field(default_factory=dict)
+
+
+def sample_need(strategy: Strategy, traffic: Traffic) -> SampleNeed | None:
+    """The sample to measure for `strategy`, or None when its prompt and completion are given.
+
+    The strategy's own sample outranks the traffic's numbers; the traffic's sample only fills in
+    what neither the strategy nor the traffic gives.
+    """
+    prompt, completion = strategy.prompt_tokens, strategy.completion_tokens
+    if strategy.sample_file is not None:
+        if prompt is None or completion is None:
+            return SampleNeed(strategy.sample_file, ("strategies", strategy.name, "sample_file"))
+        return None
+    prompt = prompt if prompt is not None else traffic.prompt_tokens
+    completion = completion if completion is not None else traffic.completion_tokens
+    if (prompt is None or completion is None) and traffic.sample_file is not None:
+        return SampleNeed(traffic.sample_file, ("traffic", "sample_file"))
+    return None
+
+
+def training_months(strategy: Strategy, months: list[dt.date]) -> list[int]:
+    """Indexes of the months a fine-tuned strategy trains in: the first, then every N months."""
+    every = strategy.retrain_every_months
+    return [i for i in range(len(months)) if i == 0 or (every > 0 and i % every == 0)]
+
+
+def read_inputs(scenario: Scenario, book: PriceBook, *, scan_progress: ScanProgress | None = None) -> Inputs:
+    """Measure every sample and scan every training file the scenario's strategies need."""
+    inputs = Inputs()
+    months = scenario.traffic.months()
+    for strategy in scenario.strategies:
+        need = sample_need(strategy, scenario.traffic)
+        first = _model(book, strategy.model, months[0])
+        if need is not None and first is not None and first.encoding is not None:
+            memo = (need.path, first.encoding)
+            if memo not in inputs.samples:
+                try:
+                    inputs.samples[memo] = measure_sample(need.path, first.encoding)
+                except DatasetError as exc:
+                    raise scenario.error(need.key, str(exc)) from None
+        if strategy.type == "fine-tuned" and strategy.training_file is not None:
+            for i in training_months(strategy, months):
+                model = _model(book, strategy.model, months[i])
+                if model is None or model.encoding is None or model.fine_tuning is None:
+                    continue  # the engine says why this model cannot be trained
+                memo = (strategy.training_file, model.encoding)
+                if memo not in inputs.scans:
+                    inputs.scans[memo] = _scan(scenario, strategy, model, book.as_of(months[i]), scan_progress)
+    return inputs
+
+
+def _model(book: PriceBook, name: str, month: dt.date) -> ModelPrice | None:
+    try:
+        return book.as_of(month).model(name)
+    except CostCalcError:
+        return None
+
+
+def _scan(scenario: Scenario, strategy: Strategy, model: ModelPrice, sheet: PriceSheet,
+          progress: ScanProgress | None) -> DatasetReport:
+    from .dataset import scan_dataset
+
+    assert strategy.training_file is not None
+    key = ("strategies", strategy.name, "training_file")
+    name = strategy.training_file.name
+    try:
+        # Named relative to the working directory where it can be: shorter messages.
+        report = scan_dataset(display_path(strategy.training_file), model_price=model, epochs=strategy.epochs,
+                              sheet=sheet, progress=progress)
+    except CostCalcError as exc:
+        raise scenario.error(key, str(exc)) from None
+    if report.examples == 0:
+        raise scenario.error(key, f"{name} holds no valid training examples "
+                                  f"(run `costcalc dataset {strategy.training_file}` to see why)")
+    return report
+
+
+__all__ = ["Inputs", "SampleNeed", "read_inputs", "sample_need", "training_months"]
