@@ -497,3 +497,72 @@ def _with(scenario, requests, ft_prompt):
     strategies = tuple(dataclasses.replace(s, prompt_tokens=ft_prompt) if s.type == "fine-tuned" else s
                        for s in scenario.strategies)
     return dataclasses.replace(scenario, traffic=traffic, strategies=strategies)
+
+
+# --- the engine's former wrong answers -----------------------------------------------------------
+
+
+def test_a_base_strategy_on_an_ft_name_is_priced_at_fine_tuned_rates(priced):
+    # 100,000 requests of 1,000 prompt + 100 completion tokens in 2023-09. An ft: name is a model
+    # already trained: fine-tuned prices, no training fee.
+    #   base gpt-3.5-turbo-0613:  100,000 × (1,000 × $1.50 + 100 × $2.00) / 1M  =   $170
+    #   ft:gpt-3.5-turbo-0613:…:  100,000 × (1,000 × $12.00 + 100 × $16.00) / 1M = $1,360
+    scenario = _single("gpt-3.5-turbo", start="2023-09").replace("10_000", "100_000") + """
+[strategies.Trained]
+type = "base"
+model = "ft:gpt-3.5-turbo-0613:acme::abc"
+
+[strategies."Trained in 2023"]
+type = "base"
+model = "ft:gpt-3.5-turbo:acme:bot:xyz"
+"""
+    c = priced(scenario)
+    assert c.strategy("Base").total_usd == 170
+    trained = c.strategy("Trained")
+    assert (trained.total_usd, trained.months[0].training_usd, trained.trainings) == (1360, 0, ())
+    # OpenAI's 2023 names carry the alias; it means the snapshot of the first month, fixed from then.
+    assert c.strategy("Trained in 2023").months[0].snapshots == ("gpt-3.5-turbo-0613",)
+    assert c.strategy("Trained in 2023").total_usd == 1360
+
+
+def _training_file(path):
+    """Nine 13-token examples and one of 6,012 tokens (cookbook rule, cl100k_base):
+    each message 3 + role (1) + content; 3 more to prime the reply.
+        short: (3 + 1 + 1) + (3 + 1 + 1) + 3 = 13       long: (3 + 1 + 6,000) + (3 + 1 + 1) + 3 = 6,012"""
+    short = json.dumps({"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hi"}]})
+    long = json.dumps({"messages": [{"role": "user", "content": "hello" + " hello" * 5999},
+                                    {"role": "assistant", "content": "hi"}]})
+    path.write_text("\n".join([short] * 9 + [long]) + "\n")
+    return path
+
+
+def test_a_retraining_on_a_new_snapshot_reuses_the_scan(priced, tmp_path, monkeypatch):
+    # Trained in 2024-03 (sheet 2024-01-25: gpt-3.5-turbo = 0613, 4,096 tokens per example) and
+    # again in 2024-06 (sheet 2024-05-13: 0125, 16,385). Both cl100k_base: one scan of the file.
+    #   2024-03: 9 × 13 + min(6,012, 4,096)  = 4,213 tokens × 10 epochs (auto, 10 examples) × $8/1M = $0.33704
+    #   2024-06: 9 × 13 + min(6,012, 16,385) = 6,129 tokens × 10 epochs × $8/1M                  = $0.49032
+    from costcalc import dataset
+
+    _training_file(tmp_path / "train.jsonl")
+    scans = []
+    real_scan = dataset.scan_dataset
+    monkeypatch.setattr(dataset, "scan_dataset", lambda *args, **kwargs: scans.append(args) or real_scan(
+        *args, **kwargs, workers=1))
+    c = priced(_single("gpt-3.5-turbo", start="2024-03", months=4) + """
+[strategies.FT]
+type = "fine-tuned"
+model = "gpt-3.5-turbo"
+prompt_tokens = 200
+training_file = "train.jsonl"
+retrain_every_months = 3
+""")
+    runs = c.strategy("FT").trainings
+    assert len(scans) == 1
+    assert [(r.month, r.snapshot, r.training_tokens, r.epochs, r.training_usd) for r in runs] == [
+        ("2024-03", "gpt-3.5-turbo-0613", 4213, 10, D("0.33704")),
+        ("2024-06", "gpt-3.5-turbo-0125", 6129, 10, D("0.49032")),
+    ]
+    # Each run's file statistics state that run's own billing and sheet.
+    assert [(r.dataset.billing_tokens, r.dataset.training_usd, r.dataset.price_sheet_effective.isoformat())
+            for r in runs] == [(4213, D("0.33704"), "2024-01-25"), (6129, D("0.49032"), "2024-05-13")]
+    assert [r.dataset.examples_over_limit for r in runs] == [1, 0]
