@@ -29,6 +29,7 @@ stored as rates (`MonthRates`): that is what makes the break-even traffic a clos
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_CEILING, Decimal, localcontext
 from typing import TYPE_CHECKING
@@ -38,6 +39,8 @@ from .errors import MissingPriceError, UnknownModelError, UsageError
 from .inputs import Inputs, ScanProgress, read_inputs, sample_need, training_months
 from .pricing import ModelPrice, PriceBook, PriceSheet, Source, split_fine_tuned
 from .render import format_usd
+
+Money = Callable[[Decimal], str]  # formats an amount in USD for a sentence
 from .scenario import KeyPath, Scenario, Strategy, days_in_month, month_label
 from .training import bill_tokens
 
@@ -221,33 +224,11 @@ class BreakEven:
     def reason(self) -> str:
         return self.describe()
 
-    def describe(self, money=format_usd) -> str:
+    def describe(self, money: Money = format_usd) -> str:
         """Why it breaks even when it does, or why not, in one sentence (amounts by `money`)."""
-        request = "a fine-tuned request" if self.strategy_type == "fine-tuned" else f"a request with {self.strategy}"
-        costs = f"{request} costs {money(self.request_usd)} vs {money(self.baseline_request_usd)} for the baseline"
-        horizon = f"{self.horizon_months} month{'s' if self.horizon_months != 1 else ''}"
-        traffic = _count(self.first_month_requests)
-        extra_costs = {"fine-tuned": "training and upkeep", "retrieval": "embedding and vector-database costs"}.get(
-            self.strategy_type, "fixed costs")
-        if self.monthly_requests is None:
-            if self.extra_fixed_usd < 0 and self.request_usd > self.baseline_request_usd:
-                return f"{costs}; it is cheaper only at low traffic, where the baseline's fixed costs weigh more"
-            if self.strategy_type == "fine-tuned":
-                return f"{costs}, so no traffic repays the training fee"
-            if self.extra_fixed_usd > 0:
-                return f"{costs}, so no traffic repays its {extra_costs}"
-            return f"{costs}, so it is never cheaper"
-        if self.monthly_requests == 0:
-            payback = f"it has no {extra_costs} above the baseline's to repay, so any traffic saves"
-        else:
-            payback = (f"from {self.monthly_requests:,} requests in the first month the saving repays "
-                       f"{money(self.extra_fixed_usd)} of {extra_costs} within {horizon}")
-        if self.month is None:
-            return f"not within {horizon} at {traffic} requests in the first month: {costs}, and {payback}"
-        text = f"cumulative cost at or below the baseline's from {self.month} (month {self.month_number}); {payback}"
-        if self.final_gap_usd > 0:
-            text += f", but by the end it costs {money(self.final_gap_usd)} more ({costs})"
-        return text
+        from .prose import break_even_reason
+
+        return break_even_reason(self, money)
 
     def to_dict(self) -> dict:
         return {
@@ -356,11 +337,11 @@ class BudgetCheck:
     def over(self) -> bool:
         return self.total_usd > self.budget_usd
 
-    def describe(self, money=format_usd) -> str:
-        which = f"{self.strategy} (the cheapest strategy)" if self.cheapest else self.strategy
-        verdict = "above" if self.over else "within"
-        return (f"{which} is projected to cost {money(self.total_usd)} over {self.horizon}, "
-                f"{verdict} the budget of {money(self.budget_usd)}")
+    def describe(self, money: Money = format_usd) -> str:
+        """The total against the budget, in one sentence (amounts by `money`)."""
+        from .prose import budget_sentence
+
+        return budget_sentence(self, money)
 
 
 @dataclass(frozen=True)
@@ -408,35 +389,11 @@ class Comparison:
             return f"{months} ({a.start_month})"
         return f"{months} ({a.start_month} to {a.end_month})"
 
-    def answer(self, money=format_usd) -> str:
+    def answer(self, money: Money = format_usd) -> str:
         """The answer in one sentence, then the cheapest strategy (amounts by `money`)."""
-        base = self.baseline_result
-        months = f"{self.assumptions.horizon_months} month{'s' if self.assumptions.horizon_months != 1 else ''}"
-        focus, be = self.focus, self.break_even
-        if focus is not None and be is not None:
-            subject = f"Fine-tuning {focus.model}"
-            if be.month is not None:
-                first = f"{subject} breaks even in {be.month} (month {be.month_number})"
-                if be.saving_usd >= 0:
-                    first += f" and saves {money(be.saving_usd)} over {months} vs {base.name}"
-                else:
-                    first += f" but costs {money(-be.saving_usd)} more than {base.name} over {months}"
-            elif be.monthly_requests is not None:
-                first = (f"{subject} does not break even within {months} at "
-                         f"{_count(be.first_month_requests)} requests a month (it needs {be.monthly_requests:,}) "
-                         f"and costs {money(-be.saving_usd)} more than {base.name}")
-            else:
-                first = f"{subject} never pays off vs {base.name}: {be.describe(money)}"
-            others = [s for s in self.strategies if s is not focus and not s.is_baseline]
-        else:
-            first = f"Over {months}, {base.name} costs {money(base.total_usd)}"
-            others = [s for s in self.strategies if not s.is_baseline]
-        if others:
-            parts = [f"{s.name} {_relative(s.total_usd, base.total_usd, money)}" for s in others]
-            parts[0] = f"{others[0].name} costs {_relative(others[0].total_usd, base.total_usd, money)}"
-            first += "; " + (", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0])
-        cheapest = self.cheapest
-        return f"{first}. Cheapest over {months}: {cheapest.name} ({money(cheapest.total_usd)})."
+        from .prose import answer
+
+        return answer(self, money)
 
     def check_budget(self, budget_usd: Decimal, strategy: str | None = None) -> BudgetCheck:
         """The cheapest strategy's (or `strategy`'s) projected total against `budget_usd`."""
@@ -938,24 +895,6 @@ def _average_request_usd(rates, tokens: RequestTokens) -> Decimal:
 
 def _ceil(value: Decimal) -> int:
     return int(value.to_integral_value(rounding=ROUND_CEILING))
-
-
-def _count(value: Decimal) -> str:
-    """Requests as a person reads them: 100,000 (rounded to a whole request)."""
-    return f"{int(value.to_integral_value()):,}"
-
-
-def _relative(total: Decimal, base: Decimal, money=format_usd) -> str:
-    """'21.3× as much' / '12% more' / '8% less' than the baseline (the amount if the baseline is $0)."""
-    if not base:
-        return money(total)
-    ratio = total / base
-    if ratio >= 2:
-        return f"{ratio:.1f}× as much"
-    pct = (ratio - 1) * 100
-    if abs(pct) < Decimal("0.5"):
-        return "about the same"
-    return f"{abs(pct):.0f}% {'more' if pct > 0 else 'less'}"
 
 
 def _tokens_dict(tokens: RequestTokens) -> dict:

@@ -1,0 +1,115 @@
+"""The comparison in English: the one-sentence answer, why a strategy breaks even (or not), and
+the budget verdict.
+
+Kept apart from the engine (`costcalc.compare` computes, it does not write) and beside the views
+that put these sentences into tables and reports. Amounts are formatted by the `money` function a
+caller passes (`render.format_usd`, or a display currency's `format`), so the same sentence can be
+shown in USD or in another currency.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from .render import format_usd
+
+if TYPE_CHECKING:
+    from .compare import BreakEven, BudgetCheck, Comparison
+
+Money = Callable[[Decimal], str]
+
+
+def months_phrase(n: int) -> str:
+    """'1 month' / '12 months'."""
+    return f"{n} month{'s' if n != 1 else ''}"
+
+
+def answer(comparison: Comparison, money: Money = format_usd) -> str:
+    """The answer in one sentence, then the cheapest strategy."""
+    base = comparison.baseline_result
+    months = months_phrase(comparison.assumptions.horizon_months)
+    focus, be = comparison.focus, comparison.break_even
+    if focus is not None and be is not None:
+        subject = f"Fine-tuning {focus.model}"
+        if be.month is not None:
+            first = f"{subject} breaks even in {be.month} (month {be.month_number})"
+            if be.saving_usd >= 0:
+                first += f" and saves {money(be.saving_usd)} over {months} vs {base.name}"
+            else:
+                first += f" but costs {money(-be.saving_usd)} more than {base.name} over {months}"
+        elif be.monthly_requests is not None:
+            first = (f"{subject} does not break even within {months} at "
+                     f"{count_phrase(be.first_month_requests)} requests a month (it needs "
+                     f"{be.monthly_requests:,}) and costs {money(-be.saving_usd)} more than {base.name}")
+        else:
+            first = f"{subject} never pays off vs {base.name}: {break_even_reason(be, money)}"
+        others = [s for s in comparison.strategies if s is not focus and not s.is_baseline]
+    else:
+        first = f"Over {months}, {base.name} costs {money(base.total_usd)}"
+        others = [s for s in comparison.strategies if not s.is_baseline]
+    if others:
+        parts = [f"{s.name} {relative(s.total_usd, base.total_usd, money)}" for s in others]
+        parts[0] = f"{others[0].name} costs {relative(others[0].total_usd, base.total_usd, money)}"
+        first += "; " + (", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0])
+    cheapest = comparison.cheapest
+    return f"{first}. Cheapest over {months}: {cheapest.name} ({money(cheapest.total_usd)})."
+
+
+def break_even_reason(be: BreakEven, money: Money = format_usd) -> str:
+    """Why a strategy breaks even when it does, or why not, in one sentence."""
+    request = "a fine-tuned request" if be.strategy_type == "fine-tuned" else f"a request with {be.strategy}"
+    costs = f"{request} costs {money(be.request_usd)} vs {money(be.baseline_request_usd)} for the baseline"
+    horizon = months_phrase(be.horizon_months)
+    traffic = count_phrase(be.first_month_requests)
+    extra_costs = {"fine-tuned": "training and upkeep", "retrieval": "embedding and vector-database costs"}.get(
+        be.strategy_type, "fixed costs")
+    if be.monthly_requests is None:
+        if be.extra_fixed_usd < 0 and be.request_usd > be.baseline_request_usd:
+            return f"{costs}; it is cheaper only at low traffic, where the baseline's fixed costs weigh more"
+        if be.strategy_type == "fine-tuned":
+            return f"{costs}, so no traffic repays the training fee"
+        if be.extra_fixed_usd > 0:
+            return f"{costs}, so no traffic repays its {extra_costs}"
+        return f"{costs}, so it is never cheaper"
+    if be.monthly_requests == 0:
+        payback = f"it has no {extra_costs} above the baseline's to repay, so any traffic saves"
+    else:
+        payback = (f"from {be.monthly_requests:,} requests in the first month the saving repays "
+                   f"{money(be.extra_fixed_usd)} of {extra_costs} within {horizon}")
+    if be.month is None:
+        return f"not within {horizon} at {traffic} requests in the first month: {costs}, and {payback}"
+    text = f"cumulative cost at or below the baseline's from {be.month} (month {be.month_number}); {payback}"
+    if be.final_gap_usd > 0:
+        text += f", but by the end it costs {money(be.final_gap_usd)} more ({costs})"
+    return text
+
+
+def budget_sentence(check: BudgetCheck, money: Money = format_usd) -> str:
+    """'X (the cheapest strategy) is projected to cost $A over H, within the budget of $B'."""
+    which = f"{check.strategy} (the cheapest strategy)" if check.cheapest else check.strategy
+    verdict = "above" if check.over else "within"
+    return (f"{which} is projected to cost {money(check.total_usd)} over {check.horizon}, "
+            f"{verdict} the budget of {money(check.budget_usd)}")
+
+
+def count_phrase(value: Decimal) -> str:
+    """Requests as a person reads them: 100,000 (rounded to a whole request)."""
+    return f"{int(value.to_integral_value()):,}"
+
+
+def relative(total: Decimal, base: Decimal, money: Money = format_usd) -> str:
+    """'21.3× as much' / '12% more' / '8% less' than the baseline (the amount if the baseline is $0)."""
+    if not base:
+        return money(total)
+    ratio = total / base
+    if ratio >= 2:
+        return f"{ratio:.1f}× as much"
+    pct = (ratio - 1) * 100
+    if abs(pct) < Decimal("0.5"):
+        return "about the same"
+    return f"{abs(pct):.0f}% {'more' if pct > 0 else 'less'}"
+
+
+__all__ = ["answer", "break_even_reason", "budget_sentence", "count_phrase", "months_phrase", "relative"]
