@@ -7,11 +7,15 @@ so a script can build the same JSON the CLI prints.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from .cost import UsageCost
+from .cost import CACHE_INCREMENT_TOKENS, CACHE_MIN_TOKENS, UsageCost
 from .pricing import HistoryEntry, ModelPrice, PriceBook, PriceSheet, SheetDiff
 from .training import TrainingBill
 from .render import Count, Money, Output, Price, Table, format_count, format_usd, plain
+
+if TYPE_CHECKING:
+    from .compare import Comparison
 
 # Columns of `prices list` / `prices history`: JSON name -> short header.
 PRICE_COLUMNS = {
@@ -258,6 +262,29 @@ def _break_even_cell(s, a) -> str:
     return "never"
 
 
+def _cache_rows(result: Comparison) -> list[list[object]]:
+    """What the prompt cache served, per strategy, and why (the provider's minimum and increments)."""
+    shares = {s.tokens.cached_share for s in result.strategies}
+    if shares == {Decimal(0)}:
+        return [["prompt cache", "none: cached_share is 0, every input token at the input price"]]
+    rule = (f"OpenAI caches prompts of {CACHE_MIN_TOKENS:,} tokens or more, in {CACHE_INCREMENT_TOKENS}-token "
+            "increments; a model without a cached-input price bills them as input")
+    rows: list[list[object]] = [["prompt cache", rule]]
+    for s in result.strategies:
+        t = s.tokens
+        if not t.cached_share:
+            text = "none (cached_share 0)"
+        elif not t.cacheable:
+            text = (f"none: a {format_count(t.input)}-token prompt is below the {CACHE_MIN_TOKENS:,}-token minimum "
+                    f"(cached_share {plain(t.cached_share)})")
+        else:
+            text = (f"{format_count(t.cached)} of {format_count(t.input)} input tokens per request at the "
+                    f"cached-input price: {plain(t.cached_share * 100)}% of the {format_count(t.cacheable)} "
+                    "cacheable ones")
+        rows.append([f"prompt cache: {s.name}", text])
+    return rows
+
+
 def _assumption_rows(result, money) -> list[list[object]]:
     a = result.assumptions
     rows = [["scenario", a.scenario + (f": {a.title}" if a.title else "")],
@@ -269,8 +296,7 @@ def _assumption_rows(result, money) -> list[list[object]]:
     total = sum((m.requests for m in result.strategies[0].months), 0)
     rows.append(["traffic", f"{first}{growth}; {format_count(total)} requests over the horizon"])
     rows.append(["Batch API share", f"{plain(a.batch_share * 100)}% of requests at batch prices"])
-    rows.append(["cached input share", f"{plain(a.cached_share * 100)}% of input tokens at the cached-input price "
-                                       "(the input price where the model has none)"])
+    rows += _cache_rows(result)
     for s in result.strategies:
         t = s.tokens
         text = f"{format_count(t.prompt)} prompt"

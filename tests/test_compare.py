@@ -566,3 +566,17 @@ retrain_every_months = 3
     assert [(r.dataset.billing_tokens, r.dataset.training_usd, r.dataset.price_sheet_effective.isoformat())
             for r in runs] == [(4213, D("0.33704"), "2024-01-25"), (6129, D("0.49032"), "2024-05-13")]
     assert [r.dataset.examples_over_limit for r in runs] == [1, 0]
+
+
+def test_the_assumptions_say_what_the_prompt_cache_served(priced):
+    from costcalc import views
+
+    scenario = _single("gpt-4o-mini", start="2024-10", cached="0.5").replace("prompt_tokens = 1_000",
+                                                                            "prompt_tokens = 2_500")
+    scenario += '\n[strategies.Short]\ntype = "base"\nmodel = "gpt-4o-mini"\nprompt_tokens = 200\n'
+    assumptions = views.comparison(priced(scenario), monthly=False).tables[1]
+    rows = {row[0]: row[1] for row in assumptions.rows}
+    assert rows["prompt cache: Base"] == ("1,216 of 2,500 input tokens per request at the cached-input price: "
+                                          "50% of the 2,432 cacheable ones")
+    assert rows["prompt cache: Short"] == ("none: a 200-token prompt is below the 1,024-token minimum "
+                                           "(cached_share 0.5)")
