@@ -9,11 +9,13 @@ Costs are linear in traffic and, for the fine-tuned strategy, in its prompt toke
 per-month rates a `Comparison` already holds (`MonthRates`) are all it takes: with R the traffic
 and p the fine-tuned prompt, the cumulative gap to the baseline after month k is
 
-    gap_k(R, p) = R × (A_k + p × B_k) + C_k
+    gap_k(R, p) = R × (A_k + p × B_k − cached(p) × D_k) + C_k
 
 (A: cumulative per-request costs other than the prompt, net of the baseline's; B: cumulative
-prompt price; C: cumulative training, upkeep and other traffic-free costs, net of the baseline's),
-and the whole grid is a few numpy broadcasts. numpy is imported when a grid is computed, not with
+prompt price; D: cumulative saving of a cached token over an uncached one; cached(p): the tokens
+the prompt cache serves at prompt p, a step function (`cost.cacheable_tokens` × the cached share);
+C: cumulative training, upkeep and other traffic-free costs, net of the baseline's), and the whole
+grid is a few numpy broadcasts. numpy is imported when a grid is computed, not with
 costcalc.
 """
 
@@ -23,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .cost import CACHE_INCREMENT_TOKENS, CACHE_MIN_TOKENS
 from .errors import UsageError
 
 if TYPE_CHECKING:
@@ -109,14 +112,17 @@ def sensitivity_grid(
     other = per_month(r.output_usd_per_token * tokens.completion + r.embedding_usd_per_token * tokens.query
                       + r.input_usd_per_token * tokens.context for r in result.rates)
     prompt_price = per_month(r.input_usd_per_token for r in result.rates)
+    cache_saving = per_month(r.input_usd_per_token - r.cached_input_usd_per_token for r in result.rates)
     traffic_free = per_month(r.traffic_free_usd - b.traffic_free_usd for r, b in zip(result.rates, base.rates))
     baseline_prompt = float(base.tokens.prompt)
 
     a = np.cumsum(weight * (other - base_request))  # shape (M,)
     b = np.cumsum(weight * prompt_price)
     c = np.cumsum(traffic_free)
+    d = np.cumsum(weight * cache_saving)
     prompt = baseline_prompt * (1 - reductions)  # shape (R,)
-    per_request = a[None, :] + prompt[:, None] * b[None, :]  # shape (R, M)
+    cached = _cached_tokens(prompt + float(tokens.context), float(tokens.cached_share))
+    per_request = a[None, :] + prompt[:, None] * b[None, :] - cached[:, None] * d[None, :]  # shape (R, M)
 
     months = len(weight)
     block = max(1, MAX_CELLS_PER_BLOCK // max(1, len(reductions) * months))
@@ -133,6 +139,14 @@ def sensitivity_grid(
         baseline_prompt_tokens=baseline_prompt, traffic=traffic, reductions=reductions,
         break_even_month=break_even, saving_usd=saving,
     )
+
+
+def _cached_tokens(input_tokens: np.ndarray, share: float) -> np.ndarray:
+    """`cost.cacheable_tokens` × share, for an array of input sizes."""
+    import numpy as np
+
+    cacheable = np.floor(np.floor(input_tokens) / CACHE_INCREMENT_TOKENS) * CACHE_INCREMENT_TOKENS
+    return share * np.where(input_tokens >= CACHE_MIN_TOKENS, cacheable, 0.0)
 
 
 __all__ = ["SensitivityGrid", "sensitivity_grid"]

@@ -415,14 +415,18 @@ def test_break_even_agrees_with_the_cumulative_series(start, horizon, requests, 
 # --- sensitivity ---------------------------------------------------------------------------------
 
 
-def test_sensitivity_grid_agrees_with_the_exact_comparison(book, scenario_file):
-    path = scenario_file(FOUR_STRATEGIES.replace("horizon_months = 3", "horizon_months = 6"))
-    scenario = load_scenario(path)
+@pytest.mark.parametrize("cached", [None, "0.6"])
+def test_sensitivity_grid_agrees_with_the_exact_comparison(book, scenario_file, cached):
+    text = FOUR_STRATEGIES.replace("horizon_months = 3", "horizon_months = 6")
+    if cached:  # gpt-4o-mini from 2024-10 has cached prices; what is cached is a step function of the prompt
+        text = (text.replace('start_month = "2023-10"', 'start_month = "2024-10"')
+                .replace('"gpt-3.5-turbo"', '"gpt-4o-mini"').replace("[traffic]", f"[traffic]\ncached_share = {cached}"))
+    scenario = load_scenario(scenario_file(text))
     c = compare(scenario, book)
     traffic = [500, 1_000, 5_000, 30_000, 200_000]
-    reductions = [0.0, 0.5, 0.95, 1.0]
+    reductions = [0.0, 0.45, 0.5, 0.95, 1.0]
     grid = sensitivity_grid(c, traffic, reductions)
-    assert grid.break_even_month.shape == (5, 4) and grid.months[0] == "2023-10"
+    assert grid.break_even_month.shape == (5, 5) and grid.months[0] == ("2024-10" if cached else "2023-10")
     for i, requests in enumerate(traffic):
         for j, reduction in enumerate(reductions):
             ft_prompt = D(2000) * (1 - D(str(reduction)))  # whole tokens at these points
@@ -430,7 +434,7 @@ def test_sensitivity_grid_agrees_with_the_exact_comparison(book, scenario_file):
             assert grid.break_even_month[i, j] == (exact.month_number or 0), (requests, reduction)
             assert grid.saving_usd[i, j] == pytest.approx(float(exact.saving_usd), rel=1e-9, abs=1e-9)
     frame = grid.to_frame()
-    assert len(frame) == 20 and str(frame["break_even_month"].dtype) == "period[M]"
+    assert len(frame) == 25 and str(frame["break_even_month"].dtype) == "period[M]"
 
 
 # --- helpers -------------------------------------------------------------------------------------
