@@ -145,7 +145,8 @@ def cacheable_tokens(prompt_tokens: Decimal) -> Decimal:
 def tidy(value: Decimal) -> Decimal:
     """The same value without trailing zeros (2.40000000 -> 2.4), never in exponent form (1.2E+3)."""
     value = value.normalize()
-    return value.quantize(Decimal(1)) if value.as_tuple().exponent > 0 else value
+    exponent = value.as_tuple().exponent  # 'n', 'N' or 'F' for NaN and infinity
+    return value.quantize(Decimal(1)) if isinstance(exponent, int) and exponent > 0 else value
 
 
 def check_token_count(value: object, name: str) -> None:

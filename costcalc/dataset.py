@@ -800,7 +800,7 @@ class _Duplicates:
     def spilled(self) -> bool:
         return self._dir is not None
 
-    def add(self, hashes: bytes, line_index: array, first_line: int) -> None:
+    def add(self, hashes: bytes | bytearray, line_index: array, first_line: int) -> None:
         """Add one chunk's examples: 8-byte hashes and 0-based line indexes from `first_line` on."""
         if not line_index:
             return
@@ -849,7 +849,7 @@ class _Duplicates:
             return _later_copies(np.frombuffer(self._buffer, dtype=_RECORD))
         if self._buffer:
             self._spill()
-        count, lines = self._dropped, []
+        count, lines = self._dropped, list[int]()
         for name in sorted(os.listdir(self._dir.name)):
             bucket_count, bucket_lines = _later_copies(np.fromfile(os.path.join(self._dir.name, name), _RECORD))
             count += bucket_count
