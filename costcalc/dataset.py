@@ -849,7 +849,8 @@ class _Duplicates:
             return _later_copies(np.frombuffer(self._buffer, dtype=_RECORD))
         if self._buffer:
             self._spill()
-        count, lines = self._dropped, list[int]()
+        count = self._dropped
+        lines: list[int] = []
         for name in sorted(os.listdir(self._dir.name)):
             bucket_count, bucket_lines = _later_copies(np.fromfile(os.path.join(self._dir.name, name), _RECORD))
             count += bucket_count
