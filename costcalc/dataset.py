@@ -556,7 +556,7 @@ def _scan_chunk(data: bytes, fmt: str, encoding_name: str, first: bool) -> _Chun
         except UnicodeDecodeError:
             _add(errors, "invalid_utf8", i)
             continue
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nesting deeper than Python's stack
             if first and out.nonblank == 1 and raw in (b"{", b"["):
                 out.pretty_printed = True
             _add(errors, "invalid_json", i)
