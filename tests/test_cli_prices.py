@@ -69,20 +69,25 @@ def test_validate_bundled(run):
     assert result.exit_code == 0 and "All 10 price sheets in " in result.output
 
 
-def test_validate_reports_every_problem(run, pricing_folder, monkeypatch):
+@pytest.fixture
+def two_problems(pricing_folder, monkeypatch):
+    """A pricing folder ./prices whose one sheet has a bad kind and a boolean price."""
     from .conftest import MINIMAL_SHEET
 
     folder = pricing_folder({"2024-01-01.toml": MINIMAL_SHEET.replace("input = 1.00", "input = true")
                              .replace('kind = "chat"', 'kind = "chatbot"')})
     monkeypatch.chdir(folder.parent)
+    return folder
+
+
+def test_validate_reports_every_problem(run, two_problems):
     result = run("prices", "validate", "prices")
-    assert result.exit_code == 1
-    assert result.output == (
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", (
         "Error: 2 problems in price sheets:\n"
-        '  prices/2024-01-01.toml: models."chat-1".kind: must be one of chat, completion, embedding, '
+        "  prices/2024-01-01.toml: models.chat-1.kind: must be one of chat, completion, embedding, "
         "moderation, not 'chatbot'\n"
-        '  prices/2024-01-01.toml: models."chat-1".input: must be a number (USD per 1M tokens), not a boolean\n'
-    )
+        "  prices/2024-01-01.toml: models.chat-1.input: must be a number (USD per 1M tokens), not a boolean\n"
+    ))
 
 
 def test_pricing_dir_env_var(run, pricing_folder, monkeypatch):
