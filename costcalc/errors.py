@@ -71,7 +71,13 @@ class PricingError(_ProblemsError):
 
 
 class UnknownModelError(CostCalcError, KeyError):
-    """A model name no price sheet (or not the one in force) knows."""
+    """A model name no price sheet (or not the one in force) knows.
+
+    Bad usage (exit 2): the name comes from an argument or a flag. A name written in a scenario
+    file is reported as that file's key instead (`compare` turns this into a ScenarioError).
+    """
+
+    exit_code = 2
 
     def __init__(self, name: str, known: Iterable[str], where: str = ""):
         self.name = name

@@ -126,9 +126,14 @@ def test_estimate_fine_tuned_json(run):
 
 
 @pytest.mark.parametrize("args, code, message", [
-    (("prices", "show", "gpt-5-turbo"), 1,
+    # An unknown model named on the command line is bad usage, as for every command.
+    (("prices", "show", "gpt-5-turbo"), 2,
      "Error: unknown model 'gpt-5-turbo' in the price sheet effective 2025-04-14; did you mean gpt-3.5-turbo, "
      "gpt-4-turbo, gpt-3.5-turbo-16k?\n"),
+    (("prices", "history", "gpt-5000"), 2,
+     "Error: unknown model 'gpt-5000' in any price sheet; did you mean gpt-4?\n"),
+    (("estimate", "gpt-5000", "--as-of", "2023-09-01"), 2,
+     "Error: unknown model 'gpt-5000' in the price sheet effective 2023-08-22; did you mean gpt-4?\n"),
     (("prices", "show", "gpt-4", "--as-of", "2023-01-01"), 2,
      "Error: no price sheet in force on 2023-01-01: the first sheet is effective 2023-06-13\n"),
     (("prices", "list", "--as-of", "2023-13-01"), 2,
