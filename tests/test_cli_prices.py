@@ -90,6 +90,35 @@ def test_validate_reports_every_problem(run, two_problems):
     ))
 
 
+def test_validate_json_prints_the_problems_as_data(run, two_problems):
+    result = run("prices", "validate", "prices", "--format", "json")
+    assert (result.exit_code, result.stderr) == (1, "")
+    assert json.loads(result.stdout) == {"valid": False, "problems": [
+        {"file": "prices/2024-01-01.toml", "key": "models.chat-1.kind",
+         "message": "must be one of chat, completion, embedding, moderation, not 'chatbot'"},
+        {"file": "prices/2024-01-01.toml", "key": "models.chat-1.input",
+         "message": "must be a number (USD per 1M tokens), not a boolean"},
+    ]}
+
+
+def test_validate_json_of_a_missing_folder_is_a_file_level_problem(run, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run("prices", "validate", "nope", "--format", "json")
+    assert (result.exit_code, result.stderr) == (1, "")
+    assert json.loads(result.stdout) == {"valid": False, "problems": [
+        {"file": "nope", "key": "", "message": "pricing folder not found"}]}
+
+
+def test_validate_json_of_valid_sheets(run, pricing_folder):
+    folder = pricing_folder()
+    result = run("prices", "validate", str(folder), "--format", "json")
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert json.loads(result.stdout) == {
+        "valid": True, "problems": [], "directory": str(folder),
+        "sheets": [{"effective": "2024-01-01", "file": "2024-01-01.toml", "provider": "acme", "checked": "2024-01-02"}],
+    }
+
+
 def test_pricing_dir_env_var(run, pricing_folder, monkeypatch):
     monkeypatch.setenv("COSTCALC_PRICING_DIR", str(pricing_folder()))
     data = json.loads(run("prices", "show", "chat", "--format", "json").output)
