@@ -212,6 +212,13 @@ def test_every_problem_is_reported_with_file_and_key(pricing_folder, monkeypatch
     (('encoding = "cl100k_base"\n', ""), 'models.chat-1.encoding: missing (a chat model needs its tiktoken encoding)'),
     (("training = 5.00\n", ""),
      'models.chat-1.fine_tuning.training: missing (a fine_tuning table needs training, input and output prices)'),
+    (("schema_version = 1", "schema_version = true"),  # True == 1 in Python; a boolean is no version
+     "schema_version: unknown schema version True (this costcalc reads schema_version = 1)"),
+    (("checked = 2024-01-02", "checked = 2024-01-02T10:00:00"),
+     "checked: must be a date (YYYY-MM-DD), not a date-time"),
+    (('provider = "acme"', "provider = 2024-01-01"), "provider: must be a string, not a date"),
+    (("max_tokens_per_example = 1000", "max_tokens_per_example = 1.5"),
+     "models.chat-1.fine_tuning.max_tokens_per_example: must be a whole number of tokens >= 1, not 1.5"),
 ])
 def test_single_problems(pricing_folder, monkeypatch, edit, problem):
     folder = pricing_folder({"2024-01-01.toml": MINIMAL_SHEET.replace(*edit)})
@@ -219,6 +226,15 @@ def test_single_problems(pricing_folder, monkeypatch, edit, problem):
     with pytest.raises(PricingError) as err:
         costcalc.load_pricebook(folder)
     assert str(err.value) == f"prices/2024-01-01.toml: {problem}"
+
+
+def test_a_fine_tuning_that_is_not_a_table(pricing_folder, monkeypatch):
+    without_ft = MINIMAL_SHEET.split('[models."chat-1".fine_tuning]')[0]
+    folder = pricing_folder({"2024-01-01.toml": without_ft.replace('sources = ["C1"]\n\n', 'sources = ["C1"]\nfine_tuning = 5\n')})
+    monkeypatch.chdir(folder.parent)
+    with pytest.raises(PricingError) as err:
+        costcalc.load_pricebook(folder)
+    assert str(err.value) == "prices/2024-01-01.toml: models.chat-1.fine_tuning: must be a table, not an integer"
 
 
 def test_a_model_name_with_a_dot_is_quoted_in_its_key_path(pricing_folder, monkeypatch):
