@@ -181,7 +181,8 @@ class Checker:
             return None
         if not is_whole(value) or value < minimum or (maximum is not None and value > maximum):
             limits = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
-            self.problem(path, f"must be a whole number{f' of {unit}' if unit else ''} {limits}, not {show_value(value)}")
+            what = f"a whole number of {unit}" if unit else "a whole number"
+            self.problem(path, f"must be {what} {limits}, not {show_value(value)}")
             return None
         return value
 

@@ -230,7 +230,8 @@ def test_single_problems(pricing_folder, monkeypatch, edit, problem):
 
 def test_a_fine_tuning_that_is_not_a_table(pricing_folder, monkeypatch):
     without_ft = MINIMAL_SHEET.split('[models."chat-1".fine_tuning]')[0]
-    folder = pricing_folder({"2024-01-01.toml": without_ft.replace('sources = ["C1"]\n\n', 'sources = ["C1"]\nfine_tuning = 5\n')})
+    sheet = without_ft.replace('sources = ["C1"]\n\n', 'sources = ["C1"]\nfine_tuning = 5\n')
+    folder = pricing_folder({"2024-01-01.toml": sheet})
     monkeypatch.chdir(folder.parent)
     with pytest.raises(PricingError) as err:
         costcalc.load_pricebook(folder)

@@ -131,9 +131,10 @@ def test_unknown_keys_suggest_the_closest_allowed_key():
 
 
 @pytest.mark.parametrize("problem, text", [
-    (Problem("prices/2024-01-01.toml", "models.gpt-4o.input", "missing"), "prices/2024-01-01.toml: models.gpt-4o.input: missing"),
-    (Problem("prices/2024-01-01.toml", "", "not valid TOML: oops"), "prices/2024-01-01.toml: not valid TOML: oops"),
-    (Problem("--batch-share", "", "must be between 0 and 1, not 1.5"), "--batch-share: must be between 0 and 1, not 1.5"),
+    (Problem("p.toml", "models.gpt-4o.input", "missing"), "p.toml: models.gpt-4o.input: missing"),
+    (Problem("p.toml", "", "not valid TOML: oops"), "p.toml: not valid TOML: oops"),  # a file-level problem
+    (Problem("--batch-share", "", "must be between 0 and 1, not 1.5"),
+     "--batch-share: must be between 0 and 1, not 1.5"),
 ])
 def test_a_problem_reads_file_key_message(problem, text):
     assert str(problem) == text
@@ -142,8 +143,9 @@ def test_a_problem_reads_file_key_message(problem, text):
 
 def test_several_problems_are_counted_and_indented():
     problems = [Problem("a.toml", "x", "missing"), Problem("a.toml", "", "cannot read: denied")]
-    assert str(PricingError(problems)) == "2 problems in price sheets:\n  a.toml: x: missing\n  a.toml: cannot read: denied"
-    assert str(ScenarioError(problems)) == "2 problems in the scenario:\n  a.toml: x: missing\n  a.toml: cannot read: denied"
+    listed = "\n  a.toml: x: missing\n  a.toml: cannot read: denied"
+    assert str(PricingError(problems)) == "2 problems in price sheets:" + listed
+    assert str(ScenarioError(problems)) == "2 problems in the scenario:" + listed
     assert PricingError(problems).problems == problems
 
 
