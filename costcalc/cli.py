@@ -235,17 +235,26 @@ def prices_diff(ctx, old, new, as_of, fmt):
 def prices_validate(ctx, directory, fmt):
     """Check every price sheet in a folder and report every problem at once.
 
-    DIRECTORY defaults to --pricing-dir, else the bundled sheets. Exit 1 if any sheet is invalid.
+    DIRECTORY defaults to --pricing-dir, else the bundled sheets. Exit 1 if any sheet is invalid;
+    with --format json the problems are printed as data ({"valid": false, "problems": [...]}).
 
     \b
     Examples:
       costcalc prices validate
-      costcalc prices validate ./my-negotiated-prices
+      costcalc prices validate ./my-negotiated-prices --format json
     """
     from . import views
+    from .errors import PricingError
     from .pricing import load_pricebook
 
-    book = load_pricebook(directory) if directory else pricebook(ctx)
+    try:
+        book = load_pricebook(directory) if directory else pricebook(ctx)
+    except PricingError as exc:
+        if fmt != "json":
+            raise  # the one-line (or one-per-problem) error on stderr, as for every command
+        # A script asked for data: the problems are the answer, on stdout, with the same exit code.
+        emit(views.validation(exc), fmt)
+        ctx.exit(exc.exit_code)
     emit(views.validation(book), fmt)
 
 

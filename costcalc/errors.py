@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 
 class CostCalcError(Exception):
@@ -23,22 +24,60 @@ class UsageError(CostCalcError):
     exit_code = 2
 
 
-class PricingError(CostCalcError):
-    """One or more problems in price sheets; `problems` holds every one, each with file and key."""
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input, as data: the file (or the flag), the key path, the message.
 
-    def __init__(self, problems: list[str]):
+    `key` is "" for a problem of the whole file (not valid TOML, cannot be read); `file` is the
+    flag for a value set from the command line (`--batch-share`).
+    """
+
+    file: str
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        return ": ".join(part for part in (self.file, self.key, self.message) if part)
+
+    def to_dict(self) -> dict[str, str]:
+        return {"file": self.file, "key": self.key, "message": self.message}
+
+
+class _ProblemsError(CostCalcError):
+    """Every problem found in one reading of the inputs, each in `problems`.
+
+    A plain string is taken as one problem whose message already says where it is.
+    """
+
+    heading = "problems"  # "3 problems in <heading>:"
+
+    def __init__(self, problems: Iterable[Problem] | str):
+        if isinstance(problems, str):
+            problems = [Problem("", "", problems)]
         self.problems = list(problems)
         if len(self.problems) == 1:
-            message = self.problems[0]
+            message = str(self.problems[0])
         else:
-            message = f"{len(self.problems)} problems in price sheets:\n" + "\n".join(
+            message = f"{len(self.problems)} problems in {self.heading}:\n" + "\n".join(
                 f"  {p}" for p in self.problems
             )
         super().__init__(message)
 
 
+class PricingError(_ProblemsError):
+    """One or more problems in price sheets; `problems` holds every one, each with file and key."""
+
+    heading = "price sheets"
+
+
 class UnknownModelError(CostCalcError, KeyError):
-    """A model name no price sheet (or not the one in force) knows."""
+    """A model name no price sheet (or not the one in force) knows.
+
+    Bad usage (exit 2): the name comes from an argument or a flag. A name written in a scenario
+    file is reported as that file's key instead (`compare` turns this into a ScenarioError).
+    """
+
+    exit_code = 2
 
     def __init__(self, name: str, known: Iterable[str], where: str = ""):
         self.name = name
@@ -51,7 +90,7 @@ class UnknownModelError(CostCalcError, KeyError):
         super().__init__(message)
 
     def __str__(self) -> str:  # KeyError would otherwise wrap the message in quotes
-        return self.args[0]
+        return str(self.args[0])
 
 
 class MissingPriceError(CostCalcError):
@@ -68,8 +107,19 @@ class DatasetError(CostCalcError):
     """A training or sample file that cannot be read at all."""
 
 
-class ScenarioError(CostCalcError):
-    """A scenario file or override with a bad key or value; the message names the key."""
+class ScenarioError(_ProblemsError):
+    """A scenario file with bad keys or values; `problems` holds every one, each with file and key."""
+
+    heading = "the scenario"
+
+
+class ScenarioUsageError(_ProblemsError, UsageError):
+    """Scenario problems of which a flag caused at least one: bad usage (exit 2), not a bad file.
+
+    A UsageError, not a ScenarioError, as before; `problems` holds the flags' problems first.
+    """
+
+    heading = "the scenario"
 
 
 def closest_names(name: str, known: Iterable[str], limit: int = 3) -> list[str]:

@@ -6,13 +6,14 @@ date and the sources the prices came from. A `PriceBook` holds all sheets of a f
 "which prices applied on this date?", a model's history and the diff of two sheets.
 
 Loading validates every file and reports every problem at once, each with the file and key path
-(`pricing/openai/2023-11-06.toml: models."gpt-4o".input: ...`).
+(`pricing/openai/2024-05-13.toml: models.gpt-4o.input: ...`, `models."gpt-3.5-turbo-0613".input`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -23,7 +24,9 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from .errors import CostCalcError, MissingPriceError, PricingError, UnknownModelError, UsageError, closest_names
+from ._schema import Checker, KeyPath, Raw, type_name
+from ._schema import display_path as display_path  # re-exported: other modules import it from here
+from .errors import MissingPriceError, PricingError, Problem, UnknownModelError, UsageError
 
 SCHEMA_VERSION = 1
 PRICING_DIR_ENV = "COSTCALC_PRICING_DIR"
@@ -94,10 +97,6 @@ class ModelPrice:
     fine_tuning: FineTuningPrice | None = None
     sources: tuple[str, ...] = ()
     note: str = ""
-
-    @property
-    def fine_tunable(self) -> bool:
-        return self.fine_tuning is not None
 
     def price(self, name: str) -> Decimal:
         """A price by its JSON name (`input_per_1m`, `ft_output_per_1m`, ...); missing is an error."""
@@ -218,10 +217,11 @@ class PriceBook:
     directory: Path
     sheets: tuple[PriceSheet, ...] = field(default_factory=tuple)
 
-    def as_of(self, date: dt.date | None = None) -> PriceSheet:
-        """The newest sheet effective on or before `date` (today's prices when None)."""
+    def as_of(self, date: dt.date | str | None = None) -> PriceSheet:
+        """The newest sheet effective on or before `date`, a date or "YYYY-MM-DD" (the newest sheet when None)."""
         if date is None:
             return self.sheets[-1]
+        date = _as_date(date)
         in_force = [s for s in self.sheets if s.effective <= date]
         if not in_force:
             raise UsageError(
@@ -275,6 +275,25 @@ class PriceBook:
         )
 
 
+def _as_date(value: object) -> dt.date:
+    """A date, or an ISO "YYYY-MM-DD" string as one; anything else is a UsageError."""
+    if isinstance(value, dt.datetime):  # a datetime is a date, but cannot be compared with one
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            if _ISO_DATE.fullmatch(value):
+                return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+        raise UsageError(f"{value!r} is not a date in the form YYYY-MM-DD")
+    raise UsageError(f"expected a date or a \"YYYY-MM-DD\" string, not {type_name(value)}")
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")  # fromisoformat alone also takes 20230901 and 2023-W35-5
+
+
 # --- loading -----------------------------------------------------------------------------------
 
 
@@ -294,11 +313,12 @@ def load_pricebook(directory: str | os.PathLike[str] | None = None) -> PriceBook
     """Load and validate every `*.toml` sheet below `directory`; PricingError lists all problems."""
     root = Path(directory) if directory is not None else default_pricing_dir()
     if not root.is_dir():
-        raise PricingError([f"{root}: pricing folder not found"])
+        raise PricingError([Problem(str(root), "", "pricing folder not found")])
     files = sorted(root.rglob("*.toml"))
     if not files:
-        raise PricingError([f"{root}: no price sheets (*.toml) in this folder"])
-    sheets, problems = [], []
+        raise PricingError([Problem(str(root), "", "no price sheets (*.toml) in this folder")])
+    sheets: list[PriceSheet] = []
+    problems: list[Problem] = []
     for path in files:
         sheet, file_problems = _load_sheet(path)
         problems += file_problems
@@ -308,106 +328,91 @@ def load_pricebook(directory: str | os.PathLike[str] | None = None) -> PriceBook
     for sheet in sheets:
         folder = sheet.path.parent
         if folder != root and folder.name != sheet.provider:
-            problems.append(
-                f"{display_path(sheet.path)}: provider: {sheet.provider!r} does not match its folder {folder.name!r}"
-            )
+            problems.append(Problem(display_path(sheet.path), "provider",
+                                    f"{sheet.provider!r} does not match its folder {folder.name!r}"))
         key = (sheet.provider, sheet.effective)
         if key in seen:
-            problems.append(
-                f"{display_path(sheet.path)}: effective: {sheet.revision} is also the date of {display_path(seen[key])}"
-            )
+            problems.append(Problem(display_path(sheet.path), "effective",
+                                    f"{sheet.revision} is also the date of {display_path(seen[key])}"))
         seen[key] = sheet.path
     if problems:
         raise PricingError(problems)
     providers = {s.provider for s in sheets}
     if len(providers) > 1:
         # One book is one provider's timeline; several providers would need a provider key per model.
-        raise PricingError([f"{root}: sheets of several providers ({', '.join(sorted(providers))}) in one folder"])
+        raise PricingError([Problem(str(root), "", f"sheets of several providers ({', '.join(sorted(providers))}) "
+                                                   "in one folder")])
     return PriceBook(root, tuple(sorted(sheets, key=lambda s: s.effective)))
 
 
 def load_sheet(path: str | os.PathLike[str]) -> PriceSheet:
     """Load and validate one price sheet file."""
     sheet, problems = _load_sheet(Path(path))
-    if problems:
+    if problems or sheet is None:
         raise PricingError(problems)
-    assert sheet is not None
     return sheet
 
 
-def _load_sheet(path: Path) -> tuple[PriceSheet | None, list[str]]:
+def _load_sheet(path: Path) -> tuple[PriceSheet | None, list[Problem]]:
     try:
         with path.open("rb") as f:
             # parse_float keeps 0.075 exactly 0.075: a binary float never touches a price.
             raw = tomllib.load(f, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
-        return None, [f"{display_path(path)}: not valid TOML: {exc}"]
+        return None, [Problem(display_path(path), "", f"not valid TOML: {exc}")]
     except OSError as exc:
-        return None, [f"{display_path(path)}: cannot read: {exc.strerror}"]
+        return None, [Problem(display_path(path), "", f"cannot read: {exc.strerror}")]
     check = _Checker(path)
     sheet = check.sheet(raw)
     return (sheet if not check.problems else None), check.problems
 
 
-class _Checker:
+class _Checker(Checker):
     """Reads a parsed sheet into dataclasses, collecting every problem with its key path."""
 
     def __init__(self, path: Path):
+        super().__init__(display_path(path))
         self.path = path
-        self.problems: list[str] = []
 
-    def problem(self, where: str, message: str) -> None:
-        self.problems.append(f"{display_path(self.path)}: {where}: {message}")
-
-    def sheet(self, raw: dict) -> PriceSheet | None:
-        version = raw.get("schema_version")
-        if version is None:
-            self.problem("schema_version", "missing (this costcalc reads schema_version = 1)")
+    def sheet(self, raw: Raw) -> PriceSheet | None:
+        if not self.schema_version(raw, SCHEMA_VERSION):
             return None
-        if version != SCHEMA_VERSION:
-            self.problem(
-                "schema_version",
-                f"unknown schema version {version!r} (this costcalc reads schema_version = {SCHEMA_VERSION})",
-            )
-            return None
-        self.unknown_keys(raw, _SHEET_KEYS, "")
-        provider = self.typed(raw, "provider", str, "", required=True)
-        effective = self.typed(raw, "effective", dt.date, "", required=True)
-        checked = self.typed(raw, "checked", dt.date, "", required=True)
-        currency = self.typed(raw, "currency", str, "", required=True)
-        unit = self.typed(raw, "unit", str, "", required=True)
-        summary = self.typed(raw, "summary", str, "") or ""
+        self.unknown_keys(raw, _SHEET_KEYS, ())
+        provider = self.string(raw, ("provider",), required=True)
+        effective = self.date(raw, ("effective",), required=True)
+        checked = self.date(raw, ("checked",), required=True)
+        currency = self.string(raw, ("currency",), required=True)
+        unit = self.string(raw, ("unit",), required=True)
+        summary = self.string(raw, ("summary",)) or ""
         if currency is not None and currency != "USD":
-            self.problem("currency", f"must be \"USD\", not {currency!r}")
+            self.problem(("currency",), f"must be \"USD\", not {currency!r}")
         if unit is not None and unit != "per_1m_tokens":
-            self.problem("unit", f"must be \"per_1m_tokens\", not {unit!r}")
-        if isinstance(effective, dt.datetime) or isinstance(checked, dt.datetime):
-            self.problem("effective", "must be a date (YYYY-MM-DD), not a date-time")
+            self.problem(("unit",), f"must be \"per_1m_tokens\", not {unit!r}")
         if effective and self.path.stem != effective.isoformat():
-            self.problem("effective", f"{effective.isoformat()} does not match the file name {self.path.name}")
+            self.problem(("effective",), f"{effective.isoformat()} does not match the file name {self.path.name}")
 
         sources = self.sources(raw.get("sources"))
-        aliases = self.typed(raw, "aliases", dict, "") or {}
-        models_raw = self.typed(raw, "models", dict, "", required=True) or {}
+        aliases = self.table(raw, ("aliases",)) or {}
+        models_raw = self.table(raw, ("models",), required=True) or {}
         models = {}
-        for name, body in models_raw.items():
-            where = f'models."{name}"'
-            if not isinstance(body, dict):
-                self.problem(where, "must be a table")
+        for name in models_raw:
+            path = ("models", name)
+            body = self.table(models_raw, path)
+            if body is None:
                 continue
-            model = self.model(name, body, where, effective or dt.date.min, sources)
-            if model is not None:
-                models[name] = model
-        for alias, target in aliases.items():
-            where = f'aliases."{alias}"'
-            if not isinstance(target, str):
-                self.problem(where, f"must be a string, not {_type_name(target)}")
-            elif target not in models_raw:
-                self.problem(where, f"points to {target!r}, which is not a model in this sheet")
+            models[name] = self.model(name, body, path, effective or dt.date.min, sources)
+        for alias in aliases:
+            path = ("aliases", alias)
+            target = self.string(aliases, path)
+            if target is None:
+                continue
+            if target not in models_raw:
+                self.problem(path, f"points to {target!r}, which is not a model in this sheet")
             elif alias in models_raw:
-                self.problem(where, "is also a model name")
-        if self.problems:
+                self.problem(path, "is also a model name")
+        if self.problems or None in (provider, effective, checked, currency, unit):
             return None
+        assert provider and effective and checked and currency and unit  # for mypy: checked just above
         return PriceSheet(
             path=self.path,
             provider=provider,
@@ -419,58 +424,52 @@ class _Checker:
             sources=sources,
             aliases=dict(aliases),
             models=models,
-            schema_version=version,
+            schema_version=SCHEMA_VERSION,
         )
 
     def sources(self, raw: object) -> dict[str, Source]:
         if raw is None:
-            self.problem("sources", "missing: every sheet names the sources its prices come from")
+            self.problem(("sources",), "missing: every sheet names the sources its prices come from")
             return {}
         if not isinstance(raw, dict) or not raw:
-            self.problem("sources", "must be a non-empty table of {title, url}")
+            self.problem(("sources",), "must be a non-empty table of {title, url}")
             return {}
         sources = {}
         for key, body in raw.items():
-            where = f"sources.{_quote(key)}"
+            path = ("sources", key)
             if not isinstance(body, dict):
-                self.problem(where, "must be a table with title and url")
+                self.problem(path, "must be a table with title and url")
                 continue
-            self.unknown_keys(body, {"title", "url"}, where + ".")
-            title = self.typed(body, "title", str, where + ".", required=True)
+            self.unknown_keys(body, ("title", "url"), path)
+            title = self.string(body, (*path, "title"), required=True)
             # A URL where the source has one; a repository file at a commit may only have a title.
-            url = self.typed(body, "url", str, where + ".") or ""
+            url = self.string(body, (*path, "url")) or ""
             if title is not None:
                 sources[key] = Source(key, title, url)
         return sources
 
-    def model(self, name, body, where, effective, sources) -> ModelPrice | None:
-        prefix = where + "."
-        self.unknown_keys(body, _MODEL_KEYS, prefix)
-        kind = self.typed(body, "kind", str, prefix, required=True)
+    def model(self, name: str, body: Raw, p: KeyPath, effective: dt.date, sources: dict[str, Source]) -> ModelPrice:
+        self.unknown_keys(body, _MODEL_KEYS, p)
+        kind = self.string(body, (*p, "kind"), required=True)
         if kind is not None and kind not in MODEL_KINDS:
-            self.problem(prefix + "kind", f"must be one of {', '.join(MODEL_KINDS)}, not {kind!r}")
-        encoding = self.typed(body, "encoding", str, prefix)
+            self.problem((*p, "kind"), f"must be one of {', '.join(MODEL_KINDS)}, not {kind!r}")
+        encoding = self.string(body, (*p, "encoding"))
         if encoding is None and kind in ("chat", "completion", "embedding") and "encoding" not in body:
             # Token counts of datasets and samples need the model's tokenizer.
-            self.problem(prefix + "encoding", f"missing (a {kind} model needs its tiktoken encoding)")
+            self.problem((*p, "encoding"), f"missing (a {kind} model needs its tiktoken encoding)")
         if encoding is not None and encoding not in ENCODINGS:
-            self.problem(prefix + "encoding", f"must be one of {', '.join(ENCODINGS)}, not {encoding!r}")
-        context_window = self.count(body, "context_window", prefix)
-        prices = {key: self.price(body, key, prefix) for key in MODEL_PRICE_KEYS}
-        cited = self.cited_sources(body, prefix, sources)
-        note = self.typed(body, "note", str, prefix) or ""
+            self.problem((*p, "encoding"), f"must be one of {', '.join(ENCODINGS)}, not {encoding!r}")
+        context_window = self.integer(body, (*p, "context_window"), minimum=1, unit="tokens")
+        prices = {key: self.price(body, (*p, key)) for key in MODEL_PRICE_KEYS}
+        cited = self.cited_sources(body, p, sources)
+        note = self.string(body, (*p, "note")) or ""
         # What a model of this kind is used for must have a price: a sheet that leaves one out
         # would make every later computation fail, so say so where the sheet is written.
-        for key in REQUIRED_PRICES.get(kind, ()):
+        for key in REQUIRED_PRICES.get(kind or "", ()):
             if key not in body:
-                self.problem(prefix + key, f"missing (a {kind} model needs an {key} price)")
-        fine_tuning = None
-        if "fine_tuning" in body:
-            ft_body = body["fine_tuning"]
-            if not isinstance(ft_body, dict):
-                self.problem(prefix + "fine_tuning", "must be a table")
-            else:
-                fine_tuning = self.fine_tuning(ft_body, prefix + "fine_tuning.", sources)
+                self.problem((*p, key), f"missing (a {kind} model needs an {key} price)")
+        ft_body = self.table(body, (*p, "fine_tuning"))
+        fine_tuning = self.fine_tuning(ft_body, (*p, "fine_tuning"), sources) if ft_body is not None else None
         return ModelPrice(
             name=name,
             kind=kind or "chat",
@@ -487,12 +486,12 @@ class _Checker:
             note=note,
         )
 
-    def fine_tuning(self, body, prefix, sources) -> FineTuningPrice:
-        self.unknown_keys(body, _FINE_TUNING_KEYS, prefix)
+    def fine_tuning(self, body: Raw, p: KeyPath, sources: dict[str, Source]) -> FineTuningPrice:
+        self.unknown_keys(body, _FINE_TUNING_KEYS, p)
         for key in ("training", "input", "output"):
             if key not in body:
-                self.problem(prefix + key, "missing (a fine_tuning table needs training, input and output prices)")
-        prices = {key: self.price(body, key, prefix) for key in FINE_TUNING_PRICE_KEYS}
+                self.problem((*p, key), "missing (a fine_tuning table needs training, input and output prices)")
+        prices = {key: self.price(body, (*p, key)) for key in FINE_TUNING_PRICE_KEYS}
         return FineTuningPrice(
             training_per_1m=prices["training"],
             input_per_1m=prices["input"],
@@ -501,99 +500,34 @@ class _Checker:
             batch_input_per_1m=prices["batch_input"],
             batch_cached_input_per_1m=prices["batch_cached_input"],
             batch_output_per_1m=prices["batch_output"],
-            max_tokens_per_example=self.count(body, "max_tokens_per_example", prefix),
-            sources=self.cited_sources(body, prefix, sources),
-            note=self.typed(body, "note", str, prefix) or "",
+            max_tokens_per_example=self.integer(body, (*p, "max_tokens_per_example"), minimum=1, unit="tokens"),
+            sources=self.cited_sources(body, p, sources),
+            note=self.string(body, (*p, "note")) or "",
         )
 
-    def cited_sources(self, body, prefix, sources) -> tuple[str, ...]:
+    def cited_sources(self, body: Raw, p: KeyPath, sources: dict[str, Source]) -> tuple[str, ...]:
+        path = (*p, "sources")
         cited = body.get("sources")
         if cited is None:
-            self.problem(prefix + "sources", "missing: every price needs a source")
+            self.problem(path, "missing: every price needs a source")
             return ()
         if not isinstance(cited, list) or not cited or not all(isinstance(c, str) for c in cited):
-            self.problem(prefix + "sources", "must be a non-empty list of source keys")
+            self.problem(path, "must be a non-empty list of source keys")
             return ()
         for key in cited:
             if sources and key not in sources:
-                self.problem(prefix + "sources", f"{key!r} is not in [sources]")
+                self.problem(path, f"{key!r} is not in [sources]")
         return tuple(cited)
 
-    def price(self, body, key, prefix) -> Decimal | None:
-        value = body.get(key)
-        if value is None:
-            return None
-        # bool is an int in Python; a price of `true` is a mistake, not 1.
-        if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
-            self.problem(prefix + key, f"must be a number (USD per 1M tokens), not {_type_name(value)}")
-            return None
-        value = Decimal(value)
-        if not value.is_finite() or value < 0:
-            self.problem(prefix + key, f"must be a finite number >= 0, not {value}")
+    def price(self, body: Raw, path: KeyPath) -> Decimal | None:
+        value = self.number(body, path, expected="a number (USD per 1M tokens)")
+        if value is not None and (not value.is_finite() or value < 0):
+            self.problem(path, f"must be a finite number >= 0, not {value}")
             return None
         return value
-
-    def count(self, body, key, prefix) -> int | None:
-        value = body.get(key)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            self.problem(prefix + key, f"must be a whole number of tokens > 0, not {value!r}")
-            return None
-        return value
-
-    def typed(self, raw, key, kind, prefix, required=False):
-        value = raw.get(key)
-        if value is None:
-            if required:
-                self.problem(prefix + key, "missing")
-            return None
-        if not isinstance(value, kind):
-            expected = {str: "a string", dict: "a table", dt.date: "a date (YYYY-MM-DD)"}.get(kind, kind.__name__)
-            self.problem(prefix + key, f"must be {expected}, not {_type_name(value)}")
-            return None
-        return value
-
-    def unknown_keys(self, raw: dict, allowed: set[str], prefix: str) -> None:
-        for key in raw:
-            if key not in allowed:
-                hint = closest_names(key, allowed, limit=1)
-                suffix = f" (did you mean {hint[0]!r}?)" if hint else ""
-                self.problem(prefix + _quote(key), f"unknown key{suffix}")
-
-
-def display_path(path: Path) -> str:
-    """The path relative to the working directory when it is below it (shorter messages)."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
-def _quote(key: str) -> str:
-    """Key as it appears in a TOML path: bare when it can be, quoted otherwise."""
-    if key and all(c.isalnum() or c in "_-" for c in key):
-        return key
-    return f'"{key}"'
-
-
-def _type_name(value: object) -> str:
-    return {
-        str: "a string", bool: "a boolean", int: "an integer", Decimal: "a number",
-        list: "an array", dict: "a table",
-    }.get(type(value), type(value).__name__)
-
-
-def parse_date(text: str, option: str = "--as-of") -> dt.date:
-    """YYYY-MM-DD -> date; a malformed date is a usage error naming the option."""
-    try:
-        return dt.date.fromisoformat(text)
-    except (TypeError, ValueError):
-        raise UsageError(f"{option}: {text!r} is not a date in the form YYYY-MM-DD") from None
 
 
 __all__ = [
-    "CostCalcError",
     "FineTuningPrice",
     "HistoryEntry",
     "ModelPrice",
@@ -606,6 +540,5 @@ __all__ = [
     "default_pricing_dir",
     "load_pricebook",
     "load_sheet",
-    "parse_date",
     "split_fine_tuned",
 ]

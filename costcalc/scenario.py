@@ -34,8 +34,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from .errors import CostCalcError, DatasetError, ScenarioError, UsageError, closest_names
-from .pricing import display_path
+from ._schema import Checker, KeyPath, Raw, did_you_mean, display_path, is_whole, key_path, show_value
+from .errors import CostCalcError, DatasetError, Problem, ScenarioError, ScenarioUsageError, UsageError, closest_names
 from .training import MAX_EPOCHS
 
 SCHEMA_VERSION = 1
@@ -61,9 +61,6 @@ _STRATEGY_KEYS = {
                   "context_tokens", "vector_db_usd_per_month"),
 }
 _ALL_STRATEGY_KEYS = tuple(dict.fromkeys(k for keys in _STRATEGY_KEYS.values() for k in keys))
-
-KeyPath = tuple[str, ...]
-
 
 # --- the nouns -----------------------------------------------------------------------------------
 
@@ -165,22 +162,20 @@ class Scenario:
         for strategy in self.strategies:
             if strategy.name == name:
                 return strategy
-        raise UsageError(f"no strategy {name!r} in {self.source}{_did_you_mean(name, self.names())}")
+        raise UsageError(f"no strategy {name!r} in {self.source}{did_you_mean(name, self.names())}")
 
     def names(self) -> list[str]:
         return [s.name for s in self.strategies]
 
     def where(self, path: KeyPath) -> str:
         """Where a value came from: `--flag` or `file: key.path`."""
-        origin, origin_path = _origin(self.origins, path)
-        if origin is None:
-            return f"{self.source}: {key_path(path)}"
-        return origin if origin_path == path else f"{origin}: {key_path(path)}"
+        file, key, _ = _locate(self.source, self.origins, path)
+        return f"{file}: {key}" if key else file
 
     def error(self, path: KeyPath, message: str) -> CostCalcError:
         """The error for a bad value: a UsageError (exit 2) for a flag, a ScenarioError for the file."""
-        origin, _ = _origin(self.origins, path)
-        return (UsageError if origin else ScenarioError)(f"{self.where(path)}: {message}")
+        file, key, from_flag = _locate(self.source, self.origins, path)
+        return (ScenarioUsageError if from_flag else ScenarioError)([Problem(file, key, message)])
 
 
 def _origin(origins: Mapping[KeyPath, str], path: KeyPath) -> tuple[str | None, KeyPath]:
@@ -354,9 +349,9 @@ def load_scenario(
         with file.open("rb") as f:
             raw = tomllib.load(f, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{shown}: not valid TOML: {exc}") from None
+        raise ScenarioError([Problem(shown, "", f"not valid TOML: {exc}")]) from None
     except OSError as exc:
-        raise ScenarioError(f"{shown}: cannot read: {exc.strerror or exc}") from None
+        raise ScenarioError([Problem(shown, "", f"cannot read: {exc.strerror or exc}")]) from None
     overrides = list(overrides)
     origins = apply_overrides(raw, overrides)
     if dataset is not None:
@@ -366,92 +361,89 @@ def load_scenario(
 
 def read_scenario(raw: dict, *, source: str = "scenario", path: Path | None = None,
                   origins: Mapping[KeyPath, str] | None = None) -> Scenario:
-    """Validate parsed TOML into a Scenario; ScenarioError (or UsageError, when a flag is at
+    """Validate parsed TOML into a Scenario; ScenarioError (or a UsageError, when a flag is at
     fault) lists every problem."""
     check = _Checker(source, path, dict(origins or {}))
     scenario = check.scenario(raw)
     if check.problems:
-        flag_problems = [p for p, from_flag in check.problems if from_flag]
-        file_problems = [p for p, from_flag in check.problems if not from_flag]
-        problems = flag_problems + file_problems
-        if len(problems) == 1:
-            message = problems[0]
-        else:
-            message = f"{len(problems)} problems in the scenario:\n" + "\n".join(f"  {p}" for p in problems)
-        raise (UsageError if flag_problems else ScenarioError)(message)
+        flags = set(check.origins.values())
+        flag_problems = [p for p in check.problems if p.file in flags]
+        file_problems = [p for p in check.problems if p.file not in flags]
+        # A flag at fault is bad usage (exit 2), whatever else is wrong; its problems come first.
+        raise (ScenarioUsageError if flag_problems else ScenarioError)(flag_problems + file_problems)
     assert scenario is not None
     return scenario
 
 
-class _Checker:
+def _locate(source: str, origins: Mapping[KeyPath, str], path: KeyPath) -> tuple[str, str, bool]:
+    """(file, key, from a flag) of the value at `path`: the flag that set it, else the scenario file.
+
+    A value the flag named itself is just the flag (`--batch-share`); one inside a table the flag
+    created keeps its key (`--set strategies."GPT-4o mini".type: strategies."GPT-4o mini".model`).
+    """
+    origin, origin_path = _origin(origins, path)
+    if origin is None:
+        return source, key_path(path), False
+    return origin, "" if origin_path == path else key_path(path), True
+
+
+class _Checker(Checker):
     """Reads parsed TOML into dataclasses, collecting every problem with its key path or flag."""
 
     def __init__(self, source: str, file: Path | None, origins: dict[KeyPath, str]):
-        self.source = source
-        self.file = file
+        super().__init__(source)  # self.file: the scenario as messages name it
+        self.scenario_file = file
         self.base_dir = file.parent if file is not None else Path.cwd()
         self.origins = origins
-        self.problems: list[tuple[str, bool]] = []
         self.suggested: set[KeyPath] = set()  # keys a misspelt key was taken for: not also "missing"
+
+    def locate(self, path: KeyPath) -> tuple[str, str]:
+        file, key, _ = _locate(self.file, self.origins, path)
+        return file, key
 
     def missing(self, path: KeyPath, message: str = "missing") -> None:
         if path not in self.suggested:
-            self.problem(path, message)
+            super().missing(path, message)
 
-    def problem(self, path: KeyPath, message: str) -> None:
-        origin, origin_path = _origin(self.origins, path)
-        if origin is None:
-            self.problems.append((f"{self.source}: {key_path(path)}: {message}", False))
-        elif origin_path == path:
-            self.problems.append((f"{origin}: {message}", True))
-        else:
-            self.problems.append((f"{origin}: {key_path(path)}: {message}", True))
-
-    def scenario(self, raw: dict) -> Scenario | None:
-        version = raw.get("schema_version")
-        if version is None:
-            self.problem(("schema_version",), f"missing (this costcalc reads schema_version = {SCHEMA_VERSION})")
-            return None
-        if version != SCHEMA_VERSION:
-            self.problem(("schema_version",), f"unknown schema version {version!r} "
-                                              f"(this costcalc reads schema_version = {SCHEMA_VERSION})")
+    def scenario(self, raw: Raw) -> Scenario | None:
+        if not self.schema_version(raw, SCHEMA_VERSION):
             return None
         self.unknown_keys(raw, _TOP_KEYS, ())
-        title = self.string(raw, ("title",)) or ""
+        title = self.string(raw, ("title",), non_empty=True) or ""
         traffic = self.traffic(self.table(raw, ("traffic",), required=True))
         strategies = self.strategies(self.table(raw, ("strategies",), required=True), traffic)
-        baseline = self.string(raw, ("baseline",))
+        baseline = self.string(raw, ("baseline",), non_empty=True)
         names = list(raw.get("strategies") or ()) if isinstance(raw.get("strategies"), dict) else []
         if baseline is None:
             baseline = next((s.name for s in strategies if s.type == "base"), names[0] if names else "")
         elif baseline not in names and names:
-            self.problem(("baseline",), f"no strategy {baseline!r}{_did_you_mean(baseline, names)}")
+            self.problem(("baseline",), f"no strategy {baseline!r}{did_you_mean(baseline, names)}")
         if self.problems or traffic is None:
             return None
         return Scenario(traffic=traffic, strategies=tuple(strategies), baseline=baseline, title=title,
-                        path=self.file, source=self.source, origins=dict(self.origins))
+                        path=self.scenario_file, source=self.file, origins=dict(self.origins))
 
-    def traffic(self, raw: dict | None) -> Traffic | None:
+    def traffic(self, raw: Raw | None) -> Traffic | None:
         if raw is None:
             return None
         p = ("traffic",)
         self.unknown_keys(raw, _TRAFFIC_KEYS, p)
-        per_month = self.number(raw, (*p, "requests_per_month"))
-        per_day = self.number(raw, (*p, "requests_per_day"))
+        per_month = self.quantity(raw, (*p, "requests_per_month"))
+        per_day = self.quantity(raw, (*p, "requests_per_day"))
         if "requests_per_month" not in raw and "requests_per_day" not in raw:
             self.missing((*p, "requests_per_month"), "missing (give requests_per_month or requests_per_day)")
         elif per_month is not None and per_day is not None:
             self.problem((*p, "requests_per_day"), "give requests_per_month or requests_per_day, not both")
-        growth = self.number(raw, (*p, "monthly_growth_pct"), minimum=None)
+        growth = self.quantity(raw, (*p, "monthly_growth_pct"), minimum=None)
         if growth is not None and growth <= -100:
-            self.problem((*p, "monthly_growth_pct"), f"must be more than -100 (%), not {_show(growth)}")
+            self.problem((*p, "monthly_growth_pct"), f"must be more than -100 (%), not {show_value(growth)}")
             growth = None
         start = self.month(raw, (*p, "start_month"))
         horizon = self.integer(raw, (*p, "horizon_months"), required=True, minimum=1, unit="months",
                                maximum=MAX_HORIZON_MONTHS)
         sample = self.path(raw, (*p, "sample_file"))
-        prompt = self.number(raw, (*p, "prompt_tokens"))
-        completion = self.number(raw, (*p, "completion_tokens"))
+        prompt = self.quantity(raw, (*p, "prompt_tokens"))
+        completion = self.quantity(raw, (*p, "completion_tokens"))
         self.sample_used(raw, p)
         if sample is None:
             if "prompt_tokens" not in raw:
@@ -471,32 +463,32 @@ class _Checker:
             cached_share=cached if cached is not None else Decimal(0),
         )
 
-    def strategies(self, raw: dict | None, traffic: Traffic | None) -> list[Strategy]:
+    def strategies(self, raw: Raw | None, traffic: Traffic | None) -> list[Strategy]:
         if raw is None:
             return []
         if not raw:
             self.problem(("strategies",), 'has no strategy: add at least one [strategies."<name>"] table')
         strategies = []
-        for name, body in raw.items():
+        for name in raw:
             path = ("strategies", name)
-            if not isinstance(body, dict):
-                self.problem(path, f"must be a table, not {_type_name(body)}")
+            body = self.table(raw, path)
+            if body is None:
                 continue
             strategy = self.strategy(name, body, path)
             if strategy is not None:
                 strategies.append(strategy)
         return strategies
 
-    def strategy(self, name: str, raw: dict, p: KeyPath) -> Strategy | None:
-        kind = raw.get("type") if raw.get("type") in STRATEGY_TYPES else None
-        self.unknown_keys(raw, _STRATEGY_KEYS.get(kind, _ALL_STRATEGY_KEYS), p, kind)
-        if kind is None and self.string(raw, (*p, "type"), required=True) is not None:
+    def strategy(self, name: str, raw: Raw, p: KeyPath) -> Strategy | None:
+        kind: str | None = raw["type"] if raw.get("type") in STRATEGY_TYPES else None
+        self.unknown_keys(raw, _STRATEGY_KEYS[kind] if kind else _ALL_STRATEGY_KEYS, p, kind)
+        if kind is None and self.string(raw, (*p, "type"), required=True, non_empty=True) is not None:
             self.problem((*p, "type"), f"must be one of {', '.join(STRATEGY_TYPES)}, not {raw['type']!r}"
-                                       f"{_did_you_mean(raw['type'], STRATEGY_TYPES)}")
-        model = self.string(raw, (*p, "model"), required=True)
-        values = {
-            "prompt_tokens": self.number(raw, (*p, "prompt_tokens")),
-            "completion_tokens": self.number(raw, (*p, "completion_tokens")),
+                                       f"{did_you_mean(raw['type'], STRATEGY_TYPES)}")
+        model = self.string(raw, (*p, "model"), required=True, non_empty=True)
+        values: dict[str, object] = {
+            "prompt_tokens": self.quantity(raw, (*p, "prompt_tokens")),
+            "completion_tokens": self.quantity(raw, (*p, "completion_tokens")),
             "sample_file": self.path(raw, (*p, "sample_file")),
             "cached_share": self.share(raw, (*p, "cached_share")),
         }
@@ -511,88 +503,44 @@ class _Checker:
                              "missing (give training_file, a JSONL file of training examples, or training_tokens)")
             values["epochs"] = self.epochs(raw, (*p, "epochs"))
             values["retrain_every_months"] = self.integer(raw, (*p, "retrain_every_months"), unit="months") or 0
-            values["upkeep_usd_per_month"] = self.number(raw, (*p, "upkeep_usd_per_month"), unit="USD")
+            values["upkeep_usd_per_month"] = self.quantity(raw, (*p, "upkeep_usd_per_month"), unit="USD")
         elif kind == "retrieval":
-            values["embedding_model"] = self.string(raw, (*p, "embedding_model"))
+            values["embedding_model"] = self.string(raw, (*p, "embedding_model"), non_empty=True)
             values["corpus_tokens"] = self.integer(raw, (*p, "corpus_tokens"), unit="tokens") or 0
             values["refresh_every_months"] = self.integer(raw, (*p, "refresh_every_months"), unit="months") or 0
-            values["query_tokens"] = self.number(raw, (*p, "query_tokens"))
-            values["context_tokens"] = self.number(raw, (*p, "context_tokens"))
-            values["vector_db_usd_per_month"] = self.number(raw, (*p, "vector_db_usd_per_month"), unit="USD")
+            values["query_tokens"] = self.quantity(raw, (*p, "query_tokens"))
+            values["context_tokens"] = self.quantity(raw, (*p, "context_tokens"))
+            values["vector_db_usd_per_month"] = self.quantity(raw, (*p, "vector_db_usd_per_month"), unit="USD")
         if kind is None or model is None:
             return None
-        values = {k: v for k, v in values.items() if v is not None}
-        return Strategy(name=name, type=kind, model=model, **values)
+        given = {k: v for k, v in values.items() if v is not None}
+        return Strategy(name=name, type=kind, model=model, **given)  # type: ignore[arg-type]  # typed by the getters
 
-    # --- typed values ---
+    # --- the scenario's own kinds of value, on the shared getters ---
 
-    def table(self, raw: dict, path: KeyPath, required: bool = False) -> dict | None:
-        value = raw.get(path[-1])
-        if value is None:
-            if required:
-                self.missing(path)
-            return None
-        if not isinstance(value, dict):
-            self.problem(path, f"must be a table, not {_type_name(value)}")
-            return None
-        return value
-
-    def string(self, raw: dict, path: KeyPath, required: bool = False) -> str | None:
-        value = raw.get(path[-1])
-        if value is None:
-            if required:
-                self.missing(path)
-            return None
-        if not isinstance(value, str) or not value.strip():
-            self.problem(path, f"must be a non-empty string, not {_type_name(value)}")
-            return None
-        return value
-
-    def number(self, raw: dict, path: KeyPath, minimum: int | None = 0, unit: str = "") -> Decimal | None:
-        value = raw.get(path[-1])
+    def quantity(self, raw: Raw, path: KeyPath, minimum: int | None = 0, unit: str = "") -> Decimal | None:
+        """A finite number of requests, tokens or dollars, at least `minimum` (None: no lower bound)."""
+        value = self.number(raw, path, expected=f"a number ({unit})" if unit else "a number")
         if value is None:
             return None
-        # bool is an int in Python; `true` is a mistake, not 1.
-        if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
-            self.problem(path, f"must be a number{f' ({unit})' if unit else ''}, not {_type_name(value)}")
-            return None
-        value = Decimal(value)
         if not value.is_finite():
             self.problem(path, f"must be a finite number, not {value}")
             return None
         if minimum is not None and value < minimum:
-            self.problem(path, f"must be {minimum} or more, not {_show(value)}")
+            self.problem(path, f"must be {minimum} or more, not {show_value(value)}")
             return None
         return value
 
-    def integer(self, raw: dict, path: KeyPath, required: bool = False, minimum: int = 0,
-                maximum: int | None = None, unit: str = "") -> int | None:
-        value = raw.get(path[-1])
-        if value is None:
-            if required:
-                self.missing(path)
-            return None
-        limits = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum or (
-                maximum is not None and value > maximum):
-            self.problem(path, f"must be a whole number of {unit} {limits}, not {_show(value)}")
-            return None
-        return value
-
-    def share(self, raw: dict, path: KeyPath) -> Decimal | None:
-        value = raw.get(path[-1])
+    def share(self, raw: Raw, path: KeyPath) -> Decimal | None:
+        value = self.number(raw, path, expected="a number between 0 and 1")
         if value is None:
             return None
-        if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
-            self.problem(path, f"must be a number between 0 and 1, not {_type_name(value)}")
-            return None
-        value = Decimal(value)
         if not (value.is_finite() and 0 <= value <= 1):
-            self.problem(path, f"must be between 0 and 1, not {_show(value)}")
+            self.problem(path, f"must be between 0 and 1, not {show_value(value)}")
             return None
         return value
 
-    def month(self, raw: dict, path: KeyPath) -> dt.date | None:
+    def month(self, raw: Raw, path: KeyPath) -> dt.date | None:
         value = raw.get(path[-1])
         if value is None:
             self.missing(path, 'missing (the first month, as "YYYY-MM")')
@@ -600,26 +548,28 @@ class _Checker:
         try:
             return parse_month(value)
         except ValueError:
-            self.problem(path, f'must be a month as "YYYY-MM", not {_show(value)}')
+            self.problem(path, f'must be a month as "YYYY-MM", not {show_value(value)}')
             return None
 
-    def epochs(self, raw: dict, path: KeyPath) -> int | str | None:
+    def epochs(self, raw: Raw, path: KeyPath) -> int | str | None:
         value = raw.get(path[-1])
         if value is None:
             return None
-        if value == "auto" or (not isinstance(value, bool) and isinstance(value, int) and 1 <= value <= MAX_EPOCHS):
+        if value == "auto":
+            return "auto"
+        if is_whole(value) and 1 <= value <= MAX_EPOCHS:
             return value
-        self.problem(path, f'must be "auto" or a whole number from 1 to {MAX_EPOCHS}, not {_show(value)}')
+        self.problem(path, f'must be "auto" or a whole number from 1 to {MAX_EPOCHS}, not {show_value(value)}')
         return None
 
-    def sample_used(self, raw: dict, table: KeyPath) -> None:
+    def sample_used(self, raw: Raw, table: KeyPath) -> None:
         """A sample_file beside both token numbers of its table would never be read: say so."""
         if "sample_file" in raw and "prompt_tokens" in raw and "completion_tokens" in raw:
             self.problem((*table, "sample_file"), "is never used: prompt_tokens and completion_tokens are both "
                                                   "given here (remove them to measure them from the sample)")
 
-    def path(self, raw: dict, path: KeyPath) -> Path | None:
-        value = self.string(raw, path)
+    def path(self, raw: Raw, path: KeyPath) -> Path | None:
+        value = self.string(raw, path, non_empty=True)
         if value is None:
             return None
         file = Path(value).expanduser()
@@ -629,7 +579,7 @@ class _Checker:
             file = (Path.cwd() if origin else self.base_dir) / file
         return file
 
-    def unknown_keys(self, raw: dict, allowed: Iterable[str], path: KeyPath, kind: str | None = None) -> None:
+    def unknown_keys(self, raw: Raw, allowed: Iterable[str], path: KeyPath, kind: str | None = None) -> None:
         allowed = tuple(allowed)
         for key in raw:
             if key in allowed:
@@ -640,35 +590,8 @@ class _Checker:
             if kind and key in _ALL_STRATEGY_KEYS:
                 message = f"not a key of a {kind} strategy (it belongs to another type)"
             else:
-                message = "unknown key" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+                message = "unknown key" + did_you_mean(key, allowed)
             self.problem((*path, key), message)
-
-
-def key_path(path: KeyPath) -> str:
-    """('strategies', 'My bot', 'model') -> 'strategies."My bot".model' (as TOML writes it)."""
-    return ".".join(p if re.fullmatch(r"[A-Za-z0-9_-]+", p) else json.dumps(p) for p in path)
-
-
-def _show(value: object) -> str:
-    if isinstance(value, Decimal):
-        from .render import decimal_string
-
-        return decimal_string(value)
-    if isinstance(value, str):
-        return repr(value)
-    return str(value)
-
-
-def _type_name(value: object) -> str:
-    return {
-        str: "a string", bool: "a boolean", int: "an integer", Decimal: "a number", list: "an array",
-        dict: "a table", dt.date: "a date", dt.datetime: "a date-time",
-    }.get(type(value), type(value).__name__)
-
-
-def _did_you_mean(name: str, known: Iterable[str]) -> str:
-    hint = closest_names(name, known, limit=1)
-    return f" (did you mean {hint[0]!r}?)" if hint else ""
 
 
 # --- measuring tokens from a sample of requests ------------------------------------------------------

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from .cost import CACHE_INCREMENT_TOKENS, CACHE_MIN_TOKENS, UsageCost
+from .errors import PricingError
 from .pricing import HistoryEntry, ModelPrice, PriceBook, PriceSheet, SheetDiff
 from .training import TrainingBill
 from .render import Count, Money, Output, Price, Table, format_count, format_usd, plain
@@ -137,11 +138,18 @@ def sheet_diff(diff: SheetDiff) -> Output:
     return Output(data, [table])
 
 
-def validation(book: PriceBook) -> Output:
+def validation(result: PriceBook | PricingError) -> Output:
+    """`prices validate`: the sheets of a valid folder, or every problem of an invalid one."""
+    if isinstance(result, PricingError):
+        problems = [p.to_dict() for p in result.problems]
+        table = Table("Problems in the price sheets", ["file", "key", "problem"],
+                      [[p["file"], p["key"], p["message"]] for p in problems])
+        return Output({"valid": False, "problems": problems}, [table])
+    book = result
     rows = [[s.path.name, s.revision, len(s.models), len(s.aliases), len(s.sources)] for s in book.sheets]
     table = Table(f"All {len(book.sheets)} price sheets in {book.directory} are valid",
                   ["file", "effective", "models", "aliases", "sources"], rows)
-    return Output({"valid": True, "directory": str(book.directory),
+    return Output({"valid": True, "problems": [], "directory": str(book.directory),
                    "sheets": [sheet_ref(s) for s in book.sheets]}, [table])
 
 

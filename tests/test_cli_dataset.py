@@ -100,10 +100,11 @@ def test_bad_usage_exits_2(run, train, args, message):
     assert result.stderr.splitlines()[-1] + "\n" == message
 
 
-def test_unknown_model_exits_1(run, train):
+def test_unknown_model_is_bad_usage_exit_2(run, train):
+    # The same exit code as an unknown model in `compare --set ...model=` (tests/test_cli_compare.py).
     result = run("dataset", str(train), "--model", "gpt-5000")
-    assert result.exit_code == 1
-    assert result.stderr.startswith("Error: unknown model 'gpt-5000'")
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        2, "", "Error: unknown model 'gpt-5000' in the price sheet effective 2025-04-14; did you mean gpt-4?\n")
 
 
 def test_dataset_from_stdin(run):

@@ -69,20 +69,54 @@ def test_validate_bundled(run):
     assert result.exit_code == 0 and "All 10 price sheets in " in result.output
 
 
-def test_validate_reports_every_problem(run, pricing_folder, monkeypatch):
+@pytest.fixture
+def two_problems(pricing_folder, monkeypatch):
+    """A pricing folder ./prices whose one sheet has a bad kind and a boolean price."""
     from .conftest import MINIMAL_SHEET
 
     folder = pricing_folder({"2024-01-01.toml": MINIMAL_SHEET.replace("input = 1.00", "input = true")
                              .replace('kind = "chat"', 'kind = "chatbot"')})
     monkeypatch.chdir(folder.parent)
+    return folder
+
+
+def test_validate_reports_every_problem(run, two_problems):
     result = run("prices", "validate", "prices")
-    assert result.exit_code == 1
-    assert result.output == (
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", (
         "Error: 2 problems in price sheets:\n"
-        '  prices/2024-01-01.toml: models."chat-1".kind: must be one of chat, completion, embedding, '
+        "  prices/2024-01-01.toml: models.chat-1.kind: must be one of chat, completion, embedding, "
         "moderation, not 'chatbot'\n"
-        '  prices/2024-01-01.toml: models."chat-1".input: must be a number (USD per 1M tokens), not a boolean\n'
-    )
+        "  prices/2024-01-01.toml: models.chat-1.input: must be a number (USD per 1M tokens), not a boolean\n"
+    ))
+
+
+def test_validate_json_prints_the_problems_as_data(run, two_problems):
+    result = run("prices", "validate", "prices", "--format", "json")
+    assert (result.exit_code, result.stderr) == (1, "")
+    assert json.loads(result.stdout) == {"valid": False, "problems": [
+        {"file": "prices/2024-01-01.toml", "key": "models.chat-1.kind",
+         "message": "must be one of chat, completion, embedding, moderation, not 'chatbot'"},
+        {"file": "prices/2024-01-01.toml", "key": "models.chat-1.input",
+         "message": "must be a number (USD per 1M tokens), not a boolean"},
+    ]}
+
+
+def test_validate_json_of_a_missing_folder_is_a_file_level_problem(run, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run("prices", "validate", "nope", "--format", "json")
+    assert (result.exit_code, result.stderr) == (1, "")
+    assert json.loads(result.stdout) == {"valid": False, "problems": [
+        {"file": "nope", "key": "", "message": "pricing folder not found"}]}
+
+
+def test_validate_json_of_valid_sheets(run, pricing_folder):
+    folder = pricing_folder()
+    result = run("prices", "validate", str(folder), "--format", "json")
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert json.loads(result.stdout) == {
+        "valid": True, "problems": [], "directory": str(folder),
+        "sheets": [{"effective": "2024-01-01", "file": "2024-01-01.toml", "provider": "acme", "checked": "2024-01-02"}],
+    }
 
 
 def test_pricing_dir_env_var(run, pricing_folder, monkeypatch):
@@ -121,9 +155,14 @@ def test_estimate_fine_tuned_json(run):
 
 
 @pytest.mark.parametrize("args, code, message", [
-    (("prices", "show", "gpt-5-turbo"), 1,
+    # An unknown model named on the command line is bad usage, as for every command.
+    (("prices", "show", "gpt-5-turbo"), 2,
      "Error: unknown model 'gpt-5-turbo' in the price sheet effective 2025-04-14; did you mean gpt-3.5-turbo, "
      "gpt-4-turbo, gpt-3.5-turbo-16k?\n"),
+    (("prices", "history", "gpt-5000"), 2,
+     "Error: unknown model 'gpt-5000' in any price sheet; did you mean gpt-4?\n"),
+    (("estimate", "gpt-5000", "--as-of", "2023-09-01"), 2,
+     "Error: unknown model 'gpt-5000' in the price sheet effective 2023-08-22; did you mean gpt-4?\n"),
     (("prices", "show", "gpt-4", "--as-of", "2023-01-01"), 2,
      "Error: no price sheet in force on 2023-01-01: the first sheet is effective 2023-06-13\n"),
     (("prices", "list", "--as-of", "2023-13-01"), 2,

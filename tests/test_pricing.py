@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+import sys
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 import costcalc
-from costcalc.errors import PricingError, UnknownModelError, UsageError
+from costcalc import pricing
+from costcalc.errors import PricingError, Problem, UnknownModelError, UsageError
+from costcalc.pricing import PRICING_DIR_ENV, default_pricing_dir
 
-from .conftest import MINIMAL_SHEET, PRICING_DIR
+from .conftest import MINIMAL_SHEET, REPO
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 D = Decimal
 REVISIONS = ["2023-06-13", "2023-08-22", "2023-11-06", "2024-01-25", "2024-05-13", "2024-07-18",
@@ -18,17 +28,34 @@ REVISIONS = ["2023-06-13", "2023-08-22", "2023-11-06", "2024-01-25", "2024-05-13
 
 
 def test_every_bundled_sheet_validates(book):
+    # Loading validates (currency, unit, every price's sources); this pins which sheets there are.
     assert [s.revision for s in book.sheets] == REVISIONS
-    for sheet in book.sheets:
-        assert sheet.currency == "USD" and sheet.unit == "per_1m_tokens"
-        for model in sheet.models.values():
-            # Every price traces to a source named in the same file.
-            assert model.sources and all(key in sheet.sources for key in model.sources)
 
 
-def test_installed_package_finds_its_sheets_without_a_path(monkeypatch):
-    monkeypatch.delenv("COSTCALC_PRICING_DIR", raising=False)
-    assert [s.revision for s in costcalc.load_pricebook().sheets] == REVISIONS
+def _sheet_files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*.toml"))}
+
+
+def test_without_a_path_costcalc_reads_the_repository_sheets(monkeypatch):
+    # From a checkout this is pricing/ itself; from an installed wheel, the copy the wheel bundles,
+    # which must not have gone stale.
+    monkeypatch.delenv(PRICING_DIR_ENV, raising=False)
+    assert _sheet_files(default_pricing_dir()) == _sheet_files(REPO / "pricing")
+    assert len(costcalc.load_pricebook().sheets) == len(REVISIONS)
+
+
+def test_an_installed_wheel_reads_the_sheets_it_bundles(tmp_path, monkeypatch):
+    # pyproject.toml copies pricing/ into the wheel; default_pricing_dir must look where the copy lands.
+    with (REPO / "pyproject.toml").open("rb") as f:
+        wheel = tomllib.load(f)["tool"]["hatch"]["build"]["targets"]["wheel"]
+    installed = tmp_path / "site-packages"
+    bundle = installed / wheel["force-include"]["pricing"]  # costcalc/data/pricing
+    shutil.copytree(REPO / "pricing", bundle)
+    monkeypatch.setattr(pricing, "__file__", str(installed / "costcalc" / "pricing.py"))
+    monkeypatch.delenv(PRICING_DIR_ENV, raising=False)
+    assert default_pricing_dir() == bundle
+    monkeypatch.setenv(PRICING_DIR_ENV, str(tmp_path / "mine"))  # the variable wins over the bundle
+    assert default_pricing_dir() == tmp_path / "mine"
 
 
 @pytest.mark.parametrize("date, snapshot, input_, output", [
@@ -65,6 +92,29 @@ def test_as_of_picks_newest_sheet_on_or_before_the_date(book):
     assert book.as_of(dt.date(2023, 11, 6)).revision == "2023-11-06"
     assert book.as_of(None).revision == "2025-04-14"
     assert book.revision("2024-10-01").effective == dt.date(2024, 10, 1)
+
+
+@pytest.mark.parametrize("date, revision", [
+    ("2023-11-05", "2023-08-22"),
+    ("2023-11-06", "2023-11-06"),
+    (dt.datetime(2023, 11, 6, 23, 59), "2023-11-06"),  # a datetime is a date: its day counts
+])
+def test_as_of_takes_an_iso_string_or_a_datetime(book, date, revision):
+    assert book.as_of(date).revision == revision
+
+
+@pytest.mark.parametrize("date, message", [
+    ("2023-13-01", "'2023-13-01' is not a date in the form YYYY-MM-DD"),
+    ("20231106", "'20231106' is not a date in the form YYYY-MM-DD"),  # fromisoformat would take it
+    ("2023-11-06T00:00", "'2023-11-06T00:00' is not a date in the form YYYY-MM-DD"),
+    (20231106, 'expected a date or a "YYYY-MM-DD" string, not an integer'),
+    (["2023-11-06"], 'expected a date or a "YYYY-MM-DD" string, not an array'),
+])
+def test_as_of_anything_else_is_a_usage_error(book, date, message):
+    with pytest.raises(UsageError) as err:
+        book.as_of(date)
+    assert (str(err.value), err.value.exit_code) == (message, 2)
+    assert isinstance(err.value, costcalc.CostCalcError)
 
 
 def test_date_before_first_sheet_is_an_error(book):
@@ -131,29 +181,44 @@ def test_every_problem_is_reported_with_file_and_key(pricing_folder, monkeypatch
     monkeypatch.chdir(folder.parent)
     with pytest.raises(PricingError) as err:
         costcalc.load_pricebook(folder)
+    file = "prices/2024-01-01.toml"
     assert err.value.problems == [
-        "prices/2024-01-01.toml: currency: missing",
-        'prices/2024-01-01.toml: models."chat-1".input: must be a number (USD per 1M tokens), not a string',
-        'prices/2024-01-01.toml: models."chat-1".fine_tuning.trainng: unknown key (did you mean \'training\'?)',
-        'prices/2024-01-01.toml: models."chat-1".fine_tuning.training: missing (a fine_tuning table needs '
-        "training, input and output prices)",
+        Problem(file, "currency", "missing"),
+        Problem(file, "models.chat-1.input", "must be a number (USD per 1M tokens), not a string"),
+        Problem(file, "models.chat-1.fine_tuning.trainng", "unknown key (did you mean 'training'?)"),
+        Problem(file, "models.chat-1.fine_tuning.training",
+                "missing (a fine_tuning table needs training, input and output prices)"),
     ]
+    assert str(err.value) == (
+        "4 problems in price sheets:\n"
+        "  prices/2024-01-01.toml: currency: missing\n"
+        "  prices/2024-01-01.toml: models.chat-1.input: must be a number (USD per 1M tokens), not a string\n"
+        "  prices/2024-01-01.toml: models.chat-1.fine_tuning.trainng: unknown key (did you mean 'training'?)\n"
+        "  prices/2024-01-01.toml: models.chat-1.fine_tuning.training: missing (a fine_tuning table needs "
+        "training, input and output prices)")
 
 
 @pytest.mark.parametrize("edit, problem", [
     (("schema_version = 1", "schema_version = 2"),
      "schema_version: unknown schema version 2 (this costcalc reads schema_version = 1)"),
     (('"chat" = "chat-1"', '"chat" = "chat-9"'),
-     'aliases."chat": points to \'chat-9\', which is not a model in this sheet'),
+     'aliases.chat: points to \'chat-9\', which is not a model in this sheet'),
     (('sources = ["C1"]\n\n[models."chat-1".fine_tuning]', 'sources = ["C9"]\n\n[models."chat-1".fine_tuning]'),
-     'models."chat-1".sources: \'C9\' is not in [sources]'),
-    (("output = 2.00", "output = -2.00"), 'models."chat-1".output: must be a finite number >= 0, not -2.00'),
+     'models.chat-1.sources: \'C9\' is not in [sources]'),
+    (("output = 2.00", "output = -2.00"), 'models.chat-1.output: must be a finite number >= 0, not -2.00'),
     (("effective = 2024-01-01", "effective = 2024-02-01"),
      "effective: 2024-02-01 does not match the file name 2024-01-01.toml"),
-    (("output = 2.00\n", ""), 'models."chat-1".output: missing (a chat model needs an output price)'),
-    (('encoding = "cl100k_base"\n', ""), 'models."chat-1".encoding: missing (a chat model needs its tiktoken encoding)'),
+    (("output = 2.00\n", ""), 'models.chat-1.output: missing (a chat model needs an output price)'),
+    (('encoding = "cl100k_base"\n', ""), 'models.chat-1.encoding: missing (a chat model needs its tiktoken encoding)'),
     (("training = 5.00\n", ""),
-     'models."chat-1".fine_tuning.training: missing (a fine_tuning table needs training, input and output prices)'),
+     'models.chat-1.fine_tuning.training: missing (a fine_tuning table needs training, input and output prices)'),
+    (("schema_version = 1", "schema_version = true"),  # True == 1 in Python; a boolean is no version
+     "schema_version: unknown schema version True (this costcalc reads schema_version = 1)"),
+    (("checked = 2024-01-02", "checked = 2024-01-02T10:00:00"),
+     "checked: must be a date (YYYY-MM-DD), not a date-time"),
+    (('provider = "acme"', "provider = 2024-01-01"), "provider: must be a string, not a date"),
+    (("max_tokens_per_example = 1000", "max_tokens_per_example = 1.5"),
+     "models.chat-1.fine_tuning.max_tokens_per_example: must be a whole number of tokens >= 1, not 1.5"),
 ])
 def test_single_problems(pricing_folder, monkeypatch, edit, problem):
     folder = pricing_folder({"2024-01-01.toml": MINIMAL_SHEET.replace(*edit)})
@@ -161,6 +226,27 @@ def test_single_problems(pricing_folder, monkeypatch, edit, problem):
     with pytest.raises(PricingError) as err:
         costcalc.load_pricebook(folder)
     assert str(err.value) == f"prices/2024-01-01.toml: {problem}"
+
+
+def test_a_fine_tuning_that_is_not_a_table(pricing_folder, monkeypatch):
+    without_ft = MINIMAL_SHEET.split('[models."chat-1".fine_tuning]')[0]
+    sheet = without_ft.replace('sources = ["C1"]\n\n', 'sources = ["C1"]\nfine_tuning = 5\n')
+    folder = pricing_folder({"2024-01-01.toml": sheet})
+    monkeypatch.chdir(folder.parent)
+    with pytest.raises(PricingError) as err:
+        costcalc.load_pricebook(folder)
+    assert str(err.value) == "prices/2024-01-01.toml: models.chat-1.fine_tuning: must be a table, not an integer"
+
+
+def test_a_model_name_with_a_dot_is_quoted_in_its_key_path(pricing_folder, monkeypatch):
+    # TOML reads models.chat-1.5 as three keys, so the path quotes that part (and only that part).
+    folder = pricing_folder({"2024-01-01.toml": MINIMAL_SHEET.replace("chat-1", "chat-1.5")
+                             .replace("output = 2.00", "output = inf")})
+    monkeypatch.chdir(folder.parent)
+    with pytest.raises(PricingError) as err:
+        costcalc.load_pricebook(folder)
+    assert err.value.problems == [
+        Problem("prices/2024-01-01.toml", 'models."chat-1.5".output', "must be a finite number >= 0, not Infinity")]
 
 
 def test_invalid_toml_names_the_file(pricing_folder, monkeypatch):
@@ -175,10 +261,6 @@ def test_missing_folder(tmp_path):
     with pytest.raises(PricingError) as err:
         costcalc.load_pricebook(tmp_path / "nope")
     assert str(err.value) == f"{tmp_path / 'nope'}: pricing folder not found"
-
-
-def test_bundled_folder_is_the_repository_pricing_folder():
-    assert sorted(p.stem for p in PRICING_DIR.glob("*.toml")) == REVISIONS
 
 
 def test_provider_must_match_its_folder(pricing_folder, monkeypatch):

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from costcalc.errors import ScenarioError, UsageError
+from costcalc.errors import Problem, ScenarioError, UsageError
 from costcalc.scenario import (
     EXAMPLE_DATASET,
     EXAMPLE_SCENARIO,
@@ -143,6 +143,32 @@ def test_every_problem_is_reported_at_once(scenario_file):
         "2 problems in the scenario:\n"
         "  scenario.toml: traffic.horizon_months: must be a whole number of months from 1 to 120, not 0\n"
         "  scenario.toml: traffic.batch_share: must be between 0 and 1, not 2")
+
+
+def test_problems_are_data_with_file_and_key(scenario_file):
+    text = MINIMAL.replace("horizon_months = 6", "horizon_months = 0").replace(
+        '[strategies.Base]\ntype = "base"\nmodel = "gpt-3.5-turbo"', '[strategies."Café"]\ntype = "base"')
+    with pytest.raises(ScenarioError) as error:
+        load_scenario(scenario_file(text))
+    assert error.value.problems == [
+        Problem("scenario.toml", "traffic.horizon_months", "must be a whole number of months from 1 to 120, not 0"),
+        Problem("scenario.toml", 'strategies."Café".model', "missing"),  # quoted, and written as it is
+    ]
+
+
+def test_a_flag_at_fault_makes_the_whole_error_bad_usage_flag_first(scenario_file):
+    path = scenario_file(MINIMAL.replace("horizon_months = 6", "horizon_months = 0"))
+    with pytest.raises(UsageError) as error:
+        load_scenario(path, [flag_override("--batch-share", "1.5")])
+    assert not isinstance(error.value, ScenarioError) and error.value.exit_code == 2
+    assert error.value.problems == [
+        Problem("--batch-share", "", "must be between 0 and 1, not 1.5"),
+        Problem("scenario.toml", "traffic.horizon_months", "must be a whole number of months from 1 to 120, not 0"),
+    ]
+    assert str(error.value) == (
+        "2 problems in the scenario:\n"
+        "  --batch-share: must be between 0 and 1, not 1.5\n"
+        "  scenario.toml: traffic.horizon_months: must be a whole number of months from 1 to 120, not 0")
 
 
 def test_unreadable_and_invalid_files(scenario_file, tmp_path):
