@@ -15,12 +15,18 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import sys
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeGuard
 
 from .errors import Problem, closest_names
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 KeyPath = tuple[str, ...]
 Raw = Mapping[str, Any]  # a parsed TOML table
@@ -80,8 +86,42 @@ def display_path(path: Path) -> str:
     """The path relative to the working directory when it is below it (shorter messages)."""
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
+    except (ValueError, OSError, RuntimeError):  # RuntimeError: a symlink loop (Python < 3.13)
         return str(path)
+
+
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def decode_text(data: bytes) -> tuple[str | None, str]:
+    """(text, '') for UTF-8 bytes, else (None, why not), naming UTF-16 and a byte-order mark."""
+    if data.startswith(UTF16_BOMS) or (len(data) >= 2 and data.count(0) * 4 >= len(data)):
+        return None, "not UTF-8 text: it is UTF-16 (save it as UTF-8)"
+    if data.startswith(UTF8_BOM):
+        return None, "starts with a UTF-8 byte-order mark, which TOML does not allow (save it as UTF-8 without one)"
+    try:
+        return data.decode("utf-8"), ""
+    except UnicodeDecodeError as exc:
+        return None, f"not UTF-8 text (byte {exc.start})"
+
+
+def read_toml(path: Path, shown: str) -> tuple[dict[str, Any] | None, Problem | None]:
+    """A TOML file parsed with exact decimals (parse_float=Decimal: 0.075 stays 0.075, never a
+    binary float), or the one problem that stops it being read: cannot read, not UTF-8, not TOML."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:  # a missing file, a folder, a symlink loop, no permission
+        return None, Problem(shown, "", f"cannot read: {exc.strerror or exc}")
+    text, why = decode_text(data)
+    if text is None:
+        return None, Problem(shown, "", why)
+    try:
+        return tomllib.loads(text, parse_float=Decimal), None
+    except tomllib.TOMLDecodeError as exc:
+        return None, Problem(shown, "", f"not valid TOML: {exc}")
+    except RecursionError:  # arrays nested deeper than Python's stack
+        return None, Problem(shown, "", "not valid TOML: nested too deeply")
 
 
 class Checker:

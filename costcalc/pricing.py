@@ -19,12 +19,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
-from ._schema import Checker, KeyPath, Raw, type_name
+from ._schema import Checker, KeyPath, Raw, read_toml, type_name
 from ._schema import display_path as display_path  # re-exported: other modules import it from here
 from .errors import MissingPriceError, PricingError, Problem, UnknownModelError, UsageError
 
@@ -354,14 +350,10 @@ def load_sheet(path: str | os.PathLike[str]) -> PriceSheet:
 
 
 def _load_sheet(path: Path) -> tuple[PriceSheet | None, list[Problem]]:
-    try:
-        with path.open("rb") as f:
-            # parse_float keeps 0.075 exactly 0.075: a binary float never touches a price.
-            raw = tomllib.load(f, parse_float=Decimal)
-    except tomllib.TOMLDecodeError as exc:
-        return None, [Problem(display_path(path), "", f"not valid TOML: {exc}")]
-    except OSError as exc:
-        return None, [Problem(display_path(path), "", f"cannot read: {exc.strerror}")]
+    raw, problem = read_toml(path, display_path(path))
+    if raw is None:
+        assert problem is not None
+        return None, [problem]
     check = _Checker(path)
     sheet = check.sheet(raw)
     return (sheet if not check.problems else None), check.problems

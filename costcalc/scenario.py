@@ -34,7 +34,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from ._schema import Checker, KeyPath, Raw, did_you_mean, display_path, is_whole, key_path, show_value
+from ._schema import Checker, KeyPath, Raw, did_you_mean, display_path, is_whole, key_path, read_toml, show_value
 from .errors import CostCalcError, DatasetError, Problem, ScenarioError, ScenarioUsageError, UsageError, closest_names
 from .training import MAX_EPOCHS
 
@@ -345,13 +345,10 @@ def load_scenario(
     # The bundled example lives wherever pip put costcalc: name it, not its site-packages path,
     # in reports people forward.
     shown = display_path(file) if path is not None else f"the bundled example ({EXAMPLE_SCENARIO.name})"
-    try:
-        with file.open("rb") as f:
-            raw = tomllib.load(f, parse_float=Decimal)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError([Problem(shown, "", f"not valid TOML: {exc}")]) from None
-    except OSError as exc:
-        raise ScenarioError([Problem(shown, "", f"cannot read: {exc.strerror or exc}")]) from None
+    raw, problem = read_toml(file, shown)
+    if raw is None:
+        assert problem is not None
+        raise ScenarioError([problem])
     overrides = list(overrides)
     origins = apply_overrides(raw, overrides)
     if dataset is not None:
