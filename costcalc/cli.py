@@ -79,6 +79,35 @@ def output_options(command):
     return wrapper
 
 
+# The scenario overrides `compare` and `report` share: the scenario file's values, from the command line.
+SCENARIO_OPTIONS = (
+    click.option("--dataset", type=click.Path(dir_okay=False), metavar="FILE",
+                 help="Training file (JSONL) of the fine-tuned strategies; its tokens and epochs set the "
+                      "training fee."),
+    click.option("--requests-per-month", metavar="N", help="Requests in the first month."),
+    click.option("--requests-per-day", metavar="N", help="Requests per day (instead of --requests-per-month)."),
+    click.option("--growth", metavar="PCT", help="Monthly traffic growth in % (compounding)."),
+    click.option("--start-month", metavar="YYYY-MM", help="First month of the projection."),
+    click.option("--months", metavar="N", help="Horizon: number of months to project."),
+    click.option("--prompt-tokens", metavar="N", help="Prompt tokens per request with the full prompt."),
+    click.option("--completion-tokens", metavar="N", help="Completion tokens per request."),
+    click.option("--sample", type=click.Path(dir_okay=False), metavar="FILE",
+                 help='Sample requests (JSONL, {"messages": [...]}) to measure prompt and completion tokens from.'),
+    click.option("--batch-share", metavar="SHARE", help="Share of requests sent through the Batch API (0-1)."),
+    click.option("--cached-share", metavar="SHARE", help="Share of input tokens served from the prompt cache (0-1)."),
+    click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
+                 help='Set any scenario value, with the key as in the file: traffic.horizon_months=24, '
+                      'strategies."GPT-4".model="gpt-4-32k". Repeatable.'),
+)
+
+
+def scenario_options(command):
+    """The scenario flags (`--dataset`, the traffic flags, `--set`) of `compare` and `report`."""
+    for option in reversed(SCENARIO_OPTIONS):
+        command = option(command)
+    return command
+
+
 def as_of_option(command):
     return click.option(
         "--as-of", "as_of", type=DATE, default=None,
@@ -387,22 +416,7 @@ def tokens(ctx, text, model, as_of, fmt):
 
 @cli.command("compare")
 @click.argument("scenario_file", metavar="[SCENARIO]", required=False, type=click.Path(dir_okay=False))
-@click.option("--dataset", type=click.Path(dir_okay=False), metavar="FILE",
-              help="Training file (JSONL) of the fine-tuned strategies; its tokens and epochs set the training fee.")
-@click.option("--requests-per-month", metavar="N", help="Requests in the first month.")
-@click.option("--requests-per-day", metavar="N", help="Requests per day (instead of --requests-per-month).")
-@click.option("--growth", metavar="PCT", help="Monthly traffic growth in % (compounding).")
-@click.option("--start-month", metavar="YYYY-MM", help="First month of the projection.")
-@click.option("--months", metavar="N", help="Horizon: number of months to project.")
-@click.option("--prompt-tokens", metavar="N", help="Prompt tokens per request with the full prompt.")
-@click.option("--completion-tokens", metavar="N", help="Completion tokens per request.")
-@click.option("--sample", type=click.Path(dir_okay=False), metavar="FILE",
-              help='Sample requests (JSONL, {"messages": [...]}) to measure prompt and completion tokens from.')
-@click.option("--batch-share", metavar="SHARE", help="Share of requests sent through the Batch API (0-1).")
-@click.option("--cached-share", metavar="SHARE", help="Share of input tokens served from the prompt cache (0-1).")
-@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
-              help='Set any scenario value, with the key as in the file: traffic.horizon_months=24, '
-                   'strategies."GPT-4".model="gpt-4-32k". Repeatable.')
+@scenario_options
 @click.option("--monthly", is_flag=True, help="Add the month-by-month table (with --format csv: print only it).")
 @click.option("--currency", metavar="CODE", help="Show amounts in this currency (needs --fx-rate).")
 @click.option("--fx-rate", metavar="RATE", help="Units of --currency per 1 USD, e.g. 0.92.")
@@ -517,6 +531,7 @@ def scenario_init(path, preset, force):
 
 @cli.command("report")
 @click.argument("scenario_file", metavar="[SCENARIO]", required=False, type=click.Path(dir_okay=False))
+@scenario_options
 @click.option("-o", "--output", type=click.Path(), metavar="PATH",
               help="File to write; its suffix picks the format: .pdf (the full report), .png (the "
                    "cumulative-cost chart) or .md (Markdown, with its PNGs beside it). Default: "
@@ -568,12 +583,6 @@ def report_command(ctx, scenario_file, output, all_charts, dpi, dataset, setting
     click.echo(render(Output({}, [result.output.tables[0]]), "table"))
     for path in written:
         click.echo(f"Wrote {path}")
-
-
-# The scenario overrides of `compare`, as the very same option objects, so the two never drift apart.
-report_command.params[1:1] = [p for p in compare_command.params if p.name in (
-    "dataset", "requests_per_month", "requests_per_day", "growth", "start_month", "months", "prompt_tokens",
-    "completion_tokens", "sample", "batch_share", "cached_share", "settings")]
 
 
 def scenario_from_flags(scenario_file, dataset, settings, traffic):

@@ -317,3 +317,39 @@ def test_training_file_problems_become_notes_with_their_lines(run, scenario, tmp
         "train.jsonl: line is not valid JSON (each line must hold one complete JSON object) (1 line, first 2)",
         "train.jsonl: fewer than 10 valid examples; OpenAI requires at least 10",
     ]
+
+
+# --- the scenario flags compare and report share ------------------------------------------------------
+
+SCENARIO_FLAGS = ["--dataset FILE", "--requests-per-month N", "--requests-per-day N", "--growth PCT",
+                  "--start-month YYYY-MM", "--months N", "--prompt-tokens N", "--completion-tokens N",
+                  "--sample FILE", "--batch-share SHARE", "--cached-share SHARE", "--set KEY=VALUE"]
+
+
+def option_help(text: str) -> dict[str, str]:
+    """The Options section of `--help`: "--months N" -> its help text, wrapped lines joined (click also
+    wraps after a hyphen: "--requests-per-" / "month")."""
+    entries: dict[str, str] = {}
+    name = None
+    for line in text.split("Options:\n", 1)[1].splitlines():
+        if line.startswith("  -"):
+            name, _, help_text = line.strip().partition("  ")
+            entries[name] = help_text.strip()
+        elif name is not None and line.strip():
+            entries[name] += ("" if entries[name].endswith("-") else " ") + line.strip()
+    return entries
+
+
+def test_compare_and_report_list_every_scenario_flag_with_the_same_help(run):
+    compare_help = option_help(run("compare", "--help").output)
+    report_help = option_help(run("report", "--help").output)
+    assert [name for name in compare_help if name in SCENARIO_FLAGS] == SCENARIO_FLAGS
+    assert [name for name in report_help if name in SCENARIO_FLAGS] == SCENARIO_FLAGS
+    assert {name: report_help[name] for name in SCENARIO_FLAGS} == {name: compare_help[name] for name in SCENARIO_FLAGS}
+    assert report_help["--set KEY=VALUE"] == ('Set any scenario value, with the key as in the file: '
+                                              'traffic.horizon_months=24, strategies."GPT-4".model="gpt-4-32k". '
+                                              'Repeatable.')
+    # report's own options follow the scenario flags; compare's own options stay its own.
+    assert list(report_help)[len(SCENARIO_FLAGS):] == ["-o, --output PATH", "--all-charts", "--dpi INTEGER RANGE",
+                                                       "-h, --help"]
+    assert "--monthly" in compare_help and "--monthly" not in report_help
