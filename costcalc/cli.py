@@ -10,12 +10,17 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from . import __version__
 from .errors import CostCalcError
 from .render import FORMATS, Output, render
+
+if TYPE_CHECKING:
+    from .scenario import Override, Scenario
 
 
 class CostCalcGroup(click.Group):
@@ -106,6 +111,58 @@ def scenario_options(command):
     for option in reversed(SCENARIO_OPTIONS):
         command = option(command)
     return command
+
+
+# The direct flags for the common traffic values: flag -> key path in the scenario file.
+TRAFFIC_FLAGS = {
+    "--requests-per-month": ("traffic", "requests_per_month"),
+    "--requests-per-day": ("traffic", "requests_per_day"),
+    "--growth": ("traffic", "monthly_growth_pct"),
+    "--start-month": ("traffic", "start_month"),
+    "--months": ("traffic", "horizon_months"),
+    "--prompt-tokens": ("traffic", "prompt_tokens"),
+    "--completion-tokens": ("traffic", "completion_tokens"),
+    "--sample": ("traffic", "sample_file"),
+    "--batch-share": ("traffic", "batch_share"),
+    "--cached-share": ("traffic", "cached_share"),
+}
+
+
+def flag_override(flag: str, text: str) -> Override:
+    """A direct flag (`--batch-share 0.5`) as an override of its scenario key."""
+    from .scenario import Override, parse_value
+
+    path = TRAFFIC_FLAGS[flag]
+    value = text if path[-1] in ("start_month", "sample_file") else parse_value(text)
+    return Override(path, value, flag)
+
+
+def parse_set(text: str) -> Override:
+    """`--set KEY=VALUE`, KEY dotted as in TOML (`strategies."Fine-tuned GPT-3.5".prompt_tokens`)."""
+    from .errors import UsageError
+    from .scenario import Override, parse_key_path, parse_value, split_assignment
+
+    assignment = split_assignment(text)
+    if assignment is None:
+        raise UsageError(f"--set {text}: expected KEY=VALUE, e.g. --set traffic.requests_per_month=50000")
+    key, value = assignment
+    try:
+        path = parse_key_path(key)
+    except ValueError:
+        raise UsageError(f"--set {text}: {key!r} is not a key path like traffic.batch_share or "
+                         f'strategies."My strategy".model') from None
+    return Override(path, parse_value(value), f"--set {key}")
+
+
+def scenario_from_flags(scenario_file: str | None, dataset: str | None, settings: tuple[str, ...],
+                        traffic: dict[str, str | None]) -> Scenario:
+    """The scenario file (or the bundled example) with the traffic flags and --set overrides applied."""
+    from .scenario import load_scenario
+
+    overrides = [flag_override("--" + name.replace("_", "-"), value) for name, value in traffic.items()
+                 if value is not None]
+    overrides += [parse_set(setting) for setting in settings]
+    return load_scenario(scenario_file, overrides, dataset=dataset, dataset_origin="--dataset")
 
 
 def as_of_option(command):
@@ -517,11 +574,14 @@ def scenario_init(path, preset, force):
       costcalc scenario init --preset small my-bot.toml
       costcalc scenario init --preset large - | less
     """
+    from .errors import UsageError
     from .scenario import preset_text, write_scenario
 
     if path == "-":
         click.echo(preset_text(preset), nl=False)
         return
+    if Path(path).exists() and not force:
+        raise UsageError(f"{Path(path)}: already exists (give another path, or --force to overwrite it)")
     written = write_scenario(path, preset, force=force)
     click.echo(f"Wrote {written} ({preset} preset). Edit it, then run: costcalc compare {written}")
 
@@ -561,8 +621,14 @@ def report_command(ctx, scenario_file, output, all_charts, dpi, dataset, setting
     from .errors import UsageError
     from .progress import progress_bar
 
+    # The output is checked before the comparison runs, which can take a while (a training file scan).
     if all_charts and output is None:
         raise UsageError("--all-charts needs -o FOLDER")
+    if all_charts and not report.is_chart_folder(output):
+        raise UsageError(f"--all-charts writes a folder of PNGs: give a folder, not {Path(output)}")
+    if output is not None and not all_charts and Path(output).suffix.lower() not in report.SUFFIXES:
+        raise UsageError(f"{Path(output)}: the output's suffix picks the format: .pdf, .png or .md "
+                         "(or --all-charts and a folder)")
     scenario = scenario_from_flags(scenario_file, dataset, settings, traffic)
     # Progress on stderr only when it is a terminal: a step line, and the bar of a long dataset scan.
     bar = progress_bar("scanning the training file")
@@ -583,16 +649,6 @@ def report_command(ctx, scenario_file, output, all_charts, dpi, dataset, setting
     click.echo(render(Output({}, [result.output.tables[0]]), "table"))
     for path in written:
         click.echo(f"Wrote {path}")
-
-
-def scenario_from_flags(scenario_file, dataset, settings, traffic):
-    """The scenario file (or the bundled example) with the traffic flags and --set overrides applied."""
-    from .scenario import flag_override, load_scenario, parse_set
-
-    overrides = [flag_override("--" + name.replace("_", "-"), value) for name, value in traffic.items()
-                 if value is not None]
-    overrides += [parse_set(setting) for setting in settings]
-    return load_scenario(scenario_file, overrides, dataset=dataset)
 
 
 def main() -> None:

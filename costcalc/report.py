@@ -199,6 +199,16 @@ def _source_order(key: str) -> tuple:
 # --- writing ---------------------------------------------------------------------------------------
 
 
+SUFFIXES = (".pdf", ".png", ".md")  # the formats `write` picks by the path's suffix
+
+
+def is_chart_folder(path: str | os.PathLike[str]) -> bool:
+    """Whether `write(..., all_charts=True)` can write its PNGs into `path`: a folder, or a name that
+    is neither a file nor a report's name."""
+    target = Path(path)
+    return target.is_dir() or not (target.is_file() or target.suffix.lower() in SUFFIXES)
+
+
 def write(report: Report, path: str | os.PathLike[str], *, all_charts: bool = False, dpi: int = charts.DPI,
           progress: Progress | None = None) -> list[Path]:
     """Write the report in the format the path's suffix picks; returns every file written.
@@ -209,8 +219,8 @@ def write(report: Report, path: str | os.PathLike[str], *, all_charts: bool = Fa
     """
     target = Path(path)
     if all_charts:
-        if target.is_file() or (target.suffix.lower() in (".pdf", ".png", ".md") and not target.is_dir()):
-            raise UsageError(f"--all-charts writes a folder of PNGs: give a folder, not {target}")
+        if not is_chart_folder(target):
+            raise UsageError(f"{target}: all_charts writes a folder of PNGs: give a folder, not a file")
         return write_pngs(report, target, dpi=dpi, progress=progress)
     suffix = target.suffix.lower()
     if suffix == ".pdf":
@@ -220,7 +230,8 @@ def write(report: Report, path: str | os.PathLike[str], *, all_charts: bool = Fa
     if suffix == ".md":
         return write_markdown(report, target, dpi=dpi, progress=progress)
     raise UsageError(f"{target}: the output's suffix picks the format: .pdf, .png or .md "
-                     "(or --all-charts and a folder)")
+                     "(or all_charts=True and a folder)")
+
 
 
 def write_png(report: Report, path: str | os.PathLike[str], chart: str = KEY_CHART, *, dpi: int = charts.DPI) -> Path:

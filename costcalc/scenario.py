@@ -227,47 +227,9 @@ class Override:
     origin: str
 
 
-# The direct flags for the common traffic values: flag -> key path.
-TRAFFIC_FLAGS = {
-    "--requests-per-month": ("traffic", "requests_per_month"),
-    "--requests-per-day": ("traffic", "requests_per_day"),
-    "--growth": ("traffic", "monthly_growth_pct"),
-    "--start-month": ("traffic", "start_month"),
-    "--months": ("traffic", "horizon_months"),
-    "--prompt-tokens": ("traffic", "prompt_tokens"),
-    "--completion-tokens": ("traffic", "completion_tokens"),
-    "--sample": ("traffic", "sample_file"),
-    "--batch-share": ("traffic", "batch_share"),
-    "--cached-share": ("traffic", "cached_share"),
-}
-
-
-def flag_override(flag: str, text: str) -> Override:
-    """A direct flag (`--batch-share 0.5`) as an override of its scenario key."""
-    path = TRAFFIC_FLAGS[flag]
-    value = text if path[-1] in ("start_month", "sample_file") else parse_value(text)
-    return Override(path, value, flag)
-
-
-def parse_set(text: str) -> Override:
-    """`--set KEY=VALUE`, KEY dotted as in TOML (`strategies."Fine-tuned GPT-3.5".prompt_tokens`)."""
-    key, sep, value = _split_assignment(text)
-    if not sep or not key.strip():
-        raise UsageError(f"--set {text}: expected KEY=VALUE, e.g. --set traffic.requests_per_month=50000")
-    try:
-        parsed = tomllib.loads(f"{key.strip()} = 0")
-    except tomllib.TOMLDecodeError:
-        raise UsageError(f"--set {text}: {key.strip()!r} is not a key path like traffic.batch_share or "
-                         f'strategies."My strategy".model') from None
-    path = []
-    while isinstance(parsed, dict):
-        (name, parsed), = parsed.items()
-        path.append(name)
-    return Override(tuple(path), parse_value(value.strip()), f"--set {key.strip()}")
-
-
-def _split_assignment(text: str) -> tuple[str, str, str]:
-    """Split at the first '=' outside double or single quotes."""
+def split_assignment(text: str) -> tuple[str, str] | None:
+    """'KEY=VALUE' -> (KEY, VALUE) split at the first '=' outside double or single quotes, both
+    stripped; None without an '=' or with an empty KEY."""
     quote = None
     for i, char in enumerate(text):
         if quote:
@@ -276,8 +238,23 @@ def _split_assignment(text: str) -> tuple[str, str, str]:
         elif char in "\"'":
             quote = char
         elif char == "=":
-            return text[:i], "=", text[i + 1:]
-    return text, "", ""
+            key, value = text[:i].strip(), text[i + 1:].strip()
+            return (key, value) if key else None
+    return None
+
+
+def parse_key_path(text: str) -> KeyPath:
+    """A dotted key as TOML writes it: 'strategies."My bot".model' -> ('strategies', 'My bot', 'model');
+    ValueError if TOML would not read it as a key."""
+    try:
+        parsed = tomllib.loads(f"{text} = 0")
+    except tomllib.TOMLDecodeError:
+        raise ValueError(text) from None
+    path = []
+    while isinstance(parsed, dict):
+        (name, parsed), = parsed.items()
+        path.append(name)
+    return tuple(path)
 
 
 def parse_value(text: str) -> object:
@@ -288,13 +265,14 @@ def parse_value(text: str) -> object:
         return text
 
 
-def dataset_overrides(raw_strategies: object, path: str) -> list[Override]:
-    """`--dataset FILE`: the training file of every fine-tuned strategy (replacing training_tokens)."""
+def dataset_overrides(raw_strategies: object, path: str, origin: str = "dataset") -> list[Override]:
+    """The training file of every fine-tuned strategy (replacing training_tokens); `origin` names
+    where the file came from in messages (the CLI passes its flag)."""
     strategies = raw_strategies if isinstance(raw_strategies, dict) else {}
     names = [name for name, body in strategies.items() if isinstance(body, dict) and body.get("type") == "fine-tuned"]
     if not names:
-        raise UsageError("--dataset: the scenario has no fine-tuned strategy to train on it")
-    return [Override(("strategies", name, "training_file"), path, "--dataset") for name in names]
+        raise UsageError(f"{origin}: the scenario has no fine-tuned strategy to train on it")
+    return [Override(("strategies", name, "training_file"), path, origin) for name in names]
 
 
 def apply_overrides(raw: dict, overrides: Iterable[Override]) -> dict[KeyPath, str]:
@@ -340,9 +318,11 @@ def load_scenario(
     path: str | os.PathLike[str] | None = None,
     overrides: Iterable[Override] = (),
     dataset: str | os.PathLike[str] | None = None,
+    dataset_origin: str = "dataset",
 ) -> Scenario:
     """Read a scenario file (the bundled example when `path` is None), apply the command-line
-    overrides and `dataset`, and validate it all; every problem is reported at once."""
+    overrides and `dataset` (the training file of every fine-tuned strategy; messages name it
+    `dataset_origin`), and validate it all; every problem is reported at once."""
     file = Path(path) if path is not None else EXAMPLE_SCENARIO
     # The bundled example lives wherever pip put costcalc: name it, not its site-packages path,
     # in reports people forward.
@@ -357,7 +337,8 @@ def load_scenario(
     overrides = list(overrides)
     origins = apply_overrides(raw, overrides)
     if dataset is not None:
-        origins.update(apply_overrides(raw, dataset_overrides(raw.get("strategies"), os.fspath(dataset))))
+        origins.update(apply_overrides(raw, dataset_overrides(raw.get("strategies"), os.fspath(dataset),
+                                                            dataset_origin)))
     return read_scenario(raw, source=shown, path=file, origins=origins)
 
 
@@ -743,7 +724,7 @@ def write_scenario(path: str | os.PathLike[str], preset: str = "medium", force: 
     target = Path(path)
     text = preset_text(preset)
     if target.exists() and not force:
-        raise UsageError(f"{target}: already exists (give another path, or --force to overwrite it)")
+        raise UsageError(f"{target}: already exists (force=True overwrites it)")
     try:
         target.write_text(text, encoding="utf-8")
     except OSError as exc:
@@ -760,20 +741,19 @@ __all__ = [
     "STRATEGY_TYPES",
     "Scenario",
     "Strategy",
-    "TRAFFIC_FLAGS",
     "Traffic",
     "add_months",
     "apply_overrides",
     "days_in_month",
-    "flag_override",
     "key_path",
     "load_scenario",
     "measure_sample",
     "month_label",
     "parse_month",
-    "parse_set",
+    "parse_key_path",
     "parse_value",
     "preset_text",
     "read_scenario",
+    "split_assignment",
     "write_scenario",
 ]

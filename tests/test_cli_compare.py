@@ -174,6 +174,8 @@ def test_bad_scenario_files_exit_1_with_one_line(run, scenario, old, new, messag
     (["--set", "traffic.batch_shar=0.5"], "Error: --set traffic.batch_shar: unknown key (did you mean 'batch_share'?)"),
     (["--set", "traffic.batch_share"],
      "Error: --set traffic.batch_share: expected KEY=VALUE, e.g. --set traffic.requests_per_month=50000"),
+    (["--set", "traffic..x=1"], "Error: --set traffic..x=1: 'traffic..x' is not a key path like traffic.batch_share "
+                                'or strategies."My strategy".model'),
     (["--set", 'strategies.GPT-4.model="gpt-5"'],
      "Error: --set strategies.GPT-4.model: unknown model 'gpt-5' in the price sheet effective 2023-08-22; "
      "did you mean gpt-4?"),
@@ -353,3 +355,25 @@ def test_compare_and_report_list_every_scenario_flag_with_the_same_help(run):
     assert list(report_help)[len(SCENARIO_FLAGS):] == ["-o, --output PATH", "--all-charts", "--dpi INTEGER RANGE",
                                                        "-h, --help"]
     assert "--monthly" in compare_help and "--monthly" not in report_help
+
+
+def test_dataset_flag_without_a_fine_tuned_strategy(run, scenario):
+    result = run("compare", scenario(FOUR_STRATEGIES.split('[strategies."Fine-tuned"]')[0]), "--dataset", "t.jsonl")
+    assert (result.exit_code, result.stderr) == (
+        2, "Error: --dataset: the scenario has no fine-tuned strategy to train on it\n")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-o", "x.pdf", "--all-charts"], "Error: --all-charts writes a folder of PNGs: give a folder, not x.pdf"),
+    (["-o", "charts/", "--all-charts"], None),  # a folder: only the scenario's own problem is left
+    (["-o", "x.docx"], "Error: x.docx: the output's suffix picks the format: .pdf, .png or .md "
+                       "(or --all-charts and a folder)"),
+])
+def test_report_checks_its_output_before_comparing(run, scenario, args, message):
+    # The scenario is broken too: the output's problem is found first, before any work is done.
+    result = run("report", scenario(FOUR_STRATEGIES.replace("horizon_months = 3", "horizon_months = 0")), *args)
+    if message is None:
+        assert (result.exit_code, result.stderr) == (1, "Error: scenario.toml: traffic.horizon_months: must be a "
+                                                        "whole number of months from 1 to 120, not 0\n")
+    else:
+        assert (result.exit_code, result.stderr) == (2, message + "\n")

@@ -414,7 +414,7 @@ def _book():
 
 
 def _override(text):
-    from costcalc.scenario import parse_set
+    from costcalc.cli import parse_set
 
     return parse_set(text)
 
