@@ -425,6 +425,7 @@ def dataset(ctx, file, model, epochs, strict, as_of, fmt):
       costcalc dataset train.jsonl --as-of 2023-09-01 --strict
       cat train.jsonl | costcalc dataset - --model babbage-002
     """
+    from . import views
     from .dataset import InvalidDatasetError, scan_dataset
     from .progress import progress_bar
 
@@ -434,12 +435,12 @@ def dataset(ctx, file, model, epochs, strict, as_of, fmt):
     try:
         report = scan_dataset(file, model_price=price, epochs=epochs, strict=strict, progress=bar, sheet=sheet)
     except InvalidDatasetError as exc:
-        emit(exc.report.to_output(), fmt)
+        emit(views.dataset_report(exc.report), fmt)
         raise
     finally:
         if bar is not None:
             bar.close()
-    emit(report.to_output(), fmt)
+    emit(views.dataset_report(report), fmt)
 
 
 @cli.command()
@@ -462,10 +463,33 @@ def tokens(ctx, text, model, as_of, fmt):
       costcalc tokens prompt.txt --model gpt-4o
       echo '[{"role": "user", "content": "Hi"}]' | costcalc tokens - --format json
     """
-    from .tokens import count_input, read_input
+    from . import views
+    from .tokens import count_input
 
     price = pricebook(ctx).as_of(as_of).model(model)
-    emit(count_input(read_input(text), price).to_output(), fmt)
+    emit(views.token_count(count_input(read_input(text), price)), fmt)
+
+
+def read_input(argument: str) -> str:
+    """What `costcalc tokens ARG` counts: stdin for "-", the file's text for a path that exists,
+    otherwise the argument itself."""
+    from .errors import DatasetError
+
+    if argument == "-":
+        return sys.stdin.read()
+    path = Path(argument)
+    try:
+        is_file = path.is_file()
+    except (OSError, ValueError):  # a long text is not a path
+        is_file = False
+    if not is_file:
+        return argument
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise DatasetError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
 # --- compare and scenario ------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 A `Report` holds every result a report shows, computed once: the `Comparison`, the training
 file's `DatasetReport` and token counts, the break-even sensitivity grid and the price book. Its
 tables are those `costcalc compare --monthly` prints (`views.comparison`) and `costcalc dataset`
-prints (`DatasetReport.to_output`), and its charts are drawn from the same objects, so the PDF,
+prints (`views.dataset_report`), and its charts are drawn from the same objects, so the PDF,
 the PNGs, the Markdown and the terminal can never disagree.
 
 Every file is written atomically (`costcalc.atomic`). The PDF carries no creation date and no
@@ -95,10 +95,12 @@ class Report:
 
     def tables(self) -> list[Table]:
         """Every table of the report, in reading order (summary first)."""
+        from . import views
+
         summary, assumptions, monthly = self.output.tables
         tables = [summary, assumptions, sources_table(self.comparison, self.book), monthly]
         if self.dataset is not None:
-            tables += self.dataset.to_output().tables
+            tables += views.dataset_report(self.dataset).tables
         return tables
 
 

@@ -7,10 +7,16 @@ so a script can build the same JSON the CLI prints.
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .cost import UsageCost
 from .pricing import HistoryEntry, ModelPrice, PriceBook, PriceSheet, SheetDiff
 from .render import Count, Money, Output, Price, Table, format_count, format_usd, plain
+
+if TYPE_CHECKING:
+    from .dataset import DatasetReport
+    from .tokens import TokenCount
 
 # Columns of `prices list` / `prices history`: JSON name -> short header.
 PRICE_COLUMNS = {
@@ -187,6 +193,67 @@ def estimate(cost: UsageCost, requests: int, per_request_tokens: dict, training:
         "total_usd": total,
     }
     return Output(data, [Table(title, ["component", "tokens", "USD per 1M", "cost"], rows, notes)])
+
+
+# --- dataset and tokens --------------------------------------------------------------------------
+
+
+def dataset_report(report: DatasetReport) -> Output:
+    """`costcalc dataset`: what the file holds and what training on it costs, the per-example
+    distributions and, when there are any, the errors by type with their first lines."""
+    # The sheet's file name is enough to find it (the full path is in the JSON); a site-packages
+    # path would run off a printed page.
+    sheet = f"{report.price_sheet_effective}" + (f" ({Path(report.price_sheet_file).name})"
+                                                 if report.price_sheet_file else "")
+    limit = report.max_tokens_per_example
+    m = report.messages_per_example
+    rows: list[list[object]] = [
+        ["file", report.file, f"{report.bytes:,} bytes, {report.lines:,} line{'' if report.lines == 1 else 's'}"],
+        ["format", report.format, ""],
+        ["model", report.model, f"price sheet effective {sheet}"],
+        ["encoding", report.encoding, "from the price sheet"],
+        ["examples", report.examples, "valid examples; invalid ones are not counted"],
+    ]
+    if report.format == "chat":
+        rows.append(["messages per example", f"{m.min} / {m.mean} / {m.max}" if report.examples else "-",
+                     "min / mean / max"])
+    rows += [
+        ["total tokens", report.total_tokens, "cookbook estimate"],
+        ["assistant tokens", report.assistant_tokens, ""],
+        ["limit per example", limit, "tokens beyond it are truncated" if limit else "unknown for this model"],
+        ["examples over the limit", report.examples_over_limit, ""],
+        ["billing tokens", report.billing_tokens, "sum of min(limit, tokens) per example"],
+        ["epochs", report.epochs, report.epochs_rule],
+        ["billed training tokens", report.billed_training_tokens, "epochs × billing tokens"],
+        ["training price", None if report.training_per_1m is None else Price(report.training_per_1m),
+         "USD per 1M training tokens"],
+        ["training fee", None if report.training_usd is None else Money(report.training_usd), ""],
+    ]
+    tables = [Table(f"Dataset {report.file}", ["", "value", "note"], rows, list(report.warnings))]
+    headers = ["per example", "min", "p10", "median", "mean", "p90", "max"]
+    dist_rows: list[list[object]] = [["tokens", *report.tokens_per_example.to_dict().values()],
+                                     ["assistant tokens", *report.assistant_tokens_per_example.to_dict().values()]]
+    tables.append(Table("Tokens per example", headers, dist_rows))
+    if report.errors:
+        tables.append(Table(
+            "Errors",
+            ["error", "count", "first lines", "message"],
+            [[e.kind, e.count, ", ".join(map(str, e.lines)) or "-", e.message] for e in report.errors],
+        ))
+    return Output(report.to_dict(), tables)
+
+
+def token_count(count: TokenCount) -> Output:
+    """`costcalc tokens`: the model, its encoding, what was counted and the tokens."""
+    from .tokens import COUNTING_RULE
+
+    rows: list[list[object]] = [["model", count.model], ["encoding", count.encoding], ["input", count.kind]]
+    if count.kind == "messages":
+        rows += [["messages", count.messages], ["tokens", count.tokens], ["assistant tokens", count.assistant_tokens]]
+    else:
+        rows += [["characters", count.characters], ["tokens", count.tokens]]
+    notes = [f"counted by the {COUNTING_RULE}"] if count.kind == "messages" else []
+    return Output(count.to_dict(), [Table(None, ["", "value"], rows, notes)])
 
 
 # --- compare -------------------------------------------------------------------------------------
