@@ -525,39 +525,20 @@ def compare_command(ctx, scenario_file, dataset, settings, monthly, currency, fx
       costcalc compare --currency EUR --fx-rate 0.92
       costcalc compare scenario.toml --budget 5000 --format json > comparison.json
     """
-    from decimal import Decimal, InvalidOperation
-
     from . import views
-    from .compare import DisplayCurrency, compare
-    from .errors import UsageError, closest_names
+    from .compare import compare
+    from .errors import UsageError
     from .render import format_usd
+    from .scenario import no_strategy_message, parse_amount
 
-    def decimal_flag(flag, text, minimum_exclusive=False):
-        try:
-            value = Decimal(text)
-        except InvalidOperation:
-            value = None
-        if value is None or not value.is_finite() or value < 0 or (minimum_exclusive and value == 0):
-            raise UsageError(f"{flag}: must be a number {'> 0' if minimum_exclusive else '>= 0'}, not {text!r}")
-        return value
-
-    display = None
-    if currency or fx_rate:
-        if not (currency and fx_rate):
-            raise UsageError("--currency and --fx-rate go together: --currency EUR --fx-rate 0.92 (EUR per 1 USD)")
-        if not (len(currency) == 3 and currency.isalpha()):
-            raise UsageError(f"--currency: expected a 3-letter currency code such as EUR, not {currency!r}")
-        display = DisplayCurrency(currency.upper(), decimal_flag("--fx-rate", fx_rate, minimum_exclusive=True))
-    budget_usd = decimal_flag("--budget", budget) if budget is not None else None
+    display = views.DisplayCurrency.parse(currency, fx_rate, origins=("--currency", "--fx-rate"))
+    budget_usd = parse_amount(budget, "--budget") if budget is not None else None
     if budget_strategy and budget_usd is None:
         raise UsageError("--budget-strategy needs --budget")
 
     scenario = scenario_from_flags(scenario_file, dataset, settings, traffic)
     if budget_strategy and budget_strategy not in scenario.names():
-        hint = closest_names(budget_strategy, scenario.names(), limit=1)
-        raise UsageError(f"--budget-strategy: no strategy {budget_strategy!r} in the scenario"
-                         + (f" (did you mean {hint[0]!r}?)" if hint else "")
-                         + "; strategies are: " + ", ".join(scenario.names()))
+        raise UsageError("--budget-strategy: " + no_strategy_message(budget_strategy, scenario.names(), "the scenario"))
     result = compare(scenario, pricebook(ctx))
     check = result.check_budget(budget_usd, budget_strategy) if budget_usd is not None else None
     output = views.comparison(result, monthly=monthly, currency=display, budget=check)

@@ -24,9 +24,9 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 if sys.version_info >= (3, 11):
@@ -162,7 +162,7 @@ class Scenario:
         for strategy in self.strategies:
             if strategy.name == name:
                 return strategy
-        raise UsageError(f"no strategy {name!r} in {self.source}{_did_you_mean(name, self.names())}")
+        raise UsageError(no_strategy_message(name, self.names(), self.source))
 
     def names(self) -> list[str]:
         return [s.name for s in self.strategies]
@@ -186,6 +186,13 @@ def _origin(origins: Mapping[KeyPath, str], path: KeyPath) -> tuple[str | None, 
         if path[:n] in origins:
             return origins[path[:n]], path[:n]
     return None, ()
+
+
+def no_strategy_message(name: str, known: Sequence[str], where: str | None = None) -> str:
+    """"no strategy 'GPT4' in scenario.toml (did you mean 'GPT-4'?); strategies are: Base, GPT-4"."""
+    hint = closest_names(name, known, limit=1)
+    return (f"no strategy {name!r}" + (f" in {where}" if where else "")
+            + (f" (did you mean {hint[0]!r}?)" if hint else "") + "; strategies are: " + ", ".join(known))
 
 
 # --- months --------------------------------------------------------------------------------------
@@ -255,6 +262,18 @@ def parse_key_path(text: str) -> KeyPath:
         (name, parsed), = parsed.items()
         path.append(name)
     return tuple(path)
+
+
+def parse_amount(text: str, origin: str, *, positive: bool = False) -> Decimal:
+    """A number given as text, exact: >= 0, or > 0 with `positive`; a UsageError naming `origin`
+    (the flag, for the CLI) otherwise."""
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        value = None
+    if value is None or not value.is_finite() or value < 0 or (positive and value == 0):
+        raise UsageError(f"{origin}: must be a number {'> 0' if positive else '>= 0'}, not {text!r}")
+    return value
 
 
 def parse_value(text: str) -> object:
@@ -750,6 +769,8 @@ __all__ = [
     "measure_sample",
     "month_label",
     "parse_month",
+    "no_strategy_message",
+    "parse_amount",
     "parse_key_path",
     "parse_value",
     "preset_text",

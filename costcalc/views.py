@@ -6,6 +6,7 @@ so a script can build the same JSON the CLI prints.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,6 +16,7 @@ from .pricing import HistoryEntry, ModelPrice, PriceBook, PriceSheet, SheetDiff
 from .render import Count, Money, Output, Price, Table, format_count, format_usd, plain
 
 if TYPE_CHECKING:
+    from .compare import Comparison
     from .dataset import DatasetReport
     from .tokens import TokenCount
 
@@ -259,11 +261,64 @@ def token_count(count: TokenCount) -> Output:
 # --- compare -------------------------------------------------------------------------------------
 
 
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "KRW": "₩"}
+
+
+@dataclass(frozen=True)
+class DisplayCurrency:
+    """Amounts shown in another currency: `fx_rate` units of `code` per 1 USD.
+
+    Only the display changes: every figure is computed and stored in USD, the currency of the
+    price sheets.
+    """
+
+    code: str
+    fx_rate: Decimal
+
+    @classmethod
+    def parse(cls, code: str | None, fx_rate: str | None, *,
+              origins: tuple[str, str] = ("currency", "fx_rate")) -> DisplayCurrency | None:
+        """The currency to show, from a code and a rate given as text (None when neither is given);
+        a UsageError naming `origins` (where code and rate came from: the CLI passes its flags)."""
+        from .errors import UsageError
+        from .scenario import parse_amount
+
+        if not (code or fx_rate):
+            return None
+        code_origin, rate_origin = origins
+        if not (code and fx_rate):
+            raise UsageError(f"{code_origin} and {rate_origin} go together: {code_origin} EUR {rate_origin} 0.92 "
+                             "(EUR per 1 USD)")
+        if not (len(code) == 3 and code.isalpha()):
+            raise UsageError(f"{code_origin}: expected a 3-letter currency code such as EUR, not {code!r}")
+        return cls(code.upper(), parse_amount(fx_rate, rate_origin, positive=True))
+
+    def convert(self, usd: Decimal) -> Decimal:
+        return Decimal(usd) * self.fx_rate
+
+    @property
+    def symbol(self) -> str:
+        return CURRENCY_SYMBOLS.get(self.code, f"{self.code} ")
+
+    def format(self, usd: Decimal) -> str:
+        return format_usd(self.convert(usd), symbol=self.symbol)
+
+    def to_dict(self, comparison: Comparison) -> dict:
+        return {
+            "code": self.code,
+            "fx_rate": self.fx_rate,
+            "meaning": f"{self.code} per 1 USD; every other amount in this document is USD",
+            "total": {s.name: self.convert(s.total_usd) for s in comparison.strategies},
+            "per_1k_requests": {s.name: None if s.per_1k_requests_usd is None else self.convert(s.per_1k_requests_usd)
+                                for s in comparison.strategies},
+        }
+
+
 def comparison(result, *, monthly: bool = False, currency=None, budget=None) -> Output:
     """`costcalc compare`: the answer in a sentence over a summary per strategy, then the
     assumptions and, with `monthly`, every strategy month by month.
 
-    `result` is a `compare.Comparison`; `currency` a `compare.DisplayCurrency` to show amounts
+    `result` is a `compare.Comparison`; `currency` a `DisplayCurrency` to show amounts
     in (JSON keeps USD and gains a `display_currency` block); `budget` a `compare.BudgetCheck`.
     """
     money = currency.format if currency is not None else format_usd
