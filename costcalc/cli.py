@@ -542,8 +542,8 @@ def compare_command(ctx, scenario_file, dataset, settings, monthly, currency, fx
     result = compare(scenario, pricebook(ctx))
     check = result.check_budget(budget_usd, budget_strategy) if budget_usd is not None else None
     output = views.comparison(result, monthly=monthly, currency=display, budget=check)
-    if fmt == "csv" and monthly:
-        output = Output(output.data, output.tables[-1:])
+    if fmt == "csv" and monthly:  # CSV is one table: the month-by-month one, for spreadsheets
+        output = Output(output.data, [output.table("monthly")])
     emit(output, fmt)
     if check is not None and check.over:
         error = click.ClickException("over budget: " + check.describe(display.format if display else format_usd))
@@ -651,7 +651,7 @@ def report_command(ctx, scenario_file, output, all_charts, dpi, dataset, setting
             bar.close()
             click.echo("\r\x1b[K", err=True, nl=False)
     # The summary table's title is the one-sentence answer.
-    click.echo(render(Output({}, [result.output.tables[0]]), "table"))
+    click.echo(render(Output({}, [result.output.table("summary")]), "table"))
     for path in written:
         click.echo(f"Wrote {path}")
 

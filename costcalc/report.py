@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -97,8 +97,8 @@ class Report:
         """Every table of the report, in reading order (summary first)."""
         from . import views
 
-        summary, assumptions, monthly = self.output.tables
-        tables = [summary, assumptions, sources_table(self.comparison, self.book), monthly]
+        tables = [self.output.table("summary"), self.output.table("assumptions"),
+                  sources_table(self.comparison, self.book), self.output.table("monthly")]
         if self.dataset is not None:
             tables += views.dataset_report(self.dataset).tables
         return tables
@@ -269,7 +269,7 @@ def markdown(report: Report, png_names: list[str]) -> str:
     """The Markdown text: the answer, the key chart, the summary, the assumptions, the monthly table,
     every other chart and the dataset statistics. `png_names` are the charts' file names, in
     `chart_names()` order, relative to the Markdown file."""
-    from .render import Table, render_markdown
+    from .render import render_markdown
 
     images = dict(zip(report.chart_names(), png_names))
     titles = chart_titles(report)
@@ -277,7 +277,7 @@ def markdown(report: Report, png_names: list[str]) -> str:
     a = report.comparison.assumptions
     parts = [f"# {report.title}", "", report.answer(), "",
              f"![{titles[KEY_CHART]}]({images[KEY_CHART]})", "",
-             render_markdown(Table("Summary", summary.headers, summary.rows, summary.notes)), "",
+             render_markdown(replace(summary, title="Summary")), "",
              render_markdown(assumptions), "", render_markdown(sources), "", render_markdown(monthly), "",
              "### Charts", ""]
     parts += [f"![{titles[name]}]({images[name]})\n" for name in report.chart_names() if name != KEY_CHART]
@@ -324,9 +324,9 @@ def write_pdf(report: Report, path: str | os.PathLike[str], *, progress: Progres
         _first_page(pages, report, summary)
         say("writing the assumptions and the monthly table")
         flow = pages.flow()
-        if summary.notes[1:]:
+        if summary.notes:
             flow.heading("Break-even and notes", size=11)
-            for note in summary.notes[1:]:
+            for note in summary.notes:
                 flow.paragraph(note, size=8.5)
         for table in (assumptions, sources, monthly):
             flow.table(table)
@@ -343,15 +343,13 @@ def write_pdf(report: Report, path: str | os.PathLike[str], *, progress: Progres
 
 
 def _first_page(pages: _Pages, report: Report, summary: Table) -> None:
-    from .render import Table
-
     flow = pages.flow()
     flow.heading(report.title, size=16)
     flow.paragraph(f"{report.comparison.horizon}; scenario {report.comparison.assumptions.scenario}",
                    size=9, colour="#555555")
     flow.paragraph(report.answer(), size=12.5, weight="bold", colour="#111111")
-    # The first note says how to read the table; the break-even notes open page 2.
-    flow.table(Table(None, summary.headers, summary.rows, summary.notes[:1]), size=8.5)
+    # The legend says how to read the table; the break-even notes open page 2.
+    flow.table(replace(summary, title=None, notes=[]), size=8.5)
     # The key chart fills what is left of the page.
     flow.chart_below(lambda figure: report.figure(KEY_CHART, figure=figure))
     flow.finish()
@@ -524,7 +522,7 @@ class _Flow:
                 x += widths[i] + _GAP
             self.y += height
         self.y += size * 0.5
-        for note in table.notes:
+        for note in table.footer:
             self.paragraph(note, size=size - 0.5, colour="#444444")
         self.y += size
 

@@ -231,16 +231,17 @@ def dataset_report(report: DatasetReport) -> Output:
          "USD per 1M training tokens"],
         ["training fee", None if report.training_usd is None else Money(report.training_usd), ""],
     ]
-    tables = [Table(f"Dataset {report.file}", ["", "value", "note"], rows, list(report.warnings))]
+    tables = [Table(f"Dataset {report.file}", ["", "value", "note"], rows, list(report.warnings), name="dataset")]
     headers = ["per example", "min", "p10", "median", "mean", "p90", "max"]
     dist_rows: list[list[object]] = [["tokens", *report.tokens_per_example.to_dict().values()],
                                      ["assistant tokens", *report.assistant_tokens_per_example.to_dict().values()]]
-    tables.append(Table("Tokens per example", headers, dist_rows))
+    tables.append(Table("Tokens per example", headers, dist_rows, name="tokens per example"))
     if report.errors:
         tables.append(Table(
             "Errors",
             ["error", "count", "first lines", "message"],
             [[e.kind, e.count, ", ".join(map(str, e.lines)) or "-", e.message] for e in report.errors],
+            name="errors",
         ))
     return Output(report.to_dict(), tables)
 
@@ -334,9 +335,9 @@ def comparison(result, *, monthly: bool = False, currency=None, budget=None) -> 
     for s in result.strategies:
         rows.append([s.name, s.type, s.model, amount(s.total_usd), amount(s.per_1k_requests_usd),
                      "baseline" if s.is_baseline else amount(s.vs_baseline_usd), _break_even_cell(s, a)])
-    notes = [f"Totals over {result.horizon} in {code}, training and fixed costs included; "
-             "per 1K requests = total ÷ requests × 1,000; vs baseline: negative = cheaper."]
-    notes += [f"{s.name}: {s.break_even.describe(money)}." for s in result.strategies if s.break_even]
+    legend = (f"Totals over {result.horizon} in {code}, training and fixed costs included; "
+              "per 1K requests = total ÷ requests × 1,000; vs baseline: negative = cheaper.")
+    notes = [f"{s.name}: {s.break_even.describe(money)}." for s in result.strategies if s.break_even]
     if currency is not None:
         notes.append(f"Amounts in {currency.code} at {plain(currency.fx_rate)} {currency.code} per USD; "
                      "they are computed in USD, and the JSON output keeps USD.")
@@ -344,8 +345,9 @@ def comparison(result, *, monthly: bool = False, currency=None, budget=None) -> 
         notes.append(("Over budget: " if budget.over else "Budget: ") + budget.describe(money) + ".")
     summary = Table(result.answer(money),
                     ["strategy", "type", "model", "total", "per 1K requests", "vs baseline", "break-even"],
-                    rows, notes)
-    tables = [summary, Table("Assumptions", ["assumption", "value"], _assumption_rows(result, money), wrap=90)]
+                    rows, notes, legend=legend, name="summary")
+    tables = [summary, Table("Assumptions", ["assumption", "value"], _assumption_rows(result, money), wrap=90,
+                             name="assumptions")]
     if monthly:
         tables.append(_monthly_table(result, amount, code))
     data = result.to_dict()
@@ -423,7 +425,7 @@ def _monthly_table(result, amount, code) -> Table:
             for s in result.strategies for m in s.months]
     return Table(f"Month by month ({code})",
                  ["strategy", "month", "requests", "input", "output", "retrieval", "training", "fixed", "total",
-                  "cumulative"], rows)
+                  "cumulative"], rows, name="monthly")
 
 
 def _training_runs(s, money) -> str:
