@@ -20,6 +20,10 @@ if TYPE_CHECKING:
     from .dataset import DatasetReport
     from .tokens import TokenCount
 
+# The version of every command's JSON (`compare` and `dataset` carry their own, also 1): a script
+# checks it before it trusts the keys.
+SCHEMA_VERSION = 1
+
 # Columns of `prices list` / `prices history`: JSON name -> short header.
 PRICE_COLUMNS = {
     "input_per_1m": "input",
@@ -75,13 +79,13 @@ def prices_list(sheet: PriceSheet) -> Output:
         notes=[f"Aliases: {aliases}" if aliases else "Aliases: none",
                "'-' means the sheet lists no such price (not offered, or not confirmed by a source)."],
     )
-    data = {"price_sheet": sheet_ref(sheet), "summary": sheet.summary, "aliases": dict(sheet.aliases),
-            "models": models}
+    data = {"schema_version": SCHEMA_VERSION, "price_sheet": sheet_ref(sheet), "summary": sheet.summary,
+            "aliases": dict(sheet.aliases), "models": models}
     return Output(data, [table])
 
 
 def price_show(model: ModelPrice, sheet: PriceSheet, requested: str) -> Output:
-    data = model_data(model, sheet, requested)
+    data = {"schema_version": SCHEMA_VERSION, **model_data(model, sheet, requested)}
     rows = [[name.removesuffix("_per_1m").replace("_", " "), Price(value) if value is not None else None]
             for name, value in model.prices().items()]
     title = f"{model.name} in the price sheet effective {sheet.revision} (USD per 1M tokens)"
@@ -105,7 +109,7 @@ def price_history(name: str, entries: list[HistoryEntry]) -> Output:
         series.append({"effective": entry.sheet.revision, "model": entry.model.name, **prices})
     table = Table(f"Price history of {name} (USD per 1M tokens; snapshot the name meant on each date)",
                   ["effective", "snapshot", *PRICE_COLUMNS.values()], rows)
-    return Output({"model": name, "history": series}, [table])
+    return Output({"schema_version": SCHEMA_VERSION, "model": name, "history": series}, [table])
 
 
 def sheet_diff(diff: SheetDiff) -> Output:
@@ -129,6 +133,7 @@ def sheet_diff(diff: SheetDiff) -> Output:
     table = Table(f"Price changes from {diff.old.revision} to {diff.new.revision} (USD per 1M tokens)",
                   ["model", "price", diff.old.revision, diff.new.revision, "change"], rows, notes)
     data = {
+        "schema_version": SCHEMA_VERSION,
         "old": sheet_ref(diff.old),
         "new": sheet_ref(diff.new),
         "added_models": list(diff.added_models),
@@ -174,6 +179,7 @@ def estimate(cost: UsageCost, requests: int, per_request_tokens: dict, training:
     title = (f"{cost.model}, {mode} pricing, sheet effective {cost.effective.isoformat()}: "
              f"{requests:,} request{'s' if requests != 1 else ''}")
     data = {
+        "schema_version": SCHEMA_VERSION,
         "model": cost.model,
         "effective": cost.effective.isoformat(),
         "fine_tuned": cost.fine_tuned,
@@ -256,7 +262,7 @@ def token_count(count: TokenCount) -> Output:
     else:
         rows += [["characters", count.characters], ["tokens", count.tokens]]
     notes = [f"counted by the {COUNTING_RULE}"] if count.kind == "messages" else []
-    return Output(count.to_dict(), [Table(None, ["", "value"], rows, notes)])
+    return Output({"schema_version": SCHEMA_VERSION, **count.to_dict()}, [Table(None, ["", "value"], rows, notes)])
 
 
 # --- compare -------------------------------------------------------------------------------------
