@@ -496,7 +496,7 @@ def read_input(argument: str) -> str:
 
 
 @cli.command("compare")
-@click.argument("scenario_file", metavar="[SCENARIO]", required=False, type=click.Path(dir_okay=False))
+@click.argument("scenario_file", metavar="[SCENARIO]", required=False)
 @scenario_options
 @click.option("--monthly", is_flag=True, help="Add the month-by-month table (with --format csv: print only it).")
 @click.option("--currency", metavar="CODE", help="Show amounts in this currency (needs --fx-rate).")
@@ -595,7 +595,7 @@ def scenario_init(path, preset, force):
 
 
 @cli.command("report")
-@click.argument("scenario_file", metavar="[SCENARIO]", required=False, type=click.Path(dir_okay=False))
+@click.argument("scenario_file", metavar="[SCENARIO]", required=False)
 @scenario_options
 @click.option("-o", "--output", type=click.Path(), metavar="PATH",
               help="File to write; its suffix picks the format: .pdf (the full report), .png (the "

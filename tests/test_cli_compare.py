@@ -377,3 +377,24 @@ def test_report_checks_its_output_before_comparing(run, scenario, args, message)
                                                         "whole number of months from 1 to 120, not 0\n")
     else:
         assert (result.exit_code, result.stderr) == (2, message + "\n")
+
+
+@pytest.mark.parametrize("command", ["compare", "report"])
+def test_a_scenario_that_cannot_be_read_exits_1(run, scenario, tmp_path, monkeypatch, command):
+    # The README: "exit 1 for a failed run (... an unreadable file given as an argument)".
+    (tmp_path / "folder").mkdir()
+    result = run(command, "folder")
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", "Error: folder: cannot read: Is a directory\n")
+
+    path = scenario()
+    real_open = type(tmp_path).open
+
+    def refuse(self, *args, **kwargs):  # tests may run as root, who can read a chmod 000 file
+        if self.name == path:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(tmp_path), "open", refuse)
+    result = run(command, path)
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        1, "", "Error: scenario.toml: cannot read: Permission denied\n")
