@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -49,7 +50,7 @@ class Table:
 
     title: str | None
     headers: list[str]
-    rows: list[list[object]]
+    rows: Sequence[Sequence[object]]
     notes: list[str] = field(default_factory=list)
     # Terminal tables wrap a column at this many characters (None = no wrapping): long prose
     # cells such as assumptions would otherwise make the table hundreds of columns wide.

@@ -46,7 +46,7 @@ def sheet_ref(sheet: PriceSheet) -> dict:
 def model_data(model: ModelPrice, sheet: PriceSheet, requested: str | None = None) -> dict:
     """The `prices show --format json` contract: model, effective and every price per 1M tokens."""
     ft = model.fine_tuning
-    data = {
+    data: dict[str, object] = {
         "model": model.name,
         "requested": requested or model.name,
         "effective": sheet.revision,
@@ -105,7 +105,7 @@ def price_history(name: str, entries: list[HistoryEntry]) -> Output:
     for entry in entries:
         prices = entry.model.prices()
         rows.append([entry.sheet.revision, entry.model.name,
-                     *[Price(prices[k]) if prices[k] is not None else None for k in PRICE_COLUMNS]])
+                     *[Price(price) if (price := prices[k]) is not None else None for k in PRICE_COLUMNS]])
         series.append({"effective": entry.sheet.revision, "model": entry.model.name, **prices})
     table = Table(f"Price history of {name} (USD per 1M tokens; snapshot the name meant on each date)",
                   ["effective", "snapshot", *PRICE_COLUMNS.values()], rows)
