@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -17,6 +19,9 @@ from . import __version__
 from .errors import CostCalcError
 from .render import FORMATS, Output, render
 from .training import MAX_EPOCHS
+
+if TYPE_CHECKING:
+    from .scenario import Override, Scenario
 
 
 class CostCalcGroup(click.Group):
@@ -78,6 +83,87 @@ def output_options(command):
         return command(*args, **kwargs)
 
     return wrapper
+
+
+# The scenario overrides `compare` and `report` share: the scenario file's values, from the command line.
+SCENARIO_OPTIONS = (
+    click.option("--dataset", type=click.Path(dir_okay=False), metavar="FILE",
+                 help="Training file (JSONL) of the fine-tuned strategies; its tokens and epochs set the "
+                      "training fee."),
+    click.option("--requests-per-month", metavar="N", help="Requests in the first month."),
+    click.option("--requests-per-day", metavar="N", help="Requests per day (instead of --requests-per-month)."),
+    click.option("--growth", metavar="PCT", help="Monthly traffic growth in % (compounding)."),
+    click.option("--start-month", metavar="YYYY-MM", help="First month of the projection."),
+    click.option("--months", metavar="N", help="Horizon: number of months to project."),
+    click.option("--prompt-tokens", metavar="N", help="Prompt tokens per request with the full prompt."),
+    click.option("--completion-tokens", metavar="N", help="Completion tokens per request."),
+    click.option("--sample", type=click.Path(dir_okay=False), metavar="FILE",
+                 help='Sample requests (JSONL, {"messages": [...]}) to measure prompt and completion tokens from.'),
+    click.option("--batch-share", metavar="SHARE", help="Share of requests sent through the Batch API (0-1)."),
+    click.option("--cached-share", metavar="SHARE", help="Share of input tokens served from the prompt cache (0-1)."),
+    click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
+                 help='Set any scenario value, with the key as in the file: traffic.horizon_months=24, '
+                      'strategies."GPT-4".model="gpt-4-32k". Repeatable.'),
+)
+
+
+def scenario_options(command):
+    """The scenario flags (`--dataset`, the traffic flags, `--set`) of `compare` and `report`."""
+    for option in reversed(SCENARIO_OPTIONS):
+        command = option(command)
+    return command
+
+
+# The direct flags for the common traffic values: flag -> key path in the scenario file.
+TRAFFIC_FLAGS = {
+    "--requests-per-month": ("traffic", "requests_per_month"),
+    "--requests-per-day": ("traffic", "requests_per_day"),
+    "--growth": ("traffic", "monthly_growth_pct"),
+    "--start-month": ("traffic", "start_month"),
+    "--months": ("traffic", "horizon_months"),
+    "--prompt-tokens": ("traffic", "prompt_tokens"),
+    "--completion-tokens": ("traffic", "completion_tokens"),
+    "--sample": ("traffic", "sample_file"),
+    "--batch-share": ("traffic", "batch_share"),
+    "--cached-share": ("traffic", "cached_share"),
+}
+
+
+def flag_override(flag: str, text: str) -> Override:
+    """A direct flag (`--batch-share 0.5`) as an override of its scenario key."""
+    from .scenario import Override, parse_value
+
+    path = TRAFFIC_FLAGS[flag]
+    value = text if path[-1] in ("start_month", "sample_file") else parse_value(text)
+    return Override(path, value, flag)
+
+
+def parse_set(text: str) -> Override:
+    """`--set KEY=VALUE`, KEY dotted as in TOML (`strategies."Fine-tuned GPT-3.5".prompt_tokens`)."""
+    from .errors import UsageError
+    from .scenario import Override, parse_key_path, parse_value, split_assignment
+
+    assignment = split_assignment(text)
+    if assignment is None:
+        raise UsageError(f"--set {text}: expected KEY=VALUE, e.g. --set traffic.requests_per_month=50000")
+    key, value = assignment
+    try:
+        path = parse_key_path(key)
+    except ValueError:
+        raise UsageError(f"--set {text}: {key!r} is not a key path like traffic.batch_share or "
+                         f'strategies."My strategy".model') from None
+    return Override(path, parse_value(value), f"--set {key}")
+
+
+def scenario_from_flags(scenario_file: str | None, dataset: str | None, settings: tuple[str, ...],
+                        traffic: dict[str, str | None]) -> Scenario:
+    """The scenario file (or the bundled example) with the traffic flags and --set overrides applied."""
+    from .scenario import load_scenario
+
+    overrides = [flag_override("--" + name.replace("_", "-"), value) for name, value in traffic.items()
+                 if value is not None]
+    overrides += [parse_set(setting) for setting in settings]
+    return load_scenario(scenario_file, overrides, dataset=dataset, dataset_origin="--dataset")
 
 
 def as_of_option(command):
@@ -341,6 +427,7 @@ def dataset(ctx, file, model, epochs, strict, as_of, fmt):
       costcalc dataset train.jsonl --as-of 2023-09-01 --strict
       cat train.jsonl | costcalc dataset - --model babbage-002
     """
+    from . import views
     from .dataset import InvalidDatasetError, scan_dataset
     from .progress import progress_bar
 
@@ -350,12 +437,12 @@ def dataset(ctx, file, model, epochs, strict, as_of, fmt):
     try:
         report = scan_dataset(file, model_price=price, epochs=epochs, strict=strict, progress=bar, sheet=sheet)
     except InvalidDatasetError as exc:
-        emit(exc.report.to_output(), fmt)
+        emit(views.dataset_report(exc.report), fmt)
         raise
     finally:
         if bar is not None:
             bar.close()
-    emit(report.to_output(), fmt)
+    emit(views.dataset_report(report), fmt)
 
 
 @cli.command()
@@ -378,33 +465,41 @@ def tokens(ctx, text, model, as_of, fmt):
       costcalc tokens prompt.txt --model gpt-4o
       echo '[{"role": "user", "content": "Hi"}]' | costcalc tokens - --format json
     """
-    from .tokens import count_input, read_input
+    from . import views
+    from .tokens import count_input
 
     price = pricebook(ctx).as_of(as_of).model(model)
-    emit(count_input(read_input(text), price).to_output(), fmt)
+    emit(views.token_count(count_input(read_input(text), price)), fmt)
+
+
+def read_input(argument: str) -> str:
+    """What `costcalc tokens ARG` counts: stdin for "-", the file's text for a path that exists,
+    otherwise the argument itself."""
+    from .errors import DatasetError
+
+    if argument == "-":
+        return sys.stdin.read()
+    path = Path(argument)
+    try:
+        is_file = path.is_file()
+    except (OSError, ValueError):  # a long text is not a path
+        is_file = False
+    if not is_file:
+        return argument
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise DatasetError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
 # --- compare and scenario ------------------------------------------------------------------------
 
 
 @cli.command("compare")
-@click.argument("scenario_file", metavar="[SCENARIO]", required=False, type=click.Path(dir_okay=False))
-@click.option("--dataset", type=click.Path(dir_okay=False), metavar="FILE",
-              help="Training file (JSONL) of the fine-tuned strategies; its tokens and epochs set the training fee.")
-@click.option("--requests-per-month", metavar="N", help="Requests in the first month.")
-@click.option("--requests-per-day", metavar="N", help="Requests per day (instead of --requests-per-month).")
-@click.option("--growth", metavar="PCT", help="Monthly traffic growth in % (compounding).")
-@click.option("--start-month", metavar="YYYY-MM", help="First month of the projection.")
-@click.option("--months", metavar="N", help="Horizon: number of months to project.")
-@click.option("--prompt-tokens", metavar="N", help="Prompt tokens per request with the full prompt.")
-@click.option("--completion-tokens", metavar="N", help="Completion tokens per request.")
-@click.option("--sample", type=click.Path(dir_okay=False), metavar="FILE",
-              help='Sample requests (JSONL, {"messages": [...]}) to measure prompt and completion tokens from.')
-@click.option("--batch-share", metavar="SHARE", help="Share of requests sent through the Batch API (0-1).")
-@click.option("--cached-share", metavar="SHARE", help="Share of input tokens served from the prompt cache (0-1).")
-@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
-              help='Set any scenario value, with the key as in the file: traffic.horizon_months=24, '
-                   'strategies."GPT-4".model="gpt-4-32k". Repeatable.')
+@click.argument("scenario_file", metavar="[SCENARIO]", required=False)
+@scenario_options
 @click.option("--monthly", is_flag=True, help="Add the month-by-month table (with --format csv: print only it).")
 @click.option("--currency", metavar="CODE", help="Show amounts in this currency (needs --fx-rate).")
 @click.option("--fx-rate", metavar="RATE", help="Units of --currency per 1 USD, e.g. 0.92.")
@@ -432,44 +527,25 @@ def compare_command(ctx, scenario_file, dataset, settings, monthly, currency, fx
       costcalc compare --currency EUR --fx-rate 0.92
       costcalc compare scenario.toml --budget 5000 --format json > comparison.json
     """
-    from decimal import Decimal, InvalidOperation
-
     from . import views
-    from .compare import DisplayCurrency, compare
-    from .errors import UsageError, closest_names
+    from .compare import compare
+    from .errors import UsageError
     from .render import format_usd
+    from .scenario import no_strategy_message, parse_amount
 
-    def decimal_flag(flag, text, minimum_exclusive=False):
-        try:
-            value = Decimal(text)
-        except InvalidOperation:
-            value = None
-        if value is None or not value.is_finite() or value < 0 or (minimum_exclusive and value == 0):
-            raise UsageError(f"{flag}: must be a number {'> 0' if minimum_exclusive else '>= 0'}, not {text!r}")
-        return value
-
-    display = None
-    if currency or fx_rate:
-        if not (currency and fx_rate):
-            raise UsageError("--currency and --fx-rate go together: --currency EUR --fx-rate 0.92 (EUR per 1 USD)")
-        if not (len(currency) == 3 and currency.isalpha()):
-            raise UsageError(f"--currency: expected a 3-letter currency code such as EUR, not {currency!r}")
-        display = DisplayCurrency(currency.upper(), decimal_flag("--fx-rate", fx_rate, minimum_exclusive=True))
-    budget_usd = decimal_flag("--budget", budget) if budget is not None else None
+    display = views.DisplayCurrency.parse(currency, fx_rate, origins=("--currency", "--fx-rate"))
+    budget_usd = parse_amount(budget, "--budget") if budget is not None else None
     if budget_strategy and budget_usd is None:
         raise UsageError("--budget-strategy needs --budget")
 
     scenario = scenario_from_flags(scenario_file, dataset, settings, traffic)
     if budget_strategy and budget_strategy not in scenario.names():
-        hint = closest_names(budget_strategy, scenario.names(), limit=1)
-        raise UsageError(f"--budget-strategy: no strategy {budget_strategy!r} in the scenario"
-                         + (f" (did you mean {hint[0]!r}?)" if hint else "")
-                         + "; strategies are: " + ", ".join(scenario.names()))
+        raise UsageError("--budget-strategy: " + no_strategy_message(budget_strategy, scenario.names(), "the scenario"))
     result = compare(scenario, pricebook(ctx))
     check = result.check_budget(budget_usd, budget_strategy) if budget_usd is not None else None
     output = views.comparison(result, monthly=monthly, currency=display, budget=check)
-    if fmt == "csv" and monthly:
-        output = Output(output.data, output.tables[-1:])
+    if fmt == "csv" and monthly:  # CSV is one table: the month-by-month one, for spreadsheets
+        output = Output(output.data, [output.table("monthly")])
     emit(output, fmt)
     if check is not None and check.over:
         error = click.ClickException("over budget: " + check.describe(display.format if display else format_usd))
@@ -505,11 +581,14 @@ def scenario_init(path, preset, force):
       costcalc scenario init --preset small my-bot.toml
       costcalc scenario init --preset large - | less
     """
+    from .errors import UsageError
     from .scenario import preset_text, write_scenario
 
     if path == "-":
         click.echo(preset_text(preset), nl=False)
         return
+    if Path(path).exists() and not force:
+        raise UsageError(f"{Path(path)}: already exists (give another path, or --force to overwrite it)")
     written = write_scenario(path, preset, force=force)
     click.echo(f"Wrote {written} ({preset} preset). Edit it, then run: costcalc compare {written}")
 
@@ -518,7 +597,8 @@ def scenario_init(path, preset, force):
 
 
 @cli.command("report")
-@click.argument("scenario_file", metavar="[SCENARIO]", required=False, type=click.Path(dir_okay=False))
+@click.argument("scenario_file", metavar="[SCENARIO]", required=False)
+@scenario_options
 @click.option("-o", "--output", type=click.Path(), metavar="PATH",
               help="File to write; its suffix picks the format: .pdf (the full report), .png (the "
                    "cumulative-cost chart) or .md (Markdown, with its PNGs beside it). Default: "
@@ -548,8 +628,14 @@ def report_command(ctx, scenario_file, output, all_charts, dpi, dataset, setting
     from .errors import UsageError
     from .progress import progress_bar
 
+    # The output is checked before the comparison runs, which can take a while (a training file scan).
     if all_charts and output is None:
         raise UsageError("--all-charts needs -o FOLDER")
+    if all_charts and not report.is_chart_folder(output):
+        raise UsageError(f"--all-charts writes a folder of PNGs: give a folder, not {Path(output)}")
+    if output is not None and not all_charts and Path(output).suffix.lower() not in report.SUFFIXES:
+        raise UsageError(f"{Path(output)}: the output's suffix picks the format: .pdf, .png or .md "
+                         "(or --all-charts and a folder)")
     scenario = scenario_from_flags(scenario_file, dataset, settings, traffic)
     # Progress on stderr only when it is a terminal: a step line, and the bar of a long dataset scan.
     bar = progress_bar("scanning the training file")
@@ -567,25 +653,9 @@ def report_command(ctx, scenario_file, output, all_charts, dpi, dataset, setting
             bar.close()
             click.echo("\r\x1b[K", err=True, nl=False)
     # The summary table's title is the one-sentence answer.
-    click.echo(render(Output({}, [result.output.tables[0]]), "table"))
+    click.echo(render(Output({}, [result.output.table("summary")]), "table"))
     for path in written:
         click.echo(f"Wrote {path}")
-
-
-# The scenario overrides of `compare`, as the very same option objects, so the two never drift apart.
-report_command.params[1:1] = [p for p in compare_command.params if p.name in (
-    "dataset", "requests_per_month", "requests_per_day", "growth", "start_month", "months", "prompt_tokens",
-    "completion_tokens", "sample", "batch_share", "cached_share", "settings")]
-
-
-def scenario_from_flags(scenario_file, dataset, settings, traffic):
-    """The scenario file (or the bundled example) with the traffic flags and --set overrides applied."""
-    from .scenario import flag_override, load_scenario, parse_set
-
-    overrides = [flag_override("--" + name.replace("_", "-"), value) for name, value in traffic.items()
-                 if value is not None]
-    overrides += [parse_set(setting) for setting in settings]
-    return load_scenario(scenario_file, overrides, dataset=dataset)
 
 
 def main() -> None:

@@ -362,11 +362,9 @@ class Comparison:
         for result in self.strategies:
             if result.name == name:
                 return result
-        from .errors import closest_names
+        from .scenario import no_strategy_message
 
-        hint = closest_names(name, [s.name for s in self.strategies], limit=1)
-        raise UsageError(f"no strategy {name!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
-                         + "; strategies are: " + ", ".join(s.name for s in self.strategies))
+        raise UsageError(no_strategy_message(name, [s.name for s in self.strategies]))
 
     @property
     def baseline_result(self) -> StrategyResult:
@@ -456,41 +454,6 @@ class Comparison:
         frame["month"] = pd.PeriodIndex(frame["month"], freq="M")
         frame["month_number"] = frame["month_number"].astype("int64")
         return frame.astype({c: "float64" for c in columns})
-
-
-CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "KRW": "₩"}
-
-
-@dataclass(frozen=True)
-class DisplayCurrency:
-    """Amounts shown in another currency: `fx_rate` units of `code` per 1 USD.
-
-    Only the display changes: every figure is computed and stored in USD, the currency of the
-    price sheets.
-    """
-
-    code: str
-    fx_rate: Decimal
-
-    def convert(self, usd: Decimal) -> Decimal:
-        return Decimal(usd) * self.fx_rate
-
-    @property
-    def symbol(self) -> str:
-        return CURRENCY_SYMBOLS.get(self.code, f"{self.code} ")
-
-    def format(self, usd: Decimal) -> str:
-        return format_usd(self.convert(usd), symbol=self.symbol)
-
-    def to_dict(self, comparison: Comparison) -> dict:
-        return {
-            "code": self.code,
-            "fx_rate": self.fx_rate,
-            "meaning": f"{self.code} per 1 USD; every other amount in this document is USD",
-            "total": {s.name: self.convert(s.total_usd) for s in comparison.strategies},
-            "per_1k_requests": {s.name: None if s.per_1k_requests_usd is None else self.convert(s.per_1k_requests_usd)
-                                for s in comparison.strategies},
-        }
 
 
 # --- computing -----------------------------------------------------------------------------------
@@ -910,7 +873,6 @@ __all__ = [
     "BudgetCheck",
     "CitedSource",
     "Comparison",
-    "DisplayCurrency",
     "MonthCost",
     "MonthRates",
     "MonthSheets",

@@ -44,7 +44,6 @@ from .training import Epochs, bill_examples, parse_epochs, training_limit
 
 if TYPE_CHECKING:
     from .pricing import ModelPrice, PriceSheet
-    from .render import Output
 
 SCHEMA_VERSION = 1
 CHUNK_BYTES = 1 << 20
@@ -290,50 +289,6 @@ class DatasetReport:
             "warnings": list(self.warnings),
             "counting_rule": self.counting_rule,
         }
-
-    def to_output(self) -> Output:
-        from .render import Money, Output, Price, Table
-
-        # The sheet's file name is enough to find it (the full path is in the JSON); a site-packages
-        # path would run off a printed page.
-        sheet = f"{self.price_sheet_effective}" + (f" ({Path(self.price_sheet_file).name})"
-                                                   if self.price_sheet_file else "")
-        limit = self.max_tokens_per_example
-        m = self.messages_per_example
-        rows = [
-            ["file", self.file, f"{self.bytes:,} bytes, {self.lines:,} line{'' if self.lines == 1 else 's'}"],
-            ["format", self.format, ""],
-            ["model", self.model, f"price sheet effective {sheet}"],
-            ["encoding", self.encoding, "from the price sheet"],
-            ["examples", self.examples, "valid examples; invalid ones are not counted"],
-        ]
-        if self.format == "chat":
-            rows.append(["messages per example", f"{m.min} / {m.mean} / {m.max}" if self.examples else "-",
-                         "min / mean / max"])
-        rows += [
-            ["total tokens", self.total_tokens, "cookbook estimate"],
-            ["assistant tokens", self.assistant_tokens, ""],
-            ["limit per example", limit, "tokens beyond it are truncated" if limit else "unknown for this model"],
-            ["examples over the limit", self.examples_over_limit, ""],
-            ["billing tokens", self.billing_tokens, "sum of min(limit, tokens) per example"],
-            ["epochs", self.epochs, self.epochs_rule],
-            ["billed training tokens", self.billed_training_tokens, "epochs × billing tokens"],
-            ["training price", None if self.training_per_1m is None else Price(self.training_per_1m),
-             "USD per 1M training tokens"],
-            ["training fee", None if self.training_usd is None else Money(self.training_usd), ""],
-        ]
-        tables = [Table(f"Dataset {self.file}", ["", "value", "note"], rows, list(self.warnings))]
-        headers = ["per example", "min", "p10", "median", "mean", "p90", "max"]
-        dist_rows = [["tokens", *self.tokens_per_example.to_dict().values()],
-                     ["assistant tokens", *self.assistant_tokens_per_example.to_dict().values()]]
-        tables.append(Table("Tokens per example", headers, dist_rows))
-        if self.errors:
-            tables.append(Table(
-                "Errors",
-                ["error", "count", "first lines", "message"],
-                [[e.kind, e.count, ", ".join(map(str, e.lines)) or "-", e.message] for e in self.errors],
-            ))
-        return Output(self.to_dict(), tables)
 
     def to_frame(self):
         """The per-example distributions as a pandas DataFrame, for notebooks and scripts.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -42,13 +43,25 @@ class Price(Decimal):
 
 @dataclass(frozen=True)
 class Table:
+    """A titled table with the lines printed under it: its `legend` (how to read it), then `notes`.
+
+    `name` is how code finds the table in an `Output` ("summary", "monthly"); it is never shown.
+    """
+
     title: str | None
     headers: list[str]
-    rows: list[list[object]]
+    rows: Sequence[Sequence[object]]
     notes: list[str] = field(default_factory=list)
     # Terminal tables wrap a column at this many characters (None = no wrapping): long prose
     # cells such as assumptions would otherwise make the table hundreds of columns wide.
     wrap: int | None = None
+    legend: str | None = None
+    name: str = ""
+
+    @property
+    def footer(self) -> list[str]:
+        """Every line printed under the table: the legend, then the notes."""
+        return ([self.legend] if self.legend else []) + list(self.notes)
 
 
 @dataclass(frozen=True)
@@ -57,6 +70,13 @@ class Output:
 
     data: dict
     tables: list[Table]
+
+    def table(self, name: str) -> Table:
+        """The table named `name`; KeyError if there is none."""
+        for table in self.tables:
+            if table.name == name:
+                return table
+        raise KeyError(f"no table {name!r} in this output; tables are: {', '.join(t.name for t in self.tables)}")
 
 
 def render(output: Output, fmt: str) -> str:
@@ -79,7 +99,7 @@ def render_table(table: Table) -> str:
     widths = [table.wrap if table.wrap and not a == "right" else None for a in _align(table)]
     parts.append(tabulate(rows, headers=table.headers, tablefmt="simple", disable_numparse=True,
                           colalign=_align(table), maxcolwidths=widths if table.wrap else None))
-    parts += table.notes
+    parts += table.footer
     return "\n".join(parts)
 
 
@@ -90,8 +110,8 @@ def render_markdown(table: Table) -> str:
     parts = [f"### {table.title}", ""] if table.title else []
     parts.append(tabulate(rows, headers=table.headers, tablefmt="github", disable_numparse=True,
                           colalign=_align(table)))
-    if table.notes:
-        parts += [""] + [f"{note}  " for note in table.notes]
+    if table.footer:
+        parts += [""] + [f"{note}  " for note in table.footer]
     return "\n".join(parts)
 
 

@@ -3,7 +3,7 @@
 A `Report` holds every result a report shows, computed once: the `Comparison`, the training
 file's `DatasetReport` and token counts, the break-even sensitivity grid and the price book. Its
 tables are those `costcalc compare --monthly` prints (`views.comparison`) and `costcalc dataset`
-prints (`DatasetReport.to_output`), and its charts are drawn from the same objects, so the PDF,
+prints (`views.dataset_report`), and its charts are drawn from the same objects, so the PDF,
 the PNGs, the Markdown and the terminal can never disagree.
 
 Every file is written atomically (`costcalc.atomic`). The PDF carries no creation date and no
@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -95,10 +95,12 @@ class Report:
 
     def tables(self) -> list[Table]:
         """Every table of the report, in reading order (summary first)."""
-        summary, assumptions, monthly = self.output.tables
-        tables = [summary, assumptions, sources_table(self.comparison), monthly]
+        from . import views
+
+        tables = [self.output.table("summary"), self.output.table("assumptions"),
+                  sources_table(self.comparison), self.output.table("monthly")]
         if self.dataset is not None:
-            tables += self.dataset.to_output().tables
+            tables += views.dataset_report(self.dataset).tables
         return tables
 
 
@@ -185,6 +187,16 @@ def _source_order(key: str) -> tuple:
 # --- writing ---------------------------------------------------------------------------------------
 
 
+SUFFIXES = (".pdf", ".png", ".md")  # the formats `write` picks by the path's suffix
+
+
+def is_chart_folder(path: str | os.PathLike[str]) -> bool:
+    """Whether `write(..., all_charts=True)` can write its PNGs into `path`: a folder, or a name that
+    is neither a file nor a report's name."""
+    target = Path(path)
+    return target.is_dir() or not (target.is_file() or target.suffix.lower() in SUFFIXES)
+
+
 def write(report: Report, path: str | os.PathLike[str], *, all_charts: bool = False, dpi: int = charts.DPI,
           progress: Progress | None = None) -> list[Path]:
     """Write the report in the format the path's suffix picks; returns every file written.
@@ -195,8 +207,8 @@ def write(report: Report, path: str | os.PathLike[str], *, all_charts: bool = Fa
     """
     target = Path(path)
     if all_charts:
-        if target.is_file() or (target.suffix.lower() in (".pdf", ".png", ".md") and not target.is_dir()):
-            raise UsageError(f"--all-charts writes a folder of PNGs: give a folder, not {target}")
+        if not is_chart_folder(target):
+            raise UsageError(f"{target}: all_charts writes a folder of PNGs: give a folder, not a file")
         return write_pngs(report, target, dpi=dpi, progress=progress)
     suffix = target.suffix.lower()
     if suffix == ".pdf":
@@ -206,7 +218,8 @@ def write(report: Report, path: str | os.PathLike[str], *, all_charts: bool = Fa
     if suffix == ".md":
         return write_markdown(report, target, dpi=dpi, progress=progress)
     raise UsageError(f"{target}: the output's suffix picks the format: .pdf, .png or .md "
-                     "(or --all-charts and a folder)")
+                     "(or all_charts=True and a folder)")
+
 
 
 def write_png(report: Report, path: str | os.PathLike[str], chart: str = KEY_CHART, *, dpi: int = charts.DPI) -> Path:
@@ -242,7 +255,7 @@ def markdown(report: Report, png_names: list[str]) -> str:
     """The Markdown text: the answer, the key chart, the summary, the assumptions, the monthly table,
     every other chart and the dataset statistics. `png_names` are the charts' file names, in
     `chart_names()` order, relative to the Markdown file."""
-    from .render import Table, render_markdown
+    from .render import render_markdown
 
     images = dict(zip(report.chart_names(), png_names))
     titles = chart_titles(report)
@@ -250,7 +263,7 @@ def markdown(report: Report, png_names: list[str]) -> str:
     a = report.comparison.assumptions
     parts = [f"# {report.title}", "", report.answer(), "",
              f"![{titles[KEY_CHART]}]({images[KEY_CHART]})", "",
-             render_markdown(Table("Summary", summary.headers, summary.rows, summary.notes)), "",
+             render_markdown(replace(summary, title="Summary")), "",
              render_markdown(assumptions), "", render_markdown(sources), "", render_markdown(monthly), "",
              "### Charts", ""]
     parts += [f"![{titles[name]}]({images[name]})\n" for name in report.chart_names() if name != KEY_CHART]
@@ -297,9 +310,9 @@ def write_pdf(report: Report, path: str | os.PathLike[str], *, progress: Progres
         _first_page(pages, report, summary)
         say("writing the assumptions and the monthly table")
         flow = pages.flow()
-        if summary.notes[1:]:
+        if summary.notes:
             flow.heading("Break-even and notes", size=11)
-            for note in summary.notes[1:]:
+            for note in summary.notes:
                 flow.paragraph(note, size=8.5)
         for table in (assumptions, sources, monthly):
             flow.table(table)
@@ -316,15 +329,13 @@ def write_pdf(report: Report, path: str | os.PathLike[str], *, progress: Progres
 
 
 def _first_page(pages: _Pages, report: Report, summary: Table) -> None:
-    from .render import Table
-
     flow = pages.flow()
     flow.heading(report.title, size=16)
     flow.paragraph(f"{report.comparison.horizon}; scenario {report.comparison.assumptions.scenario}",
                    size=9, colour="#555555")
     flow.paragraph(report.answer(), size=12.5, weight="bold", colour="#111111")
-    # The first note says how to read the table; the break-even notes open page 2.
-    flow.table(Table(None, summary.headers, summary.rows, summary.notes[:1]), size=8.5)
+    # The legend says how to read the table; the break-even notes open page 2.
+    flow.table(replace(summary, title=None, notes=[]), size=8.5)
     # The key chart fills what is left of the page.
     flow.chart_below(lambda figure: report.figure(KEY_CHART, figure=figure))
     flow.finish()
@@ -497,7 +508,7 @@ class _Flow:
                 x += widths[i] + _GAP
             self.y += height
         self.y += size * 0.5
-        for note in table.notes:
+        for note in table.footer:
             self.paragraph(note, size=size - 0.5, colour="#444444")
         self.y += size
 

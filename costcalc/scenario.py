@@ -24,9 +24,9 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 if sys.version_info >= (3, 11):
@@ -162,7 +162,7 @@ class Scenario:
         for strategy in self.strategies:
             if strategy.name == name:
                 return strategy
-        raise UsageError(f"no strategy {name!r} in {self.source}{did_you_mean(name, self.names())}")
+        raise UsageError(no_strategy_message(name, self.names(), self.source))
 
     def names(self) -> list[str]:
         return [s.name for s in self.strategies]
@@ -184,6 +184,13 @@ def _origin(origins: Mapping[KeyPath, str], path: KeyPath) -> tuple[str | None, 
         if path[:n] in origins:
             return origins[path[:n]], path[:n]
     return None, ()
+
+
+def no_strategy_message(name: str, known: Sequence[str], where: str | None = None) -> str:
+    """"no strategy 'GPT4' in scenario.toml (did you mean 'GPT-4'?); strategies are: Base, GPT-4"."""
+    hint = closest_names(name, known, limit=1)
+    return (f"no strategy {name!r}" + (f" in {where}" if where else "")
+            + (f" (did you mean {hint[0]!r}?)" if hint else "") + "; strategies are: " + ", ".join(known))
 
 
 # --- months --------------------------------------------------------------------------------------
@@ -225,47 +232,9 @@ class Override:
     origin: str
 
 
-# The direct flags for the common traffic values: flag -> key path.
-TRAFFIC_FLAGS = {
-    "--requests-per-month": ("traffic", "requests_per_month"),
-    "--requests-per-day": ("traffic", "requests_per_day"),
-    "--growth": ("traffic", "monthly_growth_pct"),
-    "--start-month": ("traffic", "start_month"),
-    "--months": ("traffic", "horizon_months"),
-    "--prompt-tokens": ("traffic", "prompt_tokens"),
-    "--completion-tokens": ("traffic", "completion_tokens"),
-    "--sample": ("traffic", "sample_file"),
-    "--batch-share": ("traffic", "batch_share"),
-    "--cached-share": ("traffic", "cached_share"),
-}
-
-
-def flag_override(flag: str, text: str) -> Override:
-    """A direct flag (`--batch-share 0.5`) as an override of its scenario key."""
-    path = TRAFFIC_FLAGS[flag]
-    value = text if path[-1] in ("start_month", "sample_file") else parse_value(text)
-    return Override(path, value, flag)
-
-
-def parse_set(text: str) -> Override:
-    """`--set KEY=VALUE`, KEY dotted as in TOML (`strategies."Fine-tuned GPT-3.5".prompt_tokens`)."""
-    key, sep, value = _split_assignment(text)
-    if not sep or not key.strip():
-        raise UsageError(f"--set {text}: expected KEY=VALUE, e.g. --set traffic.requests_per_month=50000")
-    try:
-        parsed = tomllib.loads(f"{key.strip()} = 0")
-    except tomllib.TOMLDecodeError:
-        raise UsageError(f"--set {text}: {key.strip()!r} is not a key path like traffic.batch_share or "
-                         f'strategies."My strategy".model') from None
-    path = []
-    while isinstance(parsed, dict):
-        (name, parsed), = parsed.items()
-        path.append(name)
-    return Override(tuple(path), parse_value(value.strip()), f"--set {key.strip()}")
-
-
-def _split_assignment(text: str) -> tuple[str, str, str]:
-    """Split at the first '=' outside double or single quotes."""
+def split_assignment(text: str) -> tuple[str, str] | None:
+    """'KEY=VALUE' -> (KEY, VALUE) split at the first '=' outside double or single quotes, both
+    stripped; None without an '=' or with an empty KEY."""
     quote = None
     for i, char in enumerate(text):
         if quote:
@@ -274,8 +243,35 @@ def _split_assignment(text: str) -> tuple[str, str, str]:
         elif char in "\"'":
             quote = char
         elif char == "=":
-            return text[:i], "=", text[i + 1:]
-    return text, "", ""
+            key, value = text[:i].strip(), text[i + 1:].strip()
+            return (key, value) if key else None
+    return None
+
+
+def parse_key_path(text: str) -> KeyPath:
+    """A dotted key as TOML writes it: 'strategies."My bot".model' -> ('strategies', 'My bot', 'model');
+    ValueError if TOML would not read it as a key."""
+    try:
+        parsed = tomllib.loads(f"{text} = 0")
+    except tomllib.TOMLDecodeError:
+        raise ValueError(text) from None
+    path = []
+    while isinstance(parsed, dict):
+        (name, parsed), = parsed.items()
+        path.append(name)
+    return tuple(path)
+
+
+def parse_amount(text: str, origin: str, *, positive: bool = False) -> Decimal:
+    """A number given as text, exact: >= 0, or > 0 with `positive`; a UsageError naming `origin`
+    (the flag, for the CLI) otherwise."""
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        value = None
+    if value is None or not value.is_finite() or value < 0 or (positive and value == 0):
+        raise UsageError(f"{origin}: must be a number {'> 0' if positive else '>= 0'}, not {text!r}")
+    return value
 
 
 def parse_value(text: str) -> object:
@@ -286,13 +282,14 @@ def parse_value(text: str) -> object:
         return text
 
 
-def dataset_overrides(raw_strategies: object, path: str) -> list[Override]:
-    """`--dataset FILE`: the training file of every fine-tuned strategy (replacing training_tokens)."""
+def dataset_overrides(raw_strategies: object, path: str, origin: str = "dataset") -> list[Override]:
+    """The training file of every fine-tuned strategy (replacing training_tokens); `origin` names
+    where the file came from in messages (the CLI passes its flag)."""
     strategies = raw_strategies if isinstance(raw_strategies, dict) else {}
     names = [name for name, body in strategies.items() if isinstance(body, dict) and body.get("type") == "fine-tuned"]
     if not names:
-        raise UsageError("--dataset: the scenario has no fine-tuned strategy to train on it")
-    return [Override(("strategies", name, "training_file"), path, "--dataset") for name in names]
+        raise UsageError(f"{origin}: the scenario has no fine-tuned strategy to train on it")
+    return [Override(("strategies", name, "training_file"), path, origin) for name in names]
 
 
 def apply_overrides(raw: dict, overrides: Iterable[Override]) -> dict[KeyPath, str]:
@@ -338,9 +335,11 @@ def load_scenario(
     path: str | os.PathLike[str] | None = None,
     overrides: Iterable[Override] = (),
     dataset: str | os.PathLike[str] | None = None,
+    dataset_origin: str = "dataset",
 ) -> Scenario:
     """Read a scenario file (the bundled example when `path` is None), apply the command-line
-    overrides and `dataset`, and validate it all; every problem is reported at once."""
+    overrides and `dataset` (the training file of every fine-tuned strategy; messages name it
+    `dataset_origin`), and validate it all; every problem is reported at once."""
     file = Path(path) if path is not None else EXAMPLE_SCENARIO
     # The bundled example lives wherever pip put costcalc: name it, not its site-packages path,
     # in reports people forward.
@@ -352,7 +351,8 @@ def load_scenario(
     overrides = list(overrides)
     origins = apply_overrides(raw, overrides)
     if dataset is not None:
-        origins.update(apply_overrides(raw, dataset_overrides(raw.get("strategies"), os.fspath(dataset))))
+        origins.update(apply_overrides(raw, dataset_overrides(raw.get("strategies"), os.fspath(dataset),
+                                                            dataset_origin)))
     return read_scenario(raw, source=shown, path=file, origins=origins)
 
 
@@ -667,7 +667,7 @@ def write_scenario(path: str | os.PathLike[str], preset: str = "medium", force: 
     target = Path(path)
     text = preset_text(preset)
     if target.exists() and not force:
-        raise UsageError(f"{target}: already exists (give another path, or --force to overwrite it)")
+        raise UsageError(f"{target}: already exists (force=True overwrites it)")
     try:
         target.write_text(text, encoding="utf-8")
     except OSError as exc:
@@ -684,20 +684,21 @@ __all__ = [
     "STRATEGY_TYPES",
     "Scenario",
     "Strategy",
-    "TRAFFIC_FLAGS",
     "Traffic",
     "add_months",
     "apply_overrides",
     "days_in_month",
-    "flag_override",
     "key_path",
     "load_scenario",
     "measure_sample",
     "month_label",
     "parse_month",
-    "parse_set",
+    "no_strategy_message",
+    "parse_amount",
+    "parse_key_path",
     "parse_value",
     "preset_text",
     "read_scenario",
+    "split_assignment",
     "write_scenario",
 ]

@@ -57,7 +57,6 @@ if TYPE_CHECKING:  # tiktoken is imported when an encoding is first needed, not 
     import tiktoken
 
     from .pricing import ModelPrice
-    from .render import Output
 
 ENCODING_NAMES = ("cl100k_base", "o200k_base")
 
@@ -419,18 +418,6 @@ class TokenCount:
             "counting_rule": COUNTING_RULE if self.kind == "messages" else "tiktoken encode_ordinary",
         }
 
-    def to_output(self) -> Output:
-        from .render import Output, Table
-
-        rows = [["model", self.model], ["encoding", self.encoding], ["input", self.kind]]
-        if self.kind == "messages":
-            rows += [["messages", self.messages], ["tokens", self.tokens],
-                     ["assistant tokens", self.assistant_tokens]]
-        else:
-            rows += [["characters", self.characters], ["tokens", self.tokens]]
-        notes = [f"counted by the {COUNTING_RULE}"] if self.kind == "messages" else []
-        return Output(self.to_dict(), [Table(None, ["", "value"], rows, notes)])
-
 
 def count_input(text: str, model: ModelPrice) -> TokenCount:
     """Count `text` with the model's encoding: a chat message list (or {"messages": [...]}) given as
@@ -444,28 +431,6 @@ def count_input(text: str, model: ModelPrice) -> TokenCount:
     count = count_messages(messages, encoding, tools=tools, functions=functions)
     return TokenCount(model.name, encoding.name, "messages", count.total, count.assistant,
                       len(messages), len(text))
-
-
-def read_input(argument: str) -> str:
-    """What `costcalc tokens ARG` counts: stdin for "-", the file's text for a path that exists,
-    otherwise the argument itself."""
-    import sys
-
-    if argument == "-":
-        return sys.stdin.read()
-    path = Path(argument)
-    try:
-        is_file = path.is_file()
-    except (OSError, ValueError):  # a long text is not a path
-        is_file = False
-    if not is_file:
-        return argument
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DatasetError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    except OSError as exc:
-        raise DatasetError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
 def _as_conversation(text: str):
@@ -497,5 +462,4 @@ __all__ = [
     "count_tool_definitions",
     "encoding_for_model",
     "get_encoding",
-    "read_input",
 ]

@@ -6,7 +6,9 @@ so a script can build the same JSON the CLI prints.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .cost import CACHE_INCREMENT_TOKENS, CACHE_MIN_TOKENS, UsageCost
@@ -17,6 +19,12 @@ from .render import Count, Money, Output, Price, Table, format_count, format_usd
 
 if TYPE_CHECKING:
     from .compare import Comparison
+    from .dataset import DatasetReport
+    from .tokens import TokenCount
+
+# The version of every command's JSON (`compare` and `dataset` carry their own, also 1): a script
+# checks it before it trusts the keys.
+SCHEMA_VERSION = 1
 
 # Columns of `prices list` / `prices history`: JSON name -> short header.
 PRICE_COLUMNS = {
@@ -40,7 +48,7 @@ def sheet_ref(sheet: PriceSheet) -> dict:
 def model_data(model: ModelPrice, sheet: PriceSheet, requested: str | None = None) -> dict:
     """The `prices show --format json` contract: model, effective and every price per 1M tokens."""
     ft = model.fine_tuning
-    data = {
+    data: dict[str, object] = {
         "model": model.name,
         "requested": requested or model.name,
         "effective": sheet.revision,
@@ -73,13 +81,13 @@ def prices_list(sheet: PriceSheet) -> Output:
         notes=[f"Aliases: {aliases}" if aliases else "Aliases: none",
                "'-' means the sheet lists no such price (not offered, or not confirmed by a source)."],
     )
-    data = {"price_sheet": sheet_ref(sheet), "summary": sheet.summary, "aliases": dict(sheet.aliases),
-            "models": models}
+    data = {"schema_version": SCHEMA_VERSION, "price_sheet": sheet_ref(sheet), "summary": sheet.summary,
+            "aliases": dict(sheet.aliases), "models": models}
     return Output(data, [table])
 
 
 def price_show(model: ModelPrice, sheet: PriceSheet, requested: str) -> Output:
-    data = model_data(model, sheet, requested)
+    data = {"schema_version": SCHEMA_VERSION, **model_data(model, sheet, requested)}
     rows = [[name.removesuffix("_per_1m").replace("_", " "), Price(value) if value is not None else None]
             for name, value in model.prices().items()]
     title = f"{model.name} in the price sheet effective {sheet.revision} (USD per 1M tokens)"
@@ -99,11 +107,11 @@ def price_history(name: str, entries: list[HistoryEntry]) -> Output:
     for entry in entries:
         prices = entry.model.prices()
         rows.append([entry.sheet.revision, entry.model.name,
-                     *[Price(prices[k]) if prices[k] is not None else None for k in PRICE_COLUMNS]])
+                     *[Price(price) if (price := prices[k]) is not None else None for k in PRICE_COLUMNS]])
         series.append({"effective": entry.sheet.revision, "model": entry.model.name, **prices})
     table = Table(f"Price history of {name} (USD per 1M tokens; snapshot the name meant on each date)",
                   ["effective", "snapshot", *PRICE_COLUMNS.values()], rows)
-    return Output({"model": name, "history": series}, [table])
+    return Output({"schema_version": SCHEMA_VERSION, "model": name, "history": series}, [table])
 
 
 def sheet_diff(diff: SheetDiff) -> Output:
@@ -127,6 +135,7 @@ def sheet_diff(diff: SheetDiff) -> Output:
     table = Table(f"Price changes from {diff.old.revision} to {diff.new.revision} (USD per 1M tokens)",
                   ["model", "price", diff.old.revision, diff.new.revision, "change"], rows, notes)
     data = {
+        "schema_version": SCHEMA_VERSION,
         "old": sheet_ref(diff.old),
         "new": sheet_ref(diff.new),
         "added_models": list(diff.added_models),
@@ -190,6 +199,7 @@ def estimate(cost: UsageCost, requests: int, per_request_tokens: dict, training:
     title = (f"{cost.model}, {mode} pricing, sheet effective {cost.effective.isoformat()}: "
              f"{requests:,} request{'s' if requests != 1 else ''}")
     data = {
+        "schema_version": SCHEMA_VERSION,
         "model": cost.model,
         "effective": cost.effective.isoformat(),
         "fine_tuned": cost.fine_tuned,
@@ -213,14 +223,129 @@ def estimate(cost: UsageCost, requests: int, per_request_tokens: dict, training:
     return Output(data, [Table(title, ["component", "tokens", "USD per 1M", "cost"], rows, notes)])
 
 
+# --- dataset and tokens --------------------------------------------------------------------------
+
+
+def dataset_report(report: DatasetReport) -> Output:
+    """`costcalc dataset`: what the file holds and what training on it costs, the per-example
+    distributions and, when there are any, the errors by type with their first lines."""
+    # The sheet's file name is enough to find it (the full path is in the JSON); a site-packages
+    # path would run off a printed page.
+    sheet = f"{report.price_sheet_effective}" + (f" ({Path(report.price_sheet_file).name})"
+                                                 if report.price_sheet_file else "")
+    limit = report.max_tokens_per_example
+    m = report.messages_per_example
+    rows: list[list[object]] = [
+        ["file", report.file, f"{report.bytes:,} bytes, {report.lines:,} line{'' if report.lines == 1 else 's'}"],
+        ["format", report.format, ""],
+        ["model", report.model, f"price sheet effective {sheet}"],
+        ["encoding", report.encoding, "from the price sheet"],
+        ["examples", report.examples, "valid examples; invalid ones are not counted"],
+    ]
+    if report.format == "chat":
+        rows.append(["messages per example", f"{m.min} / {m.mean} / {m.max}" if report.examples else "-",
+                     "min / mean / max"])
+    rows += [
+        ["total tokens", report.total_tokens, "cookbook estimate"],
+        ["assistant tokens", report.assistant_tokens, ""],
+        ["limit per example", limit, "tokens beyond it are truncated" if limit else "unknown for this model"],
+        ["examples over the limit", report.examples_over_limit, ""],
+        ["billing tokens", report.billing_tokens, "sum of min(limit, tokens) per example"],
+        ["epochs", report.epochs, report.epochs_rule],
+        ["billed training tokens", report.billed_training_tokens, "epochs × billing tokens"],
+        ["training price", None if report.training_per_1m is None else Price(report.training_per_1m),
+         "USD per 1M training tokens"],
+        ["training fee", None if report.training_usd is None else Money(report.training_usd), ""],
+    ]
+    tables = [Table(f"Dataset {report.file}", ["", "value", "note"], rows, list(report.warnings), name="dataset")]
+    headers = ["per example", "min", "p10", "median", "mean", "p90", "max"]
+    dist_rows: list[list[object]] = [["tokens", *report.tokens_per_example.to_dict().values()],
+                                     ["assistant tokens", *report.assistant_tokens_per_example.to_dict().values()]]
+    tables.append(Table("Tokens per example", headers, dist_rows, name="tokens per example"))
+    if report.errors:
+        tables.append(Table(
+            "Errors",
+            ["error", "count", "first lines", "message"],
+            [[e.kind, e.count, ", ".join(map(str, e.lines)) or "-", e.message] for e in report.errors],
+            name="errors",
+        ))
+    return Output(report.to_dict(), tables)
+
+
+def token_count(count: TokenCount) -> Output:
+    """`costcalc tokens`: the model, its encoding, what was counted and the tokens."""
+    from .tokens import COUNTING_RULE
+
+    rows: list[list[object]] = [["model", count.model], ["encoding", count.encoding], ["input", count.kind]]
+    if count.kind == "messages":
+        rows += [["messages", count.messages], ["tokens", count.tokens], ["assistant tokens", count.assistant_tokens]]
+    else:
+        rows += [["characters", count.characters], ["tokens", count.tokens]]
+    notes = [f"counted by the {COUNTING_RULE}"] if count.kind == "messages" else []
+    return Output({"schema_version": SCHEMA_VERSION, **count.to_dict()}, [Table(None, ["", "value"], rows, notes)])
+
+
 # --- compare -------------------------------------------------------------------------------------
+
+
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "KRW": "₩"}
+
+
+@dataclass(frozen=True)
+class DisplayCurrency:
+    """Amounts shown in another currency: `fx_rate` units of `code` per 1 USD.
+
+    Only the display changes: every figure is computed and stored in USD, the currency of the
+    price sheets.
+    """
+
+    code: str
+    fx_rate: Decimal
+
+    @classmethod
+    def parse(cls, code: str | None, fx_rate: str | None, *,
+              origins: tuple[str, str] = ("currency", "fx_rate")) -> DisplayCurrency | None:
+        """The currency to show, from a code and a rate given as text (None when neither is given);
+        a UsageError naming `origins` (where code and rate came from: the CLI passes its flags)."""
+        from .errors import UsageError
+        from .scenario import parse_amount
+
+        if not (code or fx_rate):
+            return None
+        code_origin, rate_origin = origins
+        if not (code and fx_rate):
+            raise UsageError(f"{code_origin} and {rate_origin} go together: {code_origin} EUR {rate_origin} 0.92 "
+                             "(EUR per 1 USD)")
+        if not (len(code) == 3 and code.isalpha()):
+            raise UsageError(f"{code_origin}: expected a 3-letter currency code such as EUR, not {code!r}")
+        return cls(code.upper(), parse_amount(fx_rate, rate_origin, positive=True))
+
+    def convert(self, usd: Decimal) -> Decimal:
+        return Decimal(usd) * self.fx_rate
+
+    @property
+    def symbol(self) -> str:
+        return CURRENCY_SYMBOLS.get(self.code, f"{self.code} ")
+
+    def format(self, usd: Decimal) -> str:
+        return format_usd(self.convert(usd), symbol=self.symbol)
+
+    def to_dict(self, comparison: Comparison) -> dict:
+        return {
+            "code": self.code,
+            "fx_rate": self.fx_rate,
+            "meaning": f"{self.code} per 1 USD; every other amount in this document is USD",
+            "total": {s.name: self.convert(s.total_usd) for s in comparison.strategies},
+            "per_1k_requests": {s.name: None if s.per_1k_requests_usd is None else self.convert(s.per_1k_requests_usd)
+                                for s in comparison.strategies},
+        }
 
 
 def comparison(result, *, monthly: bool = False, currency=None, budget=None) -> Output:
     """`costcalc compare`: the answer in a sentence over a summary per strategy, then the
     assumptions and, with `monthly`, every strategy month by month.
 
-    `result` is a `compare.Comparison`; `currency` a `compare.DisplayCurrency` to show amounts
+    `result` is a `compare.Comparison`; `currency` a `DisplayCurrency` to show amounts
     in (JSON keeps USD and gains a `display_currency` block); `budget` a `compare.BudgetCheck`.
     """
     money = currency.format if currency is not None else format_usd
@@ -236,9 +361,9 @@ def comparison(result, *, monthly: bool = False, currency=None, budget=None) -> 
     for s in result.strategies:
         rows.append([s.name, s.type, s.model, amount(s.total_usd), amount(s.per_1k_requests_usd),
                      "baseline" if s.is_baseline else amount(s.vs_baseline_usd), _break_even_cell(s, a)])
-    notes = [f"Totals over {result.horizon} in {code}, training and fixed costs included; "
-             "per 1K requests = total ÷ requests × 1,000; vs baseline: negative = cheaper."]
-    notes += [f"{s.name}: {s.break_even.describe(money)}." for s in result.strategies if s.break_even]
+    legend = (f"Totals over {result.horizon} in {code}, training and fixed costs included; "
+              "per 1K requests = total ÷ requests × 1,000; vs baseline: negative = cheaper.")
+    notes = [f"{s.name}: {s.break_even.describe(money)}." for s in result.strategies if s.break_even]
     if currency is not None:
         notes.append(f"Amounts in {currency.code} at {plain(currency.fx_rate)} {currency.code} per USD; "
                      "they are computed in USD, and the JSON output keeps USD.")
@@ -246,8 +371,9 @@ def comparison(result, *, monthly: bool = False, currency=None, budget=None) -> 
         notes.append(("Over budget: " if budget.over else "Budget: ") + budget.describe(money) + ".")
     summary = Table(result.answer(money),
                     ["strategy", "type", "model", "total", "per 1K requests", "vs baseline", "break-even"],
-                    rows, notes)
-    tables = [summary, Table("Assumptions", ["assumption", "value"], _assumption_rows(result, money), wrap=90)]
+                    rows, notes, legend=legend, name="summary")
+    tables = [summary, Table("Assumptions", ["assumption", "value"], _assumption_rows(result, money), wrap=90,
+                             name="assumptions")]
     if monthly:
         tables.append(_monthly_table(result, amount, code))
     data = result.to_dict()
@@ -347,7 +473,7 @@ def _monthly_table(result, amount, code) -> Table:
             for s in result.strategies for m in s.months]
     return Table(f"Month by month ({code})",
                  ["strategy", "month", "requests", "input", "output", "retrieval", "training", "fixed", "total",
-                  "cumulative"], rows)
+                  "cumulative"], rows, name="monthly")
 
 
 def _training_runs(s, money) -> str:

@@ -174,6 +174,8 @@ def test_bad_scenario_files_exit_1_with_one_line(run, scenario, old, new, messag
     (["--set", "traffic.batch_shar=0.5"], "Error: --set traffic.batch_shar: unknown key (did you mean 'batch_share'?)"),
     (["--set", "traffic.batch_share"],
      "Error: --set traffic.batch_share: expected KEY=VALUE, e.g. --set traffic.requests_per_month=50000"),
+    (["--set", "traffic..x=1"], "Error: --set traffic..x=1: 'traffic..x' is not a key path like traffic.batch_share "
+                                'or strategies."My strategy".model'),
     (["--set", 'strategies.GPT-4.model="gpt-5"'],
      "Error: --set strategies.GPT-4.model: unknown model 'gpt-5' in the price sheet effective 2023-08-22; "
      "did you mean gpt-4?"),
@@ -317,3 +319,82 @@ def test_training_file_problems_become_notes_with_their_lines(run, scenario, tmp
         "train.jsonl: line is not valid JSON (each line must hold one complete JSON object) (1 line, first 2)",
         "train.jsonl: fewer than 10 valid examples; OpenAI requires at least 10",
     ]
+
+
+# --- the scenario flags compare and report share ------------------------------------------------------
+
+SCENARIO_FLAGS = ["--dataset FILE", "--requests-per-month N", "--requests-per-day N", "--growth PCT",
+                  "--start-month YYYY-MM", "--months N", "--prompt-tokens N", "--completion-tokens N",
+                  "--sample FILE", "--batch-share SHARE", "--cached-share SHARE", "--set KEY=VALUE"]
+
+
+def option_help(text: str) -> dict[str, str]:
+    """The Options section of `--help`: "--months N" -> its help text, wrapped lines joined (click also
+    wraps after a hyphen: "--requests-per-" / "month")."""
+    entries: dict[str, str] = {}
+    name = None
+    for line in text.split("Options:\n", 1)[1].splitlines():
+        if line.startswith("  -"):
+            name, _, help_text = line.strip().partition("  ")
+            entries[name] = help_text.strip()
+        elif name is not None and line.strip():
+            entries[name] += ("" if entries[name].endswith("-") else " ") + line.strip()
+    return entries
+
+
+def test_compare_and_report_list_every_scenario_flag_with_the_same_help(run):
+    compare_help = option_help(run("compare", "--help").output)
+    report_help = option_help(run("report", "--help").output)
+    assert [name for name in compare_help if name in SCENARIO_FLAGS] == SCENARIO_FLAGS
+    assert [name for name in report_help if name in SCENARIO_FLAGS] == SCENARIO_FLAGS
+    assert {name: report_help[name] for name in SCENARIO_FLAGS} == {name: compare_help[name] for name in SCENARIO_FLAGS}
+    assert report_help["--set KEY=VALUE"] == ('Set any scenario value, with the key as in the file: '
+                                              'traffic.horizon_months=24, strategies."GPT-4".model="gpt-4-32k". '
+                                              'Repeatable.')
+    # report's own options follow the scenario flags; compare's own options stay its own.
+    assert list(report_help)[len(SCENARIO_FLAGS):] == ["-o, --output PATH", "--all-charts", "--dpi INTEGER RANGE",
+                                                       "-h, --help"]
+    assert "--monthly" in compare_help and "--monthly" not in report_help
+
+
+def test_dataset_flag_without_a_fine_tuned_strategy(run, scenario):
+    result = run("compare", scenario(FOUR_STRATEGIES.split('[strategies."Fine-tuned"]')[0]), "--dataset", "t.jsonl")
+    assert (result.exit_code, result.stderr) == (
+        2, "Error: --dataset: the scenario has no fine-tuned strategy to train on it\n")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-o", "x.pdf", "--all-charts"], "Error: --all-charts writes a folder of PNGs: give a folder, not x.pdf"),
+    (["-o", "charts/", "--all-charts"], None),  # a folder: only the scenario's own problem is left
+    (["-o", "x.docx"], "Error: x.docx: the output's suffix picks the format: .pdf, .png or .md "
+                       "(or --all-charts and a folder)"),
+])
+def test_report_checks_its_output_before_comparing(run, scenario, args, message):
+    # The scenario is broken too: the output's problem is found first, before any work is done.
+    result = run("report", scenario(FOUR_STRATEGIES.replace("horizon_months = 3", "horizon_months = 0")), *args)
+    if message is None:
+        assert (result.exit_code, result.stderr) == (1, "Error: scenario.toml: traffic.horizon_months: must be a "
+                                                        "whole number of months from 1 to 120, not 0\n")
+    else:
+        assert (result.exit_code, result.stderr) == (2, message + "\n")
+
+
+@pytest.mark.parametrize("command", ["compare", "report"])
+def test_a_scenario_that_cannot_be_read_exits_1(run, scenario, tmp_path, monkeypatch, command):
+    # The README: "exit 1 for a failed run (... an unreadable file given as an argument)".
+    (tmp_path / "folder").mkdir()
+    result = run(command, "folder")
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", "Error: folder: cannot read: Is a directory\n")
+
+    path = scenario()
+    real_open = type(tmp_path).open
+
+    def refuse(self, *args, **kwargs):  # tests may run as root, who can read a chmod 000 file
+        if self.name == path:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(tmp_path), "open", refuse)
+    result = run(command, path)
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        1, "", "Error: scenario.toml: cannot read: Permission denied\n")

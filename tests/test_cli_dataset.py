@@ -173,3 +173,32 @@ def test_help_shows_examples(run):
         result = run(command, "--help")
         assert result.exit_code == 0
         assert f"  costcalc {command} " in result.output.split("Examples:")[1]
+
+
+def test_tokens_reads_a_file_without_its_bom_and_rejects_one_that_is_not_utf8(run, tmp_path):
+    path = tmp_path / "prompt.txt"
+    path.write_bytes(b"\xef\xbb\xbfhello world")
+    assert json.loads(run("tokens", str(path), "--format", "json").output)["characters"] == 11  # no BOM
+    assert json.loads(run("tokens", "no such file", "--format", "json").output)["characters"] == 12  # the text
+    path.write_bytes(b"caf\xe9")
+    result = run("tokens", str(path))
+    assert (result.exit_code, result.stderr) == (1, f"Error: {path}: not UTF-8 text (byte 3)\n")
+
+
+@pytest.mark.parametrize("args", [
+    ["prices", "list"],
+    ["prices", "show", "gpt-4"],
+    ["prices", "history", "gpt-4"],
+    ["prices", "diff", "2023-08-22", "2023-11-06"],
+    ["estimate", "gpt-3.5-turbo", "--input-tokens", "10"],
+    ["tokens", "hello world"],
+    ["dataset", "EXAMPLE"],
+    ["compare", "--months", "1"],
+])
+def test_every_commands_json_starts_with_its_schema_version(run, args):
+    from costcalc.scenario import EXAMPLE_DATASET
+
+    args = [str(EXAMPLE_DATASET) if a == "EXAMPLE" else a for a in args]
+    result = run(*args, "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert next(iter(json.loads(result.output).items())) == ("schema_version", 1)

@@ -449,7 +449,7 @@ def _book():
 
 
 def _override(text):
-    from costcalc.scenario import parse_set
+    from costcalc.cli import parse_set
 
     return parse_set(text)
 

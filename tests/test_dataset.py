@@ -383,13 +383,16 @@ def test_json_contract(write):
     assert set(data["tokens_per_example"]) == {"min", "p10", "median", "mean", "p90", "max"}
     assert isinstance(data["errors"], dict) and isinstance(data["warnings"], list)
     assert {"schema_version", "model", "encoding", "price_sheet", "counting_rule", "epochs_rule"} <= set(data)
-    assert report.to_output().data == report.to_dict()
+    from costcalc import views
+
+    assert views.dataset_report(report).data == report.to_dict()
 
 
 def test_table_output_names_its_sources(write):
+    from costcalc import views
     from costcalc.render import render
 
-    text = render(scan_dataset(write(MIXED), model_price=chat_model(), workers=1).to_output(), "table")
+    text = render(views.dataset_report(scan_dataset(write(MIXED), model_price=chat_model(), workers=1)), "table")
     assert "training fee             $0.0251" in text
     assert "billing tokens           314" in text
     assert "price sheet effective 2023-08-22" in text

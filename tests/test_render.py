@@ -30,3 +30,16 @@ def test_cells_are_rounded_for_people_and_exact_for_machines():
                   [[Count("115762.5"), Money("0.986203"), Money.shown_as(Decimal("4557.6254"), "€")]])
     assert render(Output({}, [table]), "table").splitlines()[-1].split() == ["115,763", "$0.986", "€4,557.63"]
     assert render(Output({}, [table]), "csv").splitlines()[-1] == "115762.5,0.986203,4557.6254"
+
+
+def test_a_table_is_found_by_name_and_prints_its_legend_before_its_notes():
+    summary = Table("Answer", ["a"], [[1]], ["Break-even in 2023-12."], legend="How to read it.", name="summary")
+    monthly = Table("Month by month", ["month"], [["2023-09"]], name="monthly")
+    output = Output({}, [summary, monthly])
+    assert output.table("monthly") is monthly
+    with pytest.raises(KeyError, match="no table 'sources' in this output; tables are: summary, monthly"):
+        output.table("sources")
+    assert render(Output({}, [summary]), "table") == "Answer\n  a\n---\n  1\nHow to read it.\nBreak-even in 2023-12."
+    assert render(Output({}, [summary]), "markdown") == (
+        "### Answer\n\n|   a |\n|-----|\n|   1 |\n\nHow to read it.  \nBreak-even in 2023-12.  ")
+    assert render(Output({}, [monthly, summary]), "csv") == "month\n2023-09"  # CSV: the first table only

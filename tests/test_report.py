@@ -220,8 +220,8 @@ def test_png_output_is_the_key_chart(tiny, tmp_path):
 
 
 @pytest.mark.parametrize("target, message", [
-    ("out.txt", "out.txt: the output's suffix picks the format: .pdf, .png or .md (or --all-charts and a folder)"),
-    ("out", "out: the output's suffix picks the format: .pdf, .png or .md (or --all-charts and a folder)"),
+    ("out.txt", "out.txt: the output's suffix picks the format: .pdf, .png or .md (or all_charts=True and a folder)"),
+    ("out", "out: the output's suffix picks the format: .pdf, .png or .md (or all_charts=True and a folder)"),
 ])
 def test_an_unknown_suffix_is_a_usage_error(tiny, tmp_path, monkeypatch, target, message):
     monkeypatch.chdir(tmp_path)

@@ -10,15 +10,14 @@ from decimal import Decimal
 
 import pytest
 
+from costcalc.cli import flag_override, parse_set
 from costcalc.errors import Problem, ScenarioError, UsageError
 from costcalc.scenario import (
     EXAMPLE_DATASET,
     EXAMPLE_SCENARIO,
     EXAMPLES_DIR,
     PRESETS,
-    flag_override,
     load_scenario,
-    parse_set,
     parse_value,
     preset_text,
     write_scenario,
@@ -244,7 +243,7 @@ def test_dataset_override_sets_every_fine_tuned_training_file(scenario_file, tmp
     strategy = scenario.strategy("Fine-tuned GPT-3.5")
     # Relative to the working directory (a path written in the file is relative to the file).
     assert (strategy.training_file, strategy.training_tokens) == (tmp_path / "train.jsonl", None)
-    with pytest.raises(UsageError, match=r"^--dataset: the scenario has no fine-tuned strategy to train on it$"):
+    with pytest.raises(UsageError, match=r"^dataset: the scenario has no fine-tuned strategy to train on it$"):
         load_scenario(scenario_file(MINIMAL.split('[strategies."Fine-tuned')[0]), dataset="train.jsonl")
 
 
@@ -257,7 +256,7 @@ def test_write_scenario(tmp_path):
     assert load_scenario(target).traffic.requests_per_month == 10_000
     with pytest.raises(UsageError) as error:
         write_scenario(target, "large")
-    assert str(error.value) == f"{target}: already exists (give another path, or --force to overwrite it)"
+    assert str(error.value) == f"{target}: already exists (force=True overwrites it)"
     write_scenario(target, "large", force=True)
     assert load_scenario(target).traffic.requests_per_month == 1_000_000
     with pytest.raises(UsageError, match="^unknown preset 'huge'; presets are small, medium, large$"):

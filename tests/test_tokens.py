@@ -340,17 +340,3 @@ def test_count_input(text, kind, count, assistant):
     result = count_input(text, model())
     assert (result.kind, result.tokens, result.assistant_tokens) == (kind, count, assistant)
     assert result.to_dict()["encoding"] == "cl100k_base"
-
-
-def test_read_input(tmp_path, monkeypatch):
-    import io
-
-    path = tmp_path / "prompt.txt"
-    path.write_bytes(b"\xef\xbb\xbfhello world")
-    assert tokens.read_input(str(path)) == "hello world"
-    assert tokens.read_input("not a file") == "not a file"
-    monkeypatch.setattr("sys.stdin", io.StringIO("from stdin"))
-    assert tokens.read_input("-") == "from stdin"
-    path.write_bytes(b"caf\xe9")
-    with pytest.raises(DatasetError, match=r"prompt.txt: not UTF-8 text \(byte 3\)"):
-        tokens.read_input(str(path))
