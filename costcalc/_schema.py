@@ -66,6 +66,19 @@ def show_value(value: object) -> str:
     return str(value)
 
 
+def describe_value(value: object) -> str:
+    """What a value is, for a message: "8.0 (a float)", "'abc' (a string)",
+    "a table". Scalars are shown with their type; tables and arrays by their type alone."""
+    if isinstance(value, Decimal):  # what TOML calls a float: 8.0, 1.5
+        return f"{show_value(value)} (a float)"
+    if isinstance(value, (dict, list)):
+        return type_name(value)
+    text = show_value(value)
+    if len(text) > 40:  # a message is one line
+        text = text[:37] + "..."
+    return f"{text} ({type_name(value)})"
+
+
 def did_you_mean(name: str, known: Iterable[str]) -> str:
     """' (did you mean 'base'?)' for the closest known name, '' when none is close."""
     hint = closest_names(name, known, limit=1)
@@ -173,14 +186,17 @@ class Checker:
         return value
 
     def _wrong(self, path: KeyPath, expected: str, value: object) -> None:
-        self.problem(path, f"must be {expected}, not {type_name(value)}")
+        self.problem(path, f"must be {expected}, not {describe_value(value)}")
 
     def string(self, raw: Raw, path: KeyPath, *, required: bool = False, non_empty: bool = False) -> str | None:
         value = self._value(raw, path, required)
         if value is None:
             return None
-        if not isinstance(value, str) or (non_empty and not value.strip()):
+        if not isinstance(value, str):
             self._wrong(path, "a non-empty string" if non_empty else "a string", value)
+            return None
+        if non_empty and not value.strip():
+            self.problem(path, "is empty" if not value else "is blank (only white space)")
             return None
         return value
 
@@ -220,9 +236,15 @@ class Checker:
         if value is None:
             return None
         if not is_whole(value) or value < minimum or (maximum is not None and value > maximum):
-            limits = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+            limits = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum:,}"
             what = f"a whole number of {unit}" if unit else "a whole number"
-            self.problem(path, f"must be {what} {limits}, not {show_value(value)}")
+            if is_whole(value):
+                shown = show_value(value)
+            elif isinstance(value, Decimal):
+                shown = f"{show_value(value)} (a float, not a whole number)"
+            else:
+                shown = describe_value(value)
+            self.problem(path, f"must be {what} {limits}, not {shown}")
             return None
         return value
 
@@ -231,6 +253,7 @@ __all__ = [
     "Checker",
     "KeyPath",
     "Raw",
+    "describe_value",
     "did_you_mean",
     "display_path",
     "is_number",

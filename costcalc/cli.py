@@ -45,11 +45,11 @@ class DateType(click.ParamType):
     name = "YYYY-MM-DD"
 
     def convert(self, value, param, ctx):
-        if isinstance(value, dt.date):
-            return value
+        from .pricing import as_date
+
         try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
+            return as_date(value)  # YYYY-MM-DD only, as the help says: not 20230901 or 2023-W35-5
+        except CostCalcError:
             self.fail(f"{value!r} is not a date in the form YYYY-MM-DD", param, ctx)
 
 
@@ -131,10 +131,10 @@ TRAFFIC_FLAGS = {
 
 def flag_override(flag: str, text: str) -> Override:
     """A direct flag (`--batch-share 0.5`) as an override of its scenario key."""
-    from .scenario import Override, parse_value
+    from .scenario import Override, parse_plain_number
 
     path = TRAFFIC_FLAGS[flag]
-    value = text if path[-1] in ("start_month", "sample_file") else parse_value(text)
+    value = text if path[-1] in ("start_month", "sample_file") else parse_plain_number(text)
     return Override(path, value, flag)
 
 

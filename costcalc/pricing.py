@@ -217,7 +217,7 @@ class PriceBook:
         """The newest sheet effective on or before `date`, a date or "YYYY-MM-DD" (the newest sheet when None)."""
         if date is None:
             return self.sheets[-1]
-        date = _as_date(date)
+        date = as_date(date)
         in_force = [s for s in self.sheets if s.effective <= date]
         if not in_force:
             raise UsageError(
@@ -271,7 +271,7 @@ class PriceBook:
         )
 
 
-def _as_date(value: object) -> dt.date:
+def as_date(value: object) -> dt.date:
     """A date, or an ISO "YYYY-MM-DD" string as one; anything else is a UsageError."""
     if isinstance(value, dt.datetime):  # a datetime is a date, but cannot be compared with one
         return value.date()
@@ -520,6 +520,7 @@ class _Checker(Checker):
 
 
 __all__ = [
+    "as_date",
     "FineTuningPrice",
     "HistoryEntry",
     "ModelPrice",

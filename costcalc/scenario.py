@@ -274,6 +274,19 @@ def parse_amount(text: str, origin: str, *, positive: bool = False) -> Decimal:
     return value
 
 
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?([eE][+-]?\d+)?")
+
+
+def parse_plain_number(text: str) -> int | Decimal | str:
+    """A flag's number as a person writes it: 12 -> 12, 0.5 -> Decimal('0.5'), 1e3 -> Decimal('1E+3').
+    Anything else stays text, for the loader to report: '0x10', '1_000' and 'inf' are not numbers here,
+    although TOML would read the first two."""
+    text = text.strip()
+    if not _PLAIN_NUMBER.fullmatch(text):
+        return text
+    return int(text) if text.lstrip("+-").isdigit() else Decimal(text)
+
+
 def parse_value(text: str) -> object:
     """A value as TOML reads it (numbers exact, as Decimal); anything TOML rejects is a string."""
     try:
@@ -696,6 +709,7 @@ __all__ = [
     "no_strategy_message",
     "parse_amount",
     "parse_key_path",
+    "parse_plain_number",
     "parse_value",
     "preset_text",
     "read_scenario",

@@ -184,7 +184,7 @@ def test_every_problem_is_reported_with_file_and_key(pricing_folder, monkeypatch
     file = "prices/2024-01-01.toml"
     assert err.value.problems == [
         Problem(file, "currency", "missing"),
-        Problem(file, "models.chat-1.input", "must be a number (USD per 1M tokens), not a string"),
+        Problem(file, "models.chat-1.input", "must be a number (USD per 1M tokens), not '1.00' (a string)"),
         Problem(file, "models.chat-1.fine_tuning.trainng", "unknown key (did you mean 'training'?)"),
         Problem(file, "models.chat-1.fine_tuning.training",
                 "missing (a fine_tuning table needs training, input and output prices)"),
@@ -192,7 +192,7 @@ def test_every_problem_is_reported_with_file_and_key(pricing_folder, monkeypatch
     assert str(err.value) == (
         "4 problems in price sheets:\n"
         "  prices/2024-01-01.toml: currency: missing\n"
-        "  prices/2024-01-01.toml: models.chat-1.input: must be a number (USD per 1M tokens), not a string\n"
+        "  prices/2024-01-01.toml: models.chat-1.input: must be a number (USD per 1M tokens), not '1.00' (a string)\n"
         "  prices/2024-01-01.toml: models.chat-1.fine_tuning.trainng: unknown key (did you mean 'training'?)\n"
         "  prices/2024-01-01.toml: models.chat-1.fine_tuning.training: missing (a fine_tuning table needs "
         "training, input and output prices)")
@@ -215,10 +215,10 @@ def test_every_problem_is_reported_with_file_and_key(pricing_folder, monkeypatch
     (("schema_version = 1", "schema_version = true"),  # True == 1 in Python; a boolean is no version
      "schema_version: unknown schema version True (this costcalc reads schema_version = 1)"),
     (("checked = 2024-01-02", "checked = 2024-01-02T10:00:00"),
-     "checked: must be a date (YYYY-MM-DD), not a date-time"),
-    (('provider = "acme"', "provider = 2024-01-01"), "provider: must be a string, not a date"),
+     "checked: must be a date (YYYY-MM-DD), not 2024-01-02 10:00:00 (a date-time)"),
+    (('provider = "acme"', "provider = 2024-01-01"), "provider: must be a string, not 2024-01-01 (a date)"),
     (("max_tokens_per_example = 1000", "max_tokens_per_example = 1.5"),
-     "models.chat-1.fine_tuning.max_tokens_per_example: must be a whole number of tokens >= 1, not 1.5"),
+     "models.chat-1.fine_tuning.max_tokens_per_example: must be a whole number of tokens >= 1, not 1.5 (a float, not a whole number)"),
 ])
 def test_single_problems(pricing_folder, monkeypatch, edit, problem):
     folder = pricing_folder({"2024-01-01.toml": MINIMAL_SHEET.replace(*edit)})
@@ -235,7 +235,7 @@ def test_a_fine_tuning_that_is_not_a_table(pricing_folder, monkeypatch):
     monkeypatch.chdir(folder.parent)
     with pytest.raises(PricingError) as err:
         costcalc.load_pricebook(folder)
-    assert str(err.value) == "prices/2024-01-01.toml: models.chat-1.fine_tuning: must be a table, not an integer"
+    assert str(err.value) == "prices/2024-01-01.toml: models.chat-1.fine_tuning: must be a table, not 5 (an integer)"
 
 
 def test_a_model_name_with_a_dot_is_quoted_in_its_key_path(pricing_folder, monkeypatch):

@@ -103,7 +103,7 @@ def test_the_example_points_at_the_bundled_training_file():
      "traffic.requests_per_mont: unknown key (did you mean 'requests_per_month'?)"),
     ("requests_per_month = 1000", "requests_per_month = -5", "traffic.requests_per_month: must be 0 or more, not -5"),
     ("requests_per_month = 1000", 'requests_per_month = "lots"',
-     "traffic.requests_per_month: must be a number, not a string"),
+     "traffic.requests_per_month: must be a number, not 'lots' (a string)"),
     ("horizon_months = 6", "horizon_months = 0",
      "traffic.horizon_months: must be a whole number of months from 1 to 120, not 0"),
     ("horizon_months = 6", "horizon_months = 6\nbatch_share = 1.5",

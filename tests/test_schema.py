@@ -17,41 +17,41 @@ PATH = ("traffic", "k")  # every getter below reads raw["k"], reported as traffi
 @pytest.mark.parametrize("getter, options, raw, value, problem", [
     # string
     ("string", {}, {"k": "gpt-4"}, "gpt-4", None),
-    ("string", {}, {"k": 4}, None, "must be a string, not an integer"),
-    ("string", {}, {"k": True}, None, "must be a string, not a boolean"),
+    ("string", {}, {"k": 4}, None, "must be a string, not 4 (an integer)"),
+    ("string", {}, {"k": True}, None, "must be a string, not True (a boolean)"),
     ("string", {}, {}, None, None),
     ("string", {"required": True}, {}, None, "missing"),
-    ("string", {"non_empty": True}, {"k": "  "}, None, "must be a non-empty string, not a string"),
+    ("string", {"non_empty": True}, {"k": "  "}, None, "is blank (only white space)"),
     ("string", {"non_empty": True}, {"k": ["a"]}, None, "must be a non-empty string, not an array"),
     # table
     ("table", {}, {"k": {"a": 1}}, {"a": 1}, None),
     ("table", {}, {"k": [1]}, None, "must be a table, not an array"),
-    ("table", {}, {"k": "x"}, None, "must be a table, not a string"),
+    ("table", {}, {"k": "x"}, None, "must be a table, not 'x' (a string)"),
     ("table", {"required": True}, {}, None, "missing"),
     # date: a TOML date-time is a datetime, which Python counts as a date
     ("date", {}, {"k": dt.date(2024, 1, 1)}, dt.date(2024, 1, 1), None),
-    ("date", {}, {"k": dt.datetime(2024, 1, 1, 12)}, None, "must be a date (YYYY-MM-DD), not a date-time"),
-    ("date", {}, {"k": "2024-01-01"}, None, "must be a date (YYYY-MM-DD), not a string"),
-    ("date", {}, {"k": dt.time(12)}, None, "must be a date (YYYY-MM-DD), not a time"),
+    ("date", {}, {"k": dt.datetime(2024, 1, 1, 12)}, None, "must be a date (YYYY-MM-DD), not 2024-01-01 12:00:00 (a date-time)"),
+    ("date", {}, {"k": "2024-01-01"}, None, "must be a date (YYYY-MM-DD), not '2024-01-01' (a string)"),
+    ("date", {}, {"k": dt.time(12)}, None, "must be a date (YYYY-MM-DD), not 12:00:00 (a time)"),
     ("date", {"required": True}, {}, None, "missing"),
     # number: exact, and never a boolean
     ("number", {}, {"k": 3}, D(3), None),
     ("number", {}, {"k": D("0.075")}, D("0.075"), None),
-    ("number", {}, {"k": True}, None, "must be a number, not a boolean"),
-    ("number", {}, {"k": "1.5"}, None, "must be a number, not a string"),
-    ("number", {}, {"k": 1.5}, None, "must be a number, not float"),  # a float only comes from a script
-    ("number", {"expected": "a number (USD)"}, {"k": dt.date(2024, 1, 1)}, None, "must be a number (USD), not a date"),
+    ("number", {}, {"k": True}, None, "must be a number, not True (a boolean)"),
+    ("number", {}, {"k": "1.5"}, None, "must be a number, not '1.5' (a string)"),
+    ("number", {}, {"k": 1.5}, None, "must be a number, not 1.5 (float)"),  # a float only comes from a script
+    ("number", {"expected": "a number (USD)"}, {"k": dt.date(2024, 1, 1)}, None, "must be a number (USD), not 2024-01-01 (a date)"),
     ("number", {"required": True}, {}, None, "missing"),
     # integer: one message for a wrong type and a value out of range
     ("integer", {}, {"k": 0}, 0, None),
     ("integer", {"minimum": 1, "unit": "tokens"}, {"k": 4096}, 4096, None),
-    ("integer", {"minimum": 1, "unit": "tokens"}, {"k": True}, None, "must be a whole number of tokens >= 1, not True"),
+    ("integer", {"minimum": 1, "unit": "tokens"}, {"k": True}, None, "must be a whole number of tokens >= 1, not True (a boolean)"),
     ("integer", {"minimum": 1, "unit": "tokens"}, {"k": 0}, None, "must be a whole number of tokens >= 1, not 0"),
     ("integer", {"minimum": 1, "unit": "tokens"}, {"k": D("1.5")}, None,
-     "must be a whole number of tokens >= 1, not 1.5"),
+     "must be a whole number of tokens >= 1, not 1.5 (a float, not a whole number)"),
     ("integer", {"minimum": 1, "maximum": 120, "unit": "months"}, {"k": 121}, None,
      "must be a whole number of months from 1 to 120, not 121"),
-    ("integer", {}, {"k": "3"}, None, "must be a whole number >= 0, not '3'"),
+    ("integer", {}, {"k": "3"}, None, "must be a whole number >= 0, not '3' (a string)"),
     ("integer", {"required": True}, {}, None, "missing"),
 ])
 def test_getters(getter, options, raw, value, problem):
