@@ -20,12 +20,15 @@ from decimal import Decimal
 from pathlib import Path
 
 
-from ._schema import Checker, KeyPath, Raw, read_toml, type_name
+from ._schema import Checker, KeyPath, Raw, read_toml, show_value, type_name
 from ._schema import display_path as display_path  # re-exported: other modules import it from here
 from .errors import MissingPriceError, PricingError, Problem, UnknownModelError, UsageError
 
 SCHEMA_VERSION = 1
 PRICING_DIR_ENV = "COSTCALC_PRICING_DIR"
+# No model has come near: the dearest listed price is a few hundred USD per 1M tokens. A price above
+# this is a typo (or an exponent), and would only make every figure after it unreadable.
+MAX_PRICE = Decimal(1_000_000)
 
 MODEL_KINDS = ("chat", "completion", "embedding", "moderation")
 ENCODINGS = ("cl100k_base", "o200k_base")
@@ -515,6 +518,9 @@ class _Checker(Checker):
         value = self.number(body, path, expected="a number (USD per 1M tokens)")
         if value is not None and (not value.is_finite() or value < 0):
             self.problem(path, f"must be a finite number >= 0, not {value}")
+            return None
+        if value is not None and value > MAX_PRICE:
+            self.problem(path, f"must be at most {MAX_PRICE:,} (USD per 1M tokens), not {show_value(value)}")
             return None
         return value
 

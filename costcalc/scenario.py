@@ -42,6 +42,15 @@ SCHEMA_VERSION = 1
 STRATEGY_TYPES = ("base", "fine-tuned", "retrieval")
 PRESETS = ("small", "medium", "large")
 MAX_HORIZON_MONTHS = 120
+# Plausible bounds: far beyond any real deployment, low enough that every figure stays exact and
+# readable. Traffic: a trillion requests a month; tokens: ten million per request (the longest
+# context windows are about a million); fixed costs: a billion USD a month; growth: 1,000% a month.
+MAX_REQUESTS = 10**12
+MAX_TOKENS_PER_REQUEST = 10**7
+MAX_TOKENS = 10**13  # a training file or a retrieval corpus
+MAX_USD_PER_MONTH = 10**9
+MAX_GROWTH_PCT = 1000
+LAST_MONTH = dt.date(9999, 12, 1)  # the last month a date can hold
 
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
 EXAMPLE_SCENARIO = EXAMPLES_DIR / "example-scenario.toml"
@@ -438,13 +447,13 @@ class _Checker(Checker):
             return None
         p = ("traffic",)
         self.unknown_keys(raw, _TRAFFIC_KEYS, p)
-        per_month = self.quantity(raw, (*p, "requests_per_month"))
-        per_day = self.quantity(raw, (*p, "requests_per_day"))
+        per_month = self.quantity(raw, (*p, "requests_per_month"), maximum=MAX_REQUESTS, unit="requests")
+        per_day = self.quantity(raw, (*p, "requests_per_day"), maximum=MAX_REQUESTS // 31, unit="requests")
         if "requests_per_month" not in raw and "requests_per_day" not in raw:
             self.missing((*p, "requests_per_month"), "missing (give requests_per_month or requests_per_day)")
         elif per_month is not None and per_day is not None:
             self.problem((*p, "requests_per_day"), "give requests_per_month or requests_per_day, not both")
-        growth = self.quantity(raw, (*p, "monthly_growth_pct"), minimum=None)
+        growth = self.quantity(raw, (*p, "monthly_growth_pct"), minimum=None, maximum=MAX_GROWTH_PCT, unit="%")
         if growth is not None and growth <= -100:
             self.problem((*p, "monthly_growth_pct"), f"must be more than -100 (%), not {show_value(growth)}")
             growth = None
@@ -452,8 +461,8 @@ class _Checker(Checker):
         horizon = self.integer(raw, (*p, "horizon_months"), required=True, minimum=1, unit="months",
                                maximum=MAX_HORIZON_MONTHS)
         sample = self.path(raw, (*p, "sample_file"))
-        prompt = self.quantity(raw, (*p, "prompt_tokens"))
-        completion = self.quantity(raw, (*p, "completion_tokens"))
+        prompt = self.quantity(raw, (*p, "prompt_tokens"), maximum=MAX_TOKENS_PER_REQUEST, unit="tokens")
+        completion = self.quantity(raw, (*p, "completion_tokens"), maximum=MAX_TOKENS_PER_REQUEST, unit="tokens")
         self.sample_used(raw, p)
         if sample is None:
             if "prompt_tokens" not in raw:
@@ -463,7 +472,17 @@ class _Checker(Checker):
                              "missing (give completion_tokens, or a sample_file to measure them)")
         batch = self.share(raw, (*p, "batch_share"))
         cached = self.share(raw, (*p, "cached_share"))
+        if start is not None and horizon is not None and add_months(LAST_MONTH, 1 - horizon) < start:
+            self.problem((*p, "horizon_months"), f"{horizon} months from {month_label(start)} would end after "
+                                                 f"{month_label(LAST_MONTH)}, the last month a date can hold")
+            horizon = None
         if start is None or horizon is None or (per_month is None and per_day is None):
+            return None
+        first = per_month if per_month is not None else (per_day or Decimal(0)) * 31
+        if growth is not None and growth > 0 and first * (1 + growth / 100) ** (horizon - 1) > MAX_REQUESTS * 1000:
+            self.problem((*p, "monthly_growth_pct"),
+                         f"{show_value(growth)}% a month for {horizon} months would reach more than "
+                         f"{MAX_REQUESTS * 1000:,} requests a month")
             return None
         return Traffic(
             start=start, horizon_months=horizon, requests_per_month=per_month if per_day is None else None,
@@ -497,15 +516,17 @@ class _Checker(Checker):
                                        f"{did_you_mean(raw['type'], STRATEGY_TYPES)}")
         model = self.string(raw, (*p, "model"), required=True, non_empty=True)
         values: dict[str, object] = {
-            "prompt_tokens": self.quantity(raw, (*p, "prompt_tokens")),
-            "completion_tokens": self.quantity(raw, (*p, "completion_tokens")),
+            "prompt_tokens": self.quantity(raw, (*p, "prompt_tokens"), maximum=MAX_TOKENS_PER_REQUEST, unit="tokens"),
+            "completion_tokens": self.quantity(raw, (*p, "completion_tokens"), maximum=MAX_TOKENS_PER_REQUEST,
+                                               unit="tokens"),
             "sample_file": self.path(raw, (*p, "sample_file")),
             "cached_share": self.share(raw, (*p, "cached_share")),
         }
         self.sample_used(raw, p)
         if kind == "fine-tuned":
             values["training_file"] = self.path(raw, (*p, "training_file"))
-            values["training_tokens"] = self.integer(raw, (*p, "training_tokens"), minimum=1, unit="tokens")
+            values["training_tokens"] = self.integer(raw, (*p, "training_tokens"), minimum=1, maximum=MAX_TOKENS,
+                                                     unit="tokens")
             if "training_file" in raw and "training_tokens" in raw:
                 self.problem((*p, "training_tokens"), "give training_file or training_tokens, not both")
             elif "training_file" not in raw and "training_tokens" not in raw:
@@ -513,14 +534,18 @@ class _Checker(Checker):
                              "missing (give training_file, a JSONL file of training examples, or training_tokens)")
             values["epochs"] = self.epochs(raw, (*p, "epochs"))
             values["retrain_every_months"] = self.integer(raw, (*p, "retrain_every_months"), unit="months") or 0
-            values["upkeep_usd_per_month"] = self.quantity(raw, (*p, "upkeep_usd_per_month"), unit="USD")
+            values["upkeep_usd_per_month"] = self.quantity(raw, (*p, "upkeep_usd_per_month"), unit="USD",
+                                                           maximum=MAX_USD_PER_MONTH)
         elif kind == "retrieval":
             values["embedding_model"] = self.string(raw, (*p, "embedding_model"), non_empty=True)
-            values["corpus_tokens"] = self.integer(raw, (*p, "corpus_tokens"), unit="tokens") or 0
+            values["corpus_tokens"] = self.integer(raw, (*p, "corpus_tokens"), maximum=MAX_TOKENS, unit="tokens") or 0
             values["refresh_every_months"] = self.integer(raw, (*p, "refresh_every_months"), unit="months") or 0
-            values["query_tokens"] = self.quantity(raw, (*p, "query_tokens"))
-            values["context_tokens"] = self.quantity(raw, (*p, "context_tokens"))
-            values["vector_db_usd_per_month"] = self.quantity(raw, (*p, "vector_db_usd_per_month"), unit="USD")
+            values["query_tokens"] = self.quantity(raw, (*p, "query_tokens"), maximum=MAX_TOKENS_PER_REQUEST,
+                                                   unit="tokens")
+            values["context_tokens"] = self.quantity(raw, (*p, "context_tokens"), maximum=MAX_TOKENS_PER_REQUEST,
+                                                     unit="tokens")
+            values["vector_db_usd_per_month"] = self.quantity(raw, (*p, "vector_db_usd_per_month"), unit="USD",
+                                                              maximum=MAX_USD_PER_MONTH)
         if kind is None or model is None:
             return None
         given = {k: v for k, v in values.items() if v is not None}
@@ -528,9 +553,11 @@ class _Checker(Checker):
 
     # --- the scenario's own kinds of value, on the shared getters ---
 
-    def quantity(self, raw: Raw, path: KeyPath, minimum: int | None = 0, unit: str = "") -> Decimal | None:
-        """A finite number of requests, tokens or dollars, at least `minimum` (None: no lower bound)."""
-        value = self.number(raw, path, expected=f"a number ({unit})" if unit else "a number")
+    def quantity(self, raw: Raw, path: KeyPath, minimum: int | None = 0, unit: str = "",
+                 maximum: int | None = None) -> Decimal | None:
+        """A finite number of requests, tokens or dollars from `minimum` (None: no lower bound) to
+        `maximum` (the plausible bound, said in the message)."""
+        value = self.number(raw, path, expected=f"a number ({unit})" if unit in ("USD", "%") else "a number")
         if value is None:
             return None
         if not value.is_finite():
@@ -538,6 +565,10 @@ class _Checker(Checker):
             return None
         if minimum is not None and value < minimum:
             self.problem(path, f"must be {minimum} or more, not {show_value(value)}")
+            return None
+        if maximum is not None and value > maximum:
+            what = f"{maximum:,} {unit}".rstrip() if unit != "%" else f"{maximum:,}%"
+            self.problem(path, f"must be at most {what}, not {_short(value)}")
             return None
         return value
 
@@ -602,6 +633,12 @@ class _Checker(Checker):
             else:
                 message = "unknown key" + did_you_mean(key, allowed)
             self.problem((*path, key), message)
+
+
+def _short(value: Decimal) -> str:
+    """A number that may be huge, shown readably: 1E+400 rather than four hundred digits."""
+    text = show_value(value)
+    return text if len(text) <= 20 else f"{value:.3E}"
 
 
 # --- measuring tokens from a sample of requests ------------------------------------------------------

@@ -269,7 +269,7 @@ def test_report_takes_the_scenario_overrides_of_compare(run, tiny_file, tmp_path
     (["-o", "report.docx"], "Error: report.docx: the output's suffix picks the format: .pdf, .png or .md "
                             "(or --all-charts and a folder)"),
     (["--all-charts"], "Error: --all-charts needs -o FOLDER"),
-    (["-o", "x.pdf", "--growth", "lots"], "Error: --growth: must be a number, not 'lots' (a string)"),
+    (["-o", "x.pdf", "--growth", "lots"], "Error: --growth: must be a number (%), not 'lots' (a string)"),
 ])
 def test_report_usage_errors_exit_2(run, tiny_file, tmp_path, monkeypatch, args, message):
     monkeypatch.chdir(tmp_path)
