@@ -6,14 +6,7 @@ import json
 
 import pytest
 
-
-def terse(digit) -> str:
-    # 27 tokens (cl100k_base): see tests/test_dataset.py
-    return json.dumps({"messages": [
-        {"role": "system", "content": "You are terse."},
-        {"role": "user", "content": "What is 2+2?"},
-        {"role": "assistant", "content": str(digit)},
-    ]})
+from .conftest import terse_line as terse  # one JSONL line, 27 tokens (cl100k_base)
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
 """Scanning fine-tuning files: hand-counted reports, every error type, billing, epochs, parallel scans.
 
 Token figures are worked out by hand from the counts in tests/test_tokens.py (cl100k_base): a
-"terse" example (system "You are terse.", user "What is 2+2?", assistant one digit) is 27 tokens
-with 1 assistant token.
+"terse" example (tests/conftest.py: system "You are terse.", user "What is 2+2?", assistant one
+digit) is 27 tokens with 1 assistant token.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from costcalc.dataset import (
 from costcalc.errors import DatasetError, UsageError
 from costcalc.pricing import FineTuningPrice, ModelPrice
 
+from .conftest import WEATHER_TOOL, terse
+
 EFFECTIVE = dt.date(2023, 8, 22)
 
 
@@ -38,14 +40,6 @@ def chat_model(limit=4096, training="8", encoding="cl100k_base", name="gpt-3.5-t
     return ModelPrice(name=name, kind="chat", effective=EFFECTIVE, encoding=encoding, fine_tuning=fine_tuning)
 
 
-def terse(digit: int | str) -> dict:
-    return {"messages": [
-        {"role": "system", "content": "You are terse."},
-        {"role": "user", "content": "What is 2+2?"},
-        {"role": "assistant", "content": str(digit)},
-    ]}
-
-
 NAMED = {"messages": [{"role": "user", "name": "alice", "content": "Hi"},
                       {"role": "assistant", "content": "Hello!"}]}  # 16 tokens, assistant 2
 FUNCTION_CALL = {"messages": [
@@ -53,11 +47,6 @@ FUNCTION_CALL = {"messages": [
     {"role": "assistant", "function_call": {"name": "get_weather", "arguments": '{"city": "Paris"}'}},
     {"role": "function", "name": "get_weather", "content": "Sunny"},
 ]}  # 29, assistant 8
-WEATHER_TOOL = {"type": "function", "function": {
-    "name": "get_weather", "description": "Get the weather.",
-    "parameters": {"type": "object", "properties": {
-        "city": {"type": "string", "description": "The city."},
-        "unit": {"type": "string", "description": "Unit", "enum": ["celsius", "fahrenheit"]}}}}}
 TOOL_CALLS = {"messages": [
     {"role": "user", "content": "Hi"},
     {"role": "assistant", "tool_calls": [{"id": "call_1", "type": "function", "function": {

@@ -27,6 +27,8 @@ from costcalc.tokens import (
     get_encoding,
 )
 
+from .conftest import WEATHER_TOOL, terse
+
 
 @pytest.fixture(scope="module")
 def cl100k():
@@ -152,11 +154,7 @@ def test_count_text(cl100k, o200k, text, cl100k_count, o200k_count):
 
 # --- messages ------------------------------------------------------------------------------------
 
-TERSE = [
-    {"role": "system", "content": "You are terse."},  # 3 + 1 + 4 = 8
-    {"role": "user", "content": "What is 2+2?"},  # 3 + 1 + 7 = 11
-    {"role": "assistant", "content": "4"},  # 3 + 1 + 1 = 5
-]  # + 3 priming = 27; assistant 1
+TERSE = terse(4)["messages"]  # system 3 + 1 + 4 = 8, user 3 + 1 + 7 = 11, assistant 3 + 1 + 1 = 5; + 3 = 27
 
 NAMED = [
     {"role": "user", "name": "alice", "content": "Hi"},  # 3 + 1 + 1 (alice) + 1 (name) + 1 = 7
@@ -178,24 +176,6 @@ TOOL_CALLS = [
     {"role": "tool", "tool_call_id": "call_1", "content": "Sunny"},  # 3 + 1 + 3 (call_1) + 2 = 9
 ]  # + 3 = 29; assistant 8
 
-WEATHER_TOOL = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "Get the weather.",
-        "parameters": {
-            "type": "object",
-            "properties": {
-                "city": {"type": "string", "description": "The city."},
-                "unit": {"type": "string", "description": "Unit", "enum": ["celsius", "fahrenheit"]},
-            },
-        },
-    },
-}
-# cl100k: func_init 10 + "get_weather:Get the weather" 5 + prop_init 3
-#   + city: prop_key 3 + "city:string:The city" 4
-#   + unit: prop_key 3 + enum_init -3 + (3 + "celsius" 2) + (3 + "fahrenheit" 2) + "unit:string:Unit" 4
-#   + func_end 12 = 51. o200k: func_init 7, so 48.
 
 
 @pytest.mark.parametrize(
