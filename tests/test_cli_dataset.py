@@ -158,10 +158,3 @@ def test_tokens_table(run):
         "characters  11",
         "tokens      2",
     ]
-
-
-def test_help_shows_examples(run):
-    for command in ("dataset", "tokens"):
-        result = run(command, "--help")
-        assert result.exit_code == 0
-        assert f"  costcalc {command} " in result.output.split("Examples:")[1]

@@ -295,11 +295,35 @@ def test_cookbook_parity_on_random_text(conversation):
     )
 
 
-def test_memo_is_bounded(cl100k):
-    counter = tokens.TokenCounter(cl100k, memo_chars=100)
-    for i in range(50):
-        assert counter.text(f"word{i} " * 5) == count_text(f"word{i} " * 5, cl100k)
-    assert counter._memo_chars <= 100 + 40
+class CountingEncoding:
+    """An encoding that records every text it is asked to encode."""
+
+    def __init__(self, encoding):
+        self.name = encoding.name
+        self._encoding = encoding
+        self.encoded: list[str] = []
+
+    def encode_ordinary(self, text: str) -> list[int]:
+        self.encoded.append(text)
+        return self._encoding.encode_ordinary(text)
+
+
+def test_memo_remembers_recent_texts_and_forgets_past_its_bound(cl100k):
+    spy = CountingEncoding(cl100k)
+    counter = tokens.TokenCounter(spy, memo_chars=100)
+    first = "word0 " * 5  # 30 characters
+    n = count_text(first, cl100k)
+    assert counter.text(first) == counter.text(first) == n
+    assert spy.encoded == [first]  # the second count came from the memo
+    others = [f"word{i} " * 5 for i in range(1, 50)]  # about 1,700 characters more
+    assert [counter.text(t) for t in others] == [count_text(t, cl100k) for t in others]
+    assert counter.text(first) == n
+    # Encoded again: the memo let it go rather than grow with the file.
+    assert spy.encoded.count(first) == 2
+    off = CountingEncoding(cl100k)
+    counter = tokens.TokenCounter(off, memo_chars=0)
+    assert counter.text(first) == counter.text(first) == n
+    assert off.encoded == [first, first]  # 0 turns the memo off
 
 
 # --- what `costcalc tokens` counts ---------------------------------------------------------------
