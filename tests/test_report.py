@@ -5,8 +5,6 @@ Rendering is the slow part, so each report is rendered once per module and every
 
 from __future__ import annotations
 
-import re
-import textwrap
 from pathlib import Path
 
 import pypdf
@@ -14,10 +12,8 @@ import pytest
 from PIL import Image
 
 import costcalc
-from costcalc import charts, report
+from costcalc import report
 from costcalc.render import format_usd
-
-from .conftest import REPO
 
 LOW_DPI = 40  # PNGs in tests: layout and size are checked, not beauty
 
@@ -277,39 +273,3 @@ def test_report_usage_errors_exit_2(run, tiny_file, tmp_path, monkeypatch, args,
     assert result.exit_code == 2
     assert result.output.strip().splitlines()[-1] == message
     assert not (tmp_path / "x.pdf").exists()
-
-
-# --- the library ---------------------------------------------------------------------------------
-
-LIBRARY_EXAMPLE = textwrap.dedent("""\
-    import costcalc
-    from costcalc import charts
-
-    book = costcalc.load_pricebook()
-    comparison = costcalc.compare(costcalc.load_scenario(), book)   # the bundled example scenario
-    print(comparison.answer())
-
-    monthly = comparison.to_frame()   # pandas: one row per strategy and month
-    print(monthly.pivot(index="month", columns="strategy", values="cumulative_usd").round(2))
-
-    charts.plot_cumulative(comparison).savefig("cumulative-cost.png", dpi=150)
-    charts.plot_price_history(book, "gpt-3.5-turbo").savefig("price-history.png")
-""")
-
-
-def test_the_library_example_runs_as_written(tmp_path, monkeypatch, capsys):
-    monkeypatch.chdir(tmp_path)
-    exec(compile(LIBRARY_EXAMPLE, "README example", "exec"), {})
-    out = capsys.readouterr().out
-    assert out.startswith("Fine-tuning gpt-3.5-turbo breaks even in 2023-12 (month 4)")
-    assert "4953.94" in out  # the baseline's cumulative cost at the end, from the DataFrame
-    assert png_pixels(tmp_path / "cumulative-cost.png") == (1500, 840)
-    assert (tmp_path / "price-history.png").stat().st_size > 0
-
-
-def test_the_readme_shows_the_library_example_and_the_committed_chart():
-    readme = (REPO / "README.md").read_text()
-    blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
-    assert LIBRARY_EXAMPLE in blocks, "README lacks the library example (tests/test_report.py LIBRARY_EXAMPLE)"
-    assert "docs/cumulative-cost.png" in readme
-    assert png_pixels(REPO / "docs" / "cumulative-cost.png") == charts.pixel_size(charts.new_figure())
