@@ -1,4 +1,4 @@
-"""Shared fixtures: the project's own price book, a CLI runner, hand-made pricing folders,
+"""Shared fixtures: the project's own price book and example, a CLI runner, hand-made pricing folders,
 scenarios and training examples.
 
 Token figures are worked out by hand with cl100k_base (see tests/test_tokens.py): "You are terse." is
@@ -24,6 +24,21 @@ PRICING_DIR = REPO / "pricing" / "openai"
 def book():
     """The bundled OpenAI price book, as a user gets it."""
     return costcalc.load_pricebook(PRICING_DIR)
+
+
+@pytest.fixture(scope="session")
+def example_report(book):
+    """The report of the bundled example (scenario and training file), computed once per run: the
+    comparison, the training file's scan and the break-even grid."""
+    from costcalc import report
+
+    return report.report_for(costcalc.load_scenario(), book)
+
+
+@pytest.fixture(scope="session")
+def example_comparison(example_report):
+    """The bundled example: base, fine-tuned, GPT-4 and retrieval over 12 months from 2023-09."""
+    return example_report.comparison
 
 
 @pytest.fixture
