@@ -2,15 +2,23 @@
 
 The library behind the `costcalc` command. Everything the CLI does can be done from a script:
 
+    >>> import datetime
     >>> import costcalc
-    >>> book = costcalc.load_pricebook()
+    >>> book = costcalc.load_pricebook()                 # the bundled price sheets
     >>> model = book.as_of(datetime.date(2023, 9, 1)).model("gpt-3.5-turbo")
-    >>> costcalc.training_cost(model, tokens=100_000, epochs=3)
+    >>> model.name                                       # what the alias meant that day
+    'gpt-3.5-turbo-0613'
+    >>> costcalc.training_cost(model, tokens=100_000, epochs=3)   # 300,000 tokens at $8 per 1M
     Decimal('2.4')
     >>> result = costcalc.compare(costcalc.load_scenario(), book)   # the bundled example
-    >>> result.break_even.month
-    '2023-12'
-
+    >>> print(result.break_even.month)
+    2023-12
+    >>> for strategy in result.strategies:               # exact Decimals; round to show
+    ...     print(strategy.name, round(strategy.total_usd, 2))
+    Base GPT-3.5 Turbo 4953.94
+    Fine-tuned GPT-3.5 3725.18
+    GPT-4 133703.86
+    Retrieval (RAG) 3998.35
 
 Importing costcalc loads neither pandas nor matplotlib; they are imported by the functions that
 draw charts or build DataFrames.
@@ -44,38 +52,39 @@ from .scenario import Scenario, Strategy, Traffic, load_scenario
 from .sensitivity import SensitivityGrid, sensitivity_grid
 from .tokens import count_messages, count_text, get_encoding
 
+# Every public name above, sorted: tests/test_package.py checks both ways that nothing drifts.
 __all__ = [
     "BreakEven",
     "Comparison",
     "CostCalcError",
+    "DatasetError",
     "DatasetReport",
+    "FineTuningPrice",
+    "MissingPriceError",
+    "ModelPrice",
     "MonthCost",
+    "PriceBook",
+    "PriceSheet",
+    "PricingError",
     "Scenario",
+    "ScenarioError",
     "SensitivityGrid",
     "Strategy",
     "StrategyResult",
     "Traffic",
-    "compare",
-    "count_messages",
-    "count_text",
-    "get_encoding",
-    "load_scenario",
-    "scan_dataset",
-    "sensitivity_grid",
-    "DatasetError",
-    "FineTuningPrice",
-    "MissingPriceError",
-    "ModelPrice",
-    "PriceBook",
-    "PriceSheet",
-    "PricingError",
-    "ScenarioError",
     "UnknownModelError",
     "Usage",
     "UsageCost",
     "UsageError",
+    "compare",
+    "count_messages",
+    "count_text",
+    "get_encoding",
     "load_pricebook",
+    "load_scenario",
     "load_sheet",
+    "scan_dataset",
+    "sensitivity_grid",
     "split_fine_tuned",
     "training_cost",
     "usage_cost",

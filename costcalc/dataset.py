@@ -27,7 +27,6 @@ import itertools
 import json
 import math
 import os
-import stat
 import sys
 import tempfile
 from array import array
@@ -39,6 +38,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Union
 
 from .errors import CostCalcError, DatasetError, MissingPriceError, UsageError
+from .jsonl import STDIN, cannot_read, open_input
 from .tokens import COUNTING_RULE, TokenCounter, get_encoding
 from .training import Epochs, bill_examples, parse_epochs, training_limit
 
@@ -385,17 +385,11 @@ def _worker_count(workers: int | None) -> int:
 
 def _open(source: Source):
     """(binary stream, display name, size in bytes or None, close function)."""
-    if source == "-" or source is sys.stdin:
-        return sys.stdin.buffer, "-", None, lambda: None
+    if source is sys.stdin:
+        source = STDIN  # its bytes, as for "-"
     if isinstance(source, (str, os.PathLike)):
-        path = Path(source)
-        try:
-            stream = open(path, "rb")  # noqa: SIM115 - closed by the caller
-            info = os.fstat(stream.fileno())
-        except OSError as exc:
-            raise DatasetError(f"{path}: cannot read: {exc.strerror or exc}") from None
-        size = info.st_size if stat.S_ISREG(info.st_mode) else None  # a FIFO or /dev/stdin: unknown
-        return stream, str(path), size, stream.close
+        opened = open_input(source)
+        return opened.stream, opened.name, opened.size, opened.close
     if isinstance(source, io.TextIOBase):
         if hasattr(source, "buffer"):
             return source.buffer, getattr(source, "name", "<stream>"), None, lambda: None
@@ -416,7 +410,7 @@ def _chunks(stream: IO[bytes], name: str) -> Iterator[bytes]:
                 block += stream.readline()
             yield block
     except OSError as exc:
-        raise DatasetError(f"{name}: cannot read: {exc.strerror or exc}") from None
+        raise cannot_read(name, exc) from None
 
 
 def _scan_parallel(chunks, fmt, encoding_name, workers, totals, progress, size) -> None:

@@ -662,41 +662,34 @@ def measure_sample(path: Path, encoding_name: str) -> RequestSample:
     message before the last assistant message, counted by the cookbook rule including the 3 tokens
     that prime the reply; the completion is the tokens of that last assistant message.
     """
+    from .jsonl import numbered_lines
     from .tokens import count_messages, get_encoding
 
     encoding = get_encoding(encoding_name)
     shown = display_path(path)
     prompts = completions = requests = 0
-    try:
-        with path.open(encoding="utf-8-sig") as f:
-            for number, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                try:
-                    obj = json.loads(line)
-                except ValueError:
-                    raise DatasetError(f"{shown}: line {number}: not valid JSON") from None
-                messages = obj.get("messages") if isinstance(obj, dict) else None
-                if not isinstance(messages, list) or not messages:
-                    raise DatasetError(f'{shown}: line {number}: expected an object with a "messages" list')
-                last = max((i for i, m in enumerate(messages)
-                            if isinstance(m, dict) and m.get("role") == "assistant"), default=None)
-                if last is None:
-                    raise DatasetError(f"{shown}: line {number}: no assistant message (the completion is "
-                                       "measured from the last assistant message)")
-                try:
-                    prompt = count_messages(messages[:last], encoding, tools=obj.get("tools"),
-                                            functions=obj.get("functions"))
-                    reply = count_messages([messages[last]], encoding)
-                except DatasetError as exc:
-                    raise DatasetError(f"{shown}: line {number}: {exc}") from None
-                prompts += prompt.total
-                completions += reply.assistant
-                requests += 1
-    except UnicodeDecodeError as exc:
-        raise DatasetError(f"{shown}: not UTF-8 text (byte {exc.start})") from None
-    except OSError as exc:
-        raise DatasetError(f"{shown}: cannot read: {exc.strerror or exc}") from None
+    for number, line in numbered_lines(path, shown):
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            raise DatasetError(f"{shown}: line {number}: not valid JSON") from None
+        messages = obj.get("messages") if isinstance(obj, dict) else None
+        if not isinstance(messages, list) or not messages:
+            raise DatasetError(f'{shown}: line {number}: expected an object with a "messages" list')
+        last = max((i for i, m in enumerate(messages)
+                    if isinstance(m, dict) and m.get("role") == "assistant"), default=None)
+        if last is None:
+            raise DatasetError(f"{shown}: line {number}: no assistant message (the completion is "
+                               "measured from the last assistant message)")
+        try:
+            prompt = count_messages(messages[:last], encoding, tools=obj.get("tools"),
+                                    functions=obj.get("functions"))
+            reply = count_messages([messages[last]], encoding)
+        except DatasetError as exc:
+            raise DatasetError(f"{shown}: line {number}: {exc}") from None
+        prompts += prompt.total
+        completions += reply.assistant
+        requests += 1
     if not requests:
         raise DatasetError(f"{shown}: holds no requests")
     return RequestSample(path, encoding_name, requests, Decimal(prompts) / requests, Decimal(completions) / requests)

@@ -1,7 +1,13 @@
-"""Shared fixtures: the project's own price book, a CLI runner, and tiny hand-made pricing folders."""
+"""Shared fixtures: the project's own price book and example, a CLI runner, hand-made pricing folders,
+scenarios and training examples.
+
+Token figures are worked out by hand with cl100k_base (see tests/test_tokens.py): "You are terse." is
+4 tokens, "What is 2+2?" 7, a role name 1, a one-digit answer 1.
+"""
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 
@@ -18,6 +24,21 @@ PRICING_DIR = REPO / "pricing" / "openai"
 def book():
     """The bundled OpenAI price book, as a user gets it."""
     return costcalc.load_pricebook(PRICING_DIR)
+
+
+@pytest.fixture(scope="session")
+def example_report(book):
+    """The report of the bundled example (scenario and training file), computed once per run: the
+    comparison, the training file's scan and the break-even grid."""
+    from costcalc import report
+
+    return report.report_for(costcalc.load_scenario(), book)
+
+
+@pytest.fixture(scope="session")
+def example_comparison(example_report):
+    """The bundled example: base, fine-tuned, GPT-4 and retrieval over 12 months from 2023-09."""
+    return example_report.comparison
 
 
 @pytest.fixture
@@ -81,3 +102,97 @@ def pricing_folder(tmp_path):
         return folder
 
     return make
+
+
+# --- scenarios ---------------------------------------------------------------------------------------
+
+# Three months across the DevDay price cut (2023-11-06), four strategies; tests/test_compare.py works
+# its costs out to the cent.
+FOUR_STRATEGIES = """\
+schema_version = 1
+baseline = "Base"
+
+[traffic]
+requests_per_month = 30_000
+start_month = "2023-10"
+horizon_months = 3
+prompt_tokens = 2_000
+completion_tokens = 200
+
+[strategies.Base]
+type = "base"
+model = "gpt-3.5-turbo"
+
+[strategies."Fine-tuned"]
+type = "fine-tuned"
+model = "gpt-3.5-turbo"
+prompt_tokens = 100
+training_tokens = 100_000
+epochs = 3
+
+[strategies."GPT-4"]
+type = "base"
+model = "gpt-4"
+
+[strategies.Retrieval]
+type = "retrieval"
+model = "gpt-3.5-turbo"
+prompt_tokens = 300
+context_tokens = 700
+query_tokens = 50
+corpus_tokens = 1_000_000
+vector_db_usd_per_month = 20
+"""
+
+
+@pytest.fixture
+def scenario_file(tmp_path, monkeypatch):
+    """Write scenario TOML text (FOUR_STRATEGIES unless given) as scenario.toml in a fresh working
+    directory, and return its path."""
+    monkeypatch.chdir(tmp_path)
+
+    def write(text: str = FOUR_STRATEGIES) -> Path:
+        path = tmp_path / "scenario.toml"
+        path.write_text(textwrap.dedent(text))
+        return path
+
+    return write
+
+
+# --- training examples -------------------------------------------------------------------------------
+
+
+def terse(answer: int | str = 4) -> dict:
+    """A chat example of 27 tokens, 1 of them the assistant's when `answer` is one digit:
+    system 3 + 1 + 4 ("You are terse.") = 8, user 3 + 1 + 7 ("What is 2+2?") = 11,
+    assistant 3 + 1 + 1 = 5, and 3 that prime the reply."""
+    return {"messages": [
+        {"role": "system", "content": "You are terse."},
+        {"role": "user", "content": "What is 2+2?"},
+        {"role": "assistant", "content": str(answer)},
+    ]}
+
+
+def terse_line(answer: int | str = 4) -> str:
+    """terse(answer) as one line of a JSONL file (without the newline)."""
+    return json.dumps(terse(answer))
+
+
+WEATHER_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Get the weather.",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "city": {"type": "string", "description": "The city."},
+                "unit": {"type": "string", "description": "Unit", "enum": ["celsius", "fahrenheit"]},
+            },
+        },
+    },
+}
+# cl100k: func_init 10 + "get_weather:Get the weather" 5 + prop_init 3
+#   + city: prop_key 3 + "city:string:The city" 4
+#   + unit: prop_key 3 + enum_init -3 + (3 + "celsius" 2) + (3 + "fahrenheit" 2) + "unit:string:Unit" 4
+#   + func_end 12 = 51. o200k: func_init 7, so 48.

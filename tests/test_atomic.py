@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
-from costcalc import CostCalcError
+from costcalc import CostCalcError, atomic
 from costcalc.atomic import write_text
 
 
@@ -28,6 +30,23 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
             1 / 0
     assert target.read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.md"]
+
+
+def test_atomic_write_replaces_the_file_and_leaves_no_temporary(tmp_path):
+    target = tmp_path / "sub" / "out.txt"
+    atomic.write_text(target, "one\n")
+    atomic.write_text(target, "two\n")
+    assert target.read_bytes() == b"two\n"
+    assert os.listdir(target.parent) == ["out.txt"]
+
+
+def test_atomic_files_get_ordinary_permissions(tmp_path):
+    mask = os.umask(0o022)
+    try:
+        path = atomic.write_bytes(tmp_path / "x.bin", b"\x00")
+    finally:
+        os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o644
 
 
 def test_report_to_an_unwritable_path_is_one_line_exit_1(run, tmp_path, monkeypatch):

@@ -5,13 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import textwrap
 
 import pytest
 
 from costcalc.scenario import PRESETS, preset_text
 
-from .test_compare import FOUR_STRATEGIES
+from .conftest import FOUR_STRATEGIES, terse_line
 
 EXAMPLE_ANSWER = (
     "Fine-tuning gpt-3.5-turbo breaks even in 2023-12 (month 4) and saves $1,228.76 over 12 months vs "
@@ -21,15 +20,9 @@ EXAMPLE_ANSWER = (
 
 
 @pytest.fixture
-def scenario(tmp_path, monkeypatch):
-    """Write scenario.toml (the four-strategy scenario of test_compare, or `text`) in the working directory."""
-    monkeypatch.chdir(tmp_path)
-
-    def write(text: str = FOUR_STRATEGIES) -> str:
-        (tmp_path / "scenario.toml").write_text(textwrap.dedent(text))
-        return "scenario.toml"
-
-    return write
+def scenario(scenario_file):
+    """Write scenario.toml (FOUR_STRATEGIES, or `text`) in the working directory; its name for the CLI."""
+    return lambda text=FOUR_STRATEGIES: scenario_file(text).name
 
 
 def test_compare_without_arguments_runs_the_bundled_example(run):
@@ -95,10 +88,8 @@ def test_flags_override_the_file(run, scenario):
 
 
 def test_dataset_flag_counts_the_training_file(run, scenario, tmp_path):
-    line = json.dumps({"messages": [{"role": "system", "content": "You are terse."},
-                                    {"role": "user", "content": "What is 2+2?"},
-                                    {"role": "assistant", "content": "4"}]})
-    (tmp_path / "train.jsonl").write_text((line + "\n") * 10)  # 27 tokens each (see tests/test_cli_dataset.py)
+    line = terse_line(4)
+    (tmp_path / "train.jsonl").write_text((line + "\n") * 10)  # 27 tokens each (see tests/conftest.py)
     data = json.loads(run("compare", scenario(), "--dataset", "train.jsonl", "--format", "json").output)
     training = data["strategies"][1]["training"]
     # The scenario says epochs = 3: 10 × 27 = 270 billing tokens × 3 × $8 / 1M = $0.00648.

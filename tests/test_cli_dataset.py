@@ -6,14 +6,7 @@ import json
 
 import pytest
 
-
-def terse(digit) -> str:
-    # 27 tokens (cl100k_base): see tests/test_dataset.py
-    return json.dumps({"messages": [
-        {"role": "system", "content": "You are terse."},
-        {"role": "user", "content": "What is 2+2?"},
-        {"role": "assistant", "content": str(digit)},
-    ]})
+from .conftest import terse_line as terse  # one JSONL line, 27 tokens (cl100k_base)
 
 
 @pytest.fixture
@@ -166,13 +159,6 @@ def test_tokens_table(run):
         "characters  11",
         "tokens      2",
     ]
-
-
-def test_help_shows_examples(run):
-    for command in ("dataset", "tokens"):
-        result = run(command, "--help")
-        assert result.exit_code == 0
-        assert f"  costcalc {command} " in result.output.split("Examples:")[1]
 
 
 def test_tokens_reads_a_file_without_its_bom_and_rejects_one_that_is_not_utf8(run, tmp_path):

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import textwrap
 import functools
 from decimal import Decimal, localcontext
 
@@ -29,44 +28,10 @@ from costcalc.render import json_default
 from costcalc.scenario import add_months, load_scenario, read_scenario
 from costcalc.sensitivity import sensitivity_grid
 
+from .conftest import FOUR_STRATEGIES
+
 D = Decimal
 CENT = D("0.01")
-
-FOUR_STRATEGIES = """\
-schema_version = 1
-baseline = "Base"
-
-[traffic]
-requests_per_month = 30_000
-start_month = "2023-10"
-horizon_months = 3
-prompt_tokens = 2_000
-completion_tokens = 200
-
-[strategies.Base]
-type = "base"
-model = "gpt-3.5-turbo"
-
-[strategies."Fine-tuned"]
-type = "fine-tuned"
-model = "gpt-3.5-turbo"
-prompt_tokens = 100
-training_tokens = 100_000
-epochs = 3
-
-[strategies."GPT-4"]
-type = "base"
-model = "gpt-4"
-
-[strategies.Retrieval]
-type = "retrieval"
-model = "gpt-3.5-turbo"
-prompt_tokens = 300
-context_tokens = 700
-query_tokens = 50
-corpus_tokens = 1_000_000
-vector_db_usd_per_month = 20
-"""
 
 NEVER_PAYS = """\
 schema_version = 1
@@ -89,19 +54,6 @@ prompt_tokens = 200
 training_tokens = 1_000_000
 epochs = 3
 """
-
-
-@pytest.fixture
-def scenario_file(tmp_path, monkeypatch):
-    """Write a scenario TOML into a temporary folder (the working directory) and return its path."""
-    monkeypatch.chdir(tmp_path)
-
-    def write(text: str, name: str = "scenario.toml"):
-        path = tmp_path / name
-        path.write_text(textwrap.dedent(text))
-        return path
-
-    return write
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
 """Scanning fine-tuning files: hand-counted reports, every error type, billing, epochs, parallel scans.
 
 Token figures are worked out by hand from the counts in tests/test_tokens.py (cl100k_base): a
-"terse" example (system "You are terse.", user "What is 2+2?", assistant one digit) is 27 tokens
-with 1 assistant token.
+"terse" example (tests/conftest.py: system "You are terse.", user "What is 2+2?", assistant one
+digit) is 27 tokens with 1 assistant token.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from costcalc.errors import DatasetError, UsageError
 from costcalc.pricing import FineTuningPrice, ModelPrice
 from costcalc.training import default_epochs, parse_epochs
 
+from .conftest import WEATHER_TOOL, terse
+
 EFFECTIVE = dt.date(2023, 8, 22)
 
 
@@ -33,14 +35,6 @@ def chat_model(limit=4096, training="8", encoding="cl100k_base", name="gpt-3.5-t
     return ModelPrice(name=name, kind="chat", effective=EFFECTIVE, encoding=encoding, fine_tuning=fine_tuning)
 
 
-def terse(digit: int | str) -> dict:
-    return {"messages": [
-        {"role": "system", "content": "You are terse."},
-        {"role": "user", "content": "What is 2+2?"},
-        {"role": "assistant", "content": str(digit)},
-    ]}
-
-
 NAMED = {"messages": [{"role": "user", "name": "alice", "content": "Hi"},
                       {"role": "assistant", "content": "Hello!"}]}  # 16 tokens, assistant 2
 FUNCTION_CALL = {"messages": [
@@ -48,11 +42,6 @@ FUNCTION_CALL = {"messages": [
     {"role": "assistant", "function_call": {"name": "get_weather", "arguments": '{"city": "Paris"}'}},
     {"role": "function", "name": "get_weather", "content": "Sunny"},
 ]}  # 29, assistant 8
-WEATHER_TOOL = {"type": "function", "function": {
-    "name": "get_weather", "description": "Get the weather.",
-    "parameters": {"type": "object", "properties": {
-        "city": {"type": "string", "description": "The city."},
-        "unit": {"type": "string", "description": "Unit", "enum": ["celsius", "fahrenheit"]}}}}}
 TOOL_CALLS = {"messages": [
     {"role": "user", "content": "Hi"},
     {"role": "assistant", "tool_calls": [{"id": "call_1", "type": "function", "function": {
@@ -435,43 +424,6 @@ def test_progress_is_reported(write, monkeypatch):
     size = path.stat().st_size
     assert calls[-1] == (size, size) and len(calls) > 3
     assert [done for done, _ in calls] == sorted(done for done, _ in calls)
-
-
-# --- the progress bar ----------------------------------------------------------------------------
-
-
-class Terminal(io.StringIO):
-    def isatty(self):
-        return True
-
-
-def test_progress_bar_only_on_a_terminal():
-    from costcalc.progress import ProgressBar, progress_bar
-
-    assert progress_bar(stream=io.StringIO()) is None
-    assert isinstance(progress_bar(stream=Terminal()), ProgressBar)
-
-
-def test_progress_bar_draws_for_large_files_only():
-    from costcalc.progress import ProgressBar
-
-    stream = Terminal()
-    bar = ProgressBar(stream=stream, min_bytes=1000, interval=0)
-    bar(10, 999)  # a small file: quiet
-    assert stream.getvalue() == ""
-    bar(500, 1000)
-    assert stream.getvalue().startswith("\rscanning  50% |" + "█" * 12 + " " * 12 + "| 0.0/0.0 MB")
-    bar.close()
-    assert stream.getvalue().endswith("\r\x1b[K")
-
-
-def test_progress_bar_line():
-    from costcalc.progress import ProgressBar
-
-    bar = ProgressBar(width=10)
-    assert bar.line(50_000_000, 200_000_000, 5.0) == \
-        "scanning  25% |██        | 50.0/200.0 MB  10.0 MB/s  0:15 left"
-    assert bar.line(30_000_000, None, 3.0) == "scanning  30.0 MB  10.0 MB/s"
 
 
 def test_line_numbers_past_four_billion_lines():

@@ -1,12 +1,13 @@
 """Reports: the PDF, PNGs and Markdown are views of one Comparison, written atomically and reproducibly.
 
-Rendering is the slow part, so each report is rendered once per module and every test reads it.
+Rendering is the slow part (a PDF takes seconds), so each output is rendered once and every test
+reads it: the example's PDF, the tiny scenario's PDF by the library and once more by the command (the
+determinism test compares the two), the command's Markdown and PNGs. Nothing else renders a PDF.
 """
 
 from __future__ import annotations
 
 import re
-import textwrap
 from pathlib import Path
 
 import pypdf
@@ -14,10 +15,8 @@ import pytest
 from PIL import Image
 
 import costcalc
-from costcalc import charts, report
+from costcalc import report
 from costcalc.render import format_usd
-
-from .conftest import REPO
 
 LOW_DPI = 40  # PNGs in tests: layout and size are checked, not beauty
 
@@ -47,9 +46,9 @@ epochs = 3
 
 
 @pytest.fixture(scope="module")
-def example(book):
-    """The report of the bundled example scenario and training file."""
-    return report.report_for(costcalc.load_scenario(), book)
+def example(example_report):
+    """The report of the bundled example scenario and training file (built once, in conftest)."""
+    return example_report
 
 
 @pytest.fixture(scope="module")
@@ -72,14 +71,26 @@ def example_pdf(example, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def example_markdown(example, tmp_path_factory):
-    """[the .md, its PNGs...] of the bundled example."""
-    return report.write_markdown(example, tmp_path_factory.mktemp("md") / "example.md", dpi=LOW_DPI)
+def tiny_pdf(tiny, tmp_path_factory):
+    return report.write_pdf(tiny, tmp_path_factory.mktemp("tiny-pdf") / "tiny.pdf")
 
 
 @pytest.fixture(scope="module")
-def tiny_pdf(tiny, tmp_path_factory):
-    return report.write_pdf(tiny, tmp_path_factory.mktemp("tiny-pdf") / "tiny.pdf")
+def tiny_command(tiny_file, tmp_path_factory):
+    """`costcalc report tiny.toml --dpi 50` run once in an empty folder: (the click Result, the folder).
+    It writes the PDF, the Markdown and every chart's PNG under reports/."""
+    from click.testing import CliRunner
+
+    from costcalc.cli import cli
+
+    folder = tmp_path_factory.mktemp("command")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(folder)
+        patch.delenv("COSTCALC_PRICING_DIR", raising=False)
+        # matplotlib would stamp $SOURCE_DATE_EPOCH, or the time, as the creation date; costcalc writes none.
+        patch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+        result = CliRunner().invoke(cli, ["report", str(tiny_file), "--dpi", "50"], catch_exceptions=False)
+    return result, folder
 
 
 @pytest.fixture(scope="module")
@@ -179,15 +190,14 @@ def png_pixels(path: Path) -> tuple[int, int]:
         return image.size
 
 
-def test_markdown_links_its_pngs_which_decode_at_the_expected_size(example, example_markdown):
-    markdown, *pngs = example_markdown
-    text = markdown.read_text()
-    assert [p.name for p in pngs] == [f"example-{name}.png" for name in example.chart_names()]
-    for png in pngs:
-        assert png.parent == markdown.parent
-        assert f"]({png.name})" in text
-        # 10 × 5.6 in at 40 dpi; the monthly panels (2 × 2) are taller.
-        assert png_pixels(png) == ((400, 288) if "monthly" in png.name else (400, 224)), png.name
+def test_markdown_links_its_pngs_which_decode_at_the_expected_size(tiny, tiny_command):
+    _, folder = tiny_command
+    text = (folder / "reports" / "costcalc-report.md").read_text()
+    pngs = [folder / "reports" / f"costcalc-report-{name}.png" for name in tiny.chart_names()]
+    assert re.findall(r"!\[[^\]]*\]\(([^)]*)\)", text) == [png.name for png in pngs]  # beside it, in order
+    # 10 × 5.6 in at 50 dpi, every one: two strategies' monthly panels fit one row (test_charts
+    # checks the taller 2 × 2 panels of four).
+    assert [png_pixels(png) for png in pngs] == [(500, 280)] * 4
 
 
 def markdown_table(text: str, heading: str) -> list[list[str]]:
@@ -197,8 +207,8 @@ def markdown_table(text: str, heading: str) -> list[list[str]]:
     return [[cell.strip() for cell in line.strip("|").split("|")] for line in lines[2:]]
 
 
-def test_every_figure_in_the_markdown_tables_equals_the_comparison(example, example_markdown):
-    text = example_markdown[0].read_text()
+def test_every_figure_in_the_markdown_tables_equals_the_comparison(example):
+    text = report.markdown(example, [f"{name}.png" for name in example.chart_names()])  # no PNGs needed
     assert text.startswith(f"# {example.title}\n\n{example.answer()}\n")
     summary = markdown_table(text, "Summary")
     assert [row[0] for row in summary] == [s.name for s in example.comparison.strategies]
@@ -234,12 +244,8 @@ def test_an_unknown_suffix_is_a_usage_error(tiny, tmp_path, monkeypatch, target,
 # --- the command -----------------------------------------------------------------------------------
 
 
-def test_report_without_output_writes_the_pdf_markdown_and_pngs_under_reports(run, tiny, tiny_file, tiny_pdf,
-                                                                            tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    # matplotlib would stamp $SOURCE_DATE_EPOCH, or the time, as the creation date; costcalc writes none.
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
-    result = run("report", str(tiny_file), "--dpi", "50")
+def test_report_without_output_writes_the_pdf_markdown_and_pngs_under_reports(tiny, tiny_pdf, tiny_command):
+    result, folder = tiny_command
     assert result.exit_code == 0, result.output
     names = ["costcalc-report.pdf", "costcalc-report.md",
              *(f"costcalc-report-{name}.png" for name in tiny.chart_names())]
@@ -247,10 +253,10 @@ def test_report_without_output_writes_the_pdf_markdown_and_pngs_under_reports(ru
     assert lines[0] == tiny.answer()  # the summary table, titled by the answer, comes first
     assert lines[1].split()[:3] == ["strategy", "type", "model"]
     assert lines[-len(names):] == [f"Wrote reports/{name}" for name in names]
-    assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == sorted(names)
+    assert sorted(p.name for p in (folder / "reports").iterdir()) == sorted(names)
     assert result.stderr == ""  # not a terminal: no progress
     # The same input gives a byte-identical PDF (here: the library's render of the same scenario).
-    assert (tmp_path / "reports" / "costcalc-report.pdf").read_bytes() == tiny_pdf.read_bytes()
+    assert (folder / "reports" / "costcalc-report.pdf").read_bytes() == tiny_pdf.read_bytes()
     metadata = pypdf.PdfReader(tiny_pdf).metadata
     assert "/CreationDate" not in metadata and "/ModDate" not in metadata
 
@@ -277,39 +283,3 @@ def test_report_usage_errors_exit_2(run, tiny_file, tmp_path, monkeypatch, args,
     assert result.exit_code == 2
     assert result.output.strip().splitlines()[-1] == message
     assert not (tmp_path / "x.pdf").exists()
-
-
-# --- the library ---------------------------------------------------------------------------------
-
-LIBRARY_EXAMPLE = textwrap.dedent("""\
-    import costcalc
-    from costcalc import charts
-
-    book = costcalc.load_pricebook()
-    comparison = costcalc.compare(costcalc.load_scenario(), book)   # the bundled example scenario
-    print(comparison.answer())
-
-    monthly = comparison.to_frame()   # pandas: one row per strategy and month
-    print(monthly.pivot(index="month", columns="strategy", values="cumulative_usd").round(2))
-
-    charts.plot_cumulative(comparison).savefig("cumulative-cost.png", dpi=150)
-    charts.plot_price_history(book, "gpt-3.5-turbo").savefig("price-history.png")
-""")
-
-
-def test_the_library_example_runs_as_written(tmp_path, monkeypatch, capsys):
-    monkeypatch.chdir(tmp_path)
-    exec(compile(LIBRARY_EXAMPLE, "README example", "exec"), {})
-    out = capsys.readouterr().out
-    assert out.startswith("Fine-tuning gpt-3.5-turbo breaks even in 2023-12 (month 4)")
-    assert "4953.94" in out  # the baseline's cumulative cost at the end, from the DataFrame
-    assert png_pixels(tmp_path / "cumulative-cost.png") == (1500, 840)
-    assert (tmp_path / "price-history.png").stat().st_size > 0
-
-
-def test_the_readme_shows_the_library_example_and_the_committed_chart():
-    readme = (REPO / "README.md").read_text()
-    blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
-    assert LIBRARY_EXAMPLE in blocks, "README lacks the library example (tests/test_report.py LIBRARY_EXAMPLE)"
-    assert "docs/cumulative-cost.png" in readme
-    assert png_pixels(REPO / "docs" / "cumulative-cost.png") == charts.pixel_size(charts.new_figure())

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import sys
-import textwrap
 from decimal import Decimal
 
 import pytest
@@ -53,15 +52,9 @@ training_tokens = 50_000
 
 
 @pytest.fixture
-def scenario_file(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-
-    def write(text: str = MINIMAL):
-        path = tmp_path / "scenario.toml"
-        path.write_text(textwrap.dedent(text))
-        return path
-
-    return write
+def scenario_file(scenario_file):
+    """conftest's scenario_file, writing MINIMAL unless given a text."""
+    return lambda text=MINIMAL: scenario_file(text)
 
 
 @pytest.mark.parametrize("path", SCENARIO_FILES, ids=lambda p: p.stem)

@@ -27,6 +27,8 @@ from costcalc.tokens import (
     get_encoding,
 )
 
+from .conftest import WEATHER_TOOL, terse
+
 
 @pytest.fixture(scope="module")
 def cl100k():
@@ -152,11 +154,7 @@ def test_count_text(cl100k, o200k, text, cl100k_count, o200k_count):
 
 # --- messages ------------------------------------------------------------------------------------
 
-TERSE = [
-    {"role": "system", "content": "You are terse."},  # 3 + 1 + 4 = 8
-    {"role": "user", "content": "What is 2+2?"},  # 3 + 1 + 7 = 11
-    {"role": "assistant", "content": "4"},  # 3 + 1 + 1 = 5
-]  # + 3 priming = 27; assistant 1
+TERSE = terse(4)["messages"]  # system 3 + 1 + 4 = 8, user 3 + 1 + 7 = 11, assistant 3 + 1 + 1 = 5; + 3 = 27
 
 NAMED = [
     {"role": "user", "name": "alice", "content": "Hi"},  # 3 + 1 + 1 (alice) + 1 (name) + 1 = 7
@@ -178,24 +176,6 @@ TOOL_CALLS = [
     {"role": "tool", "tool_call_id": "call_1", "content": "Sunny"},  # 3 + 1 + 3 (call_1) + 2 = 9
 ]  # + 3 = 29; assistant 8
 
-WEATHER_TOOL = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "Get the weather.",
-        "parameters": {
-            "type": "object",
-            "properties": {
-                "city": {"type": "string", "description": "The city."},
-                "unit": {"type": "string", "description": "Unit", "enum": ["celsius", "fahrenheit"]},
-            },
-        },
-    },
-}
-# cl100k: func_init 10 + "get_weather:Get the weather" 5 + prop_init 3
-#   + city: prop_key 3 + "city:string:The city" 4
-#   + unit: prop_key 3 + enum_init -3 + (3 + "celsius" 2) + (3 + "fahrenheit" 2) + "unit:string:Unit" 4
-#   + func_end 12 = 51. o200k: func_init 7, so 48.
 
 
 @pytest.mark.parametrize(
@@ -315,11 +295,35 @@ def test_cookbook_parity_on_random_text(conversation):
     )
 
 
-def test_memo_is_bounded(cl100k):
-    counter = tokens.TokenCounter(cl100k, memo_chars=100)
-    for i in range(50):
-        assert counter.text(f"word{i} " * 5) == count_text(f"word{i} " * 5, cl100k)
-    assert counter._memo_chars <= 100 + 40
+class CountingEncoding:
+    """An encoding that records every text it is asked to encode."""
+
+    def __init__(self, encoding):
+        self.name = encoding.name
+        self._encoding = encoding
+        self.encoded: list[str] = []
+
+    def encode_ordinary(self, text: str) -> list[int]:
+        self.encoded.append(text)
+        return self._encoding.encode_ordinary(text)
+
+
+def test_memo_remembers_recent_texts_and_forgets_past_its_bound(cl100k):
+    spy = CountingEncoding(cl100k)
+    counter = tokens.TokenCounter(spy, memo_chars=100)
+    first = "word0 " * 5  # 30 characters
+    n = count_text(first, cl100k)
+    assert counter.text(first) == counter.text(first) == n
+    assert spy.encoded == [first]  # the second count came from the memo
+    others = [f"word{i} " * 5 for i in range(1, 50)]  # about 1,700 characters more
+    assert [counter.text(t) for t in others] == [count_text(t, cl100k) for t in others]
+    assert counter.text(first) == n
+    # Encoded again: the memo let it go rather than grow with the file.
+    assert spy.encoded.count(first) == 2
+    off = CountingEncoding(cl100k)
+    counter = tokens.TokenCounter(off, memo_chars=0)
+    assert counter.text(first) == counter.text(first) == n
+    assert off.encoded == [first, first]  # 0 turns the memo off
 
 
 # --- what `costcalc tokens` counts ---------------------------------------------------------------
