@@ -3,7 +3,8 @@
 Each write goes to a temporary file in the destination's own folder (so the final `os.replace` is a
 rename within one file system, which POSIX and Windows make atomic), is flushed to disk, and only
 then replaces the destination. A failed write leaves the destination untouched and no temporary
-file behind.
+file behind, whatever failed; a write the system refused (a full disk, a folder in the way) is a
+`CostCalcError`, "FILE: cannot write: REASON".
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,19 +41,37 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         os.chmod(temp, 0o666 & ~_umask())
         os.replace(temp, target)
     except BaseException as exc:
-        with contextlib.suppress(FileNotFoundError):
+        # Whatever failed (the writer, a chart, Ctrl-C), no half-written temporary stays behind.
+        with contextlib.suppress(OSError):
             temp.unlink()
-        if isinstance(exc, OSError):  # disk full, a folder in the way: the user's to fix, not a crash
-            raise cannot_write(target, exc) from None
+        refused = _refused_write(exc)
+        if refused is not None:  # disk full, a folder in the way: the user's to fix, not a crash
+            raise cannot_write(target, refused) from None
         raise
 
 
-def cannot_write(target: Path, exc: OSError) -> CostCalcError:
+def _refused_write(exc: BaseException) -> OSError | zlib.error | None:
+    """The error that says why the system refused a write, or None if `exc` is not one.
+
+    An OSError is one. So is a zlib.error: matplotlib's PDF writer, cleaning up after a write that
+    failed for a full disk, flushes its compressor again and raises "inconsistent stream state",
+    hiding the OSError in the exception's context; that OSError is the reason to give.
+    """
+    if isinstance(exc, OSError):
+        return exc
+    if isinstance(exc, zlib.error):
+        context = exc.__context__
+        return context if isinstance(context, OSError) else exc
+    return None
+
+
+def cannot_write(target: Path, exc: OSError | zlib.error) -> CostCalcError:
     """`reports/x.pdf: cannot write: ...`, naming a file that stands where a folder must be."""
     for folder in target.parents:
         if folder.exists() and not folder.is_dir():
             return CostCalcError(f"{target}: cannot write: {folder} is a file, not a folder")
-    return CostCalcError(f"{target}: cannot write: {exc.strerror or exc}")
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return CostCalcError(f"{target}: cannot write: {reason or type(exc).__name__}")
 
 
 def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:

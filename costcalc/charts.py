@@ -19,11 +19,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .text import drawable, font_families
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from .compare import Comparison
+    from .compare import Comparison, StrategyResult
     from .dataset import DatasetReport
     from .pricing import PriceBook
     from .sensitivity import SensitivityGrid
@@ -33,6 +35,18 @@ DPI = 150  # the PNG default: 1500 × 840 pixels for a WIDE chart
 
 # One colour per role, so a series keeps its colour across charts (Okabe-Ito, safe for colour blindness).
 COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
+BASELINE_COLOUR = "#333333"
+FOCUS_COLOUR = "#D55E00"
+
+# Strategies a comparison chart draws at most, one colour each (the baseline's near-black among
+# them): more lines would be a tangle no one reads. The rest are grouped and named in a note.
+MOST_DRAWN = len(COLOURS)
+
+# Characters of user text a chart shows (longer is cut with an ellipsis): a name in a legend entry,
+# a panel title or a note; a scenario title in a subtitle; a file name in a title.
+NAME_LIMIT = 40
+TITLE_LIMIT = 100
+FILE_LIMIT = 60
 COMPONENT_COLOURS = {
     "training": "#CC79A7",
     "input": "#0072B2",
@@ -152,7 +166,8 @@ def style() -> Iterator[None]:
     """costcalc's chart style, for drawing and saving (fonts in PDFs are chosen at save time)."""
     import matplotlib
 
-    with matplotlib.rc_context(_STYLE):
+    # DejaVu Sans, then the installed fonts for what it lacks (CJK, emoji): see costcalc.text.
+    with matplotlib.rc_context({**_STYLE, "font.family": font_families()}):
         yield
 
 
@@ -166,6 +181,17 @@ def new_figure(size: tuple[float, float] = WIDE) -> Figure:
     return figure
 
 
+def _drawable_texts(figure: Figure) -> None:
+    """Every text on the figure as `costcalc.text.drawable` makes it: on one line, in glyphs the
+    fonts have. Run as each chart is finished, it covers text from anywhere (a name, a model, a
+    file name, a price sheet's snapshot) before matplotlib measures or draws it."""
+    from matplotlib.text import Text
+
+    for text in figure.findobj(Text):
+        lines = text.get_text().split("\n")  # the charts' own line breaks stay; none come from user text
+        text.set_text("\n".join(drawable(line, weight=text.get_fontweight()) for line in lines))
+
+
 def _title(axes: Axes, title: str, subtitle: str = "") -> None:
     """A bold title with a smaller grey line under it saying what the chart is computed from."""
     axes.set_title(title, loc="left", pad=8 + 13 * (subtitle.count("\n") + 1) if subtitle else 8)
@@ -174,9 +200,9 @@ def _title(axes: Axes, title: str, subtitle: str = "") -> None:
                   va="bottom", ha="left")
 
 
-def _legend_below(figure: Figure, axes: Axes) -> None:
+def _legend_below(figure: Figure, axes: Axes, note: str | None = None) -> None:
     """The legend under the plot, outside it, so it never covers a line and the plot keeps the
-    full width; as many entries to a row as fit."""
+    full width; as many entries to a row as fit. A `note` goes under the entries."""
     handles, labels = axes.get_legend_handles_labels()
     if not handles:
         return
@@ -184,7 +210,16 @@ def _legend_below(figure: Figure, axes: Axes) -> None:
     columns = len(labels)
     while columns > 1 and sum(len(l) + 6 for l in labels[:columns]) > 110:
         columns -= 1
-    figure.legend(handles, labels, loc="outside lower center", ncols=columns)
+    # The note rides in the legend's title: constrained layout makes room for both together.
+    figure.legend(handles, labels, loc="outside lower center", ncols=columns,
+                  title=_wrap_note(note) if note else None, title_fontsize=8.5)
+
+
+def _wrap_note(note: str) -> str:
+    """A note in lines that fit across a WIDE chart (about 130 characters at 8.5 points)."""
+    import textwrap
+
+    return textwrap.fill(note, 130, break_long_words=False, break_on_hyphens=False)
 
 
 # --- comparison --------------------------------------------------------------------------------------
@@ -213,18 +248,55 @@ def _month_axis(axes: Axes, months: Sequence[str]) -> None:
     axes.set_xlim(0.4, len(months) + 0.6)
 
 
-def _strategy_colours(comparison: Comparison) -> dict[str, str]:
-    """The baseline in near-black, the fine-tuned strategy in vermilion, the rest in order."""
-    colours, others = {}, iter(c for c in COLOURS if c not in ("#000000", "#D55E00"))
+def drawn_strategies(comparison: Comparison) -> tuple[list[StrategyResult], list[StrategyResult]]:
+    """(drawn, not drawn): the `MOST_DRAWN` strategies that matter most, in the comparison's order,
+    and the others, cheapest first.
+
+    The baseline, the cheapest and the fine-tuned strategy come first, then the cheapest of the rest.
+    """
+    results = list(comparison.strategies)
+    if len(results) <= MOST_DRAWN:
+        return results, []
+    by_total = sorted(results, key=lambda s: s.total_usd)  # stable: equal totals keep the scenario's order
+    chosen: dict[str, StrategyResult] = {}
+    for result in [comparison.baseline_result, comparison.cheapest, comparison.focus, *by_total]:
+        if result is not None and len(chosen) < MOST_DRAWN:
+            chosen.setdefault(result.name, result)
+    return [s for s in results if s.name in chosen], [s for s in by_total if s.name not in chosen]
+
+
+def _strategy_colours(comparison: Comparison, drawn: Sequence[StrategyResult]) -> dict[str, str]:
+    """The baseline in near-black, the fine-tuned strategy in vermilion, the rest in order.
+
+    There are enough colours: at most `MOST_DRAWN` strategies are drawn, and vermilion goes to the
+    others when no strategy is fine-tuned."""
     focus = comparison.focus
-    for result in comparison.strategies:
+    pool = [c for c in COLOURS if c not in ("#000000", FOCUS_COLOUR)] + ([FOCUS_COLOUR] if focus is None else [])
+    others = iter(pool)
+    colours = {}
+    for result in drawn:
         if result.is_baseline:
-            colours[result.name] = "#333333"
+            colours[result.name] = BASELINE_COLOUR
         elif focus is not None and result.name == focus.name:
-            colours[result.name] = "#D55E00"
+            colours[result.name] = FOCUS_COLOUR
         else:
             colours[result.name] = next(others)
     return colours
+
+
+def _others(rest: Sequence[StrategyResult]) -> str:
+    """'1 other strategy' or '1,992 other strategies'."""
+    return f"{len(rest):,} other strateg{'y' if len(rest) == 1 else 'ies'}"
+
+
+def _not_drawn_note(rest: Sequence[StrategyResult], named: int = 5) -> str:
+    """'Not drawn, 2 other strategies: A ($1,200), B ($3,400); every strategy is in the tables',
+    the first `named` of them (the cheapest) by name, then how many more."""
+    names = ", ".join(f"{drawable(s.name, NAME_LIMIT)} ({money_text(s.total_usd)})" for s in rest[:named])
+    if len(rest) > named:
+        names += f" and {len(rest) - named:,} more"
+    order = ", cheapest first" if len(rest) > 1 else ""
+    return f"Not drawn, {_others(rest)}{order}: {names}; every strategy is in the tables"
 
 
 def plot_cumulative(comparison: Comparison, *, figure: Figure | None = None) -> Figure:
@@ -237,9 +309,10 @@ def plot_cumulative(comparison: Comparison, *, figure: Figure | None = None) -> 
     a = comparison.assumptions
     months = list(a.months)
     xs = list(range(1, len(months) + 1))
-    colours = _strategy_colours(comparison)
+    drawn, rest = drawn_strategies(comparison)
+    colours = _strategy_colours(comparison, drawn)
     focus = comparison.focus
-    totals = sorted(float(s.total_usd) for s in comparison.strategies)
+    totals = sorted(float(s.total_usd) for s in drawn)
     # The top of the chart: the most expensive strategy, unless it dwarfs the next one.
     top = totals[-1]
     if len(totals) > 2 and totals[-1] > OFF_SCALE * totals[-2] > 0:
@@ -247,18 +320,27 @@ def plot_cumulative(comparison: Comparison, *, figure: Figure | None = None) -> 
     with style():
         figure = new_figure() if figure is None else figure
         axes = figure.add_subplot()
-        for result in comparison.strategies:
+        for result in drawn:
             ys = [float(m.cumulative_usd) for m in result.months]
-            label = f"{result.name}: {money_text(result.total_usd)}" + (" (baseline)" if result.is_baseline else "")
+            name = drawable(result.name, NAME_LIMIT)
+            label = f"{name}: {money_text(result.total_usd)}" + (" (baseline)" if result.is_baseline else "")
             emphasis = result.is_baseline or (focus is not None and result.name == focus.name)
             axes.plot(xs, ys, marker="o", markersize=3.5, linewidth=2.4 if emphasis else 1.6,
                       color=colours[result.name], label=label, zorder=3 if emphasis else 2)
             if ys[-1] > top * 1.12:
                 # Where the line leaves the chart, say where it is going.
                 leave = next(i for i, y in enumerate(ys) if y > top * 1.12)
-                axes.annotate(f"↑ {result.name} runs off the chart: {money_text(result.total_usd)} by {months[-1]}",
+                axes.annotate(f"↑ {name} runs off the chart: {money_text(result.total_usd)} by {months[-1]}",
                               (xs[leave], top * 1.12), xytext=(4, -12), textcoords="offset points",
                               fontsize=9, color=colours[result.name], ha="left", va="top")
+        if rest:
+            # The others as one grey band from the cheapest to the dearest of them, month by month.
+            low = [min(float(s.months[i].cumulative_usd) for s in rest) for i in range(len(xs))]
+            high = [max(float(s.months[i].cumulative_usd) for s in rest) for i in range(len(xs))]
+            span = (money_text(rest[0].total_usd) if len(rest) == 1
+                    else f"{money_text(rest[0].total_usd)} to {money_text(rest[-1].total_usd)}")
+            axes.fill_between(xs, low, high, facecolor="#dddddd", edgecolor="#aaaaaa", linewidth=0.8, zorder=1,
+                              label=f"{_others(rest)}: {span}")
         be = comparison.break_even
         if be is not None and be.month is not None and focus is not None:
             month = focus.months[be.month_number - 1]
@@ -280,11 +362,13 @@ def plot_cumulative(comparison: Comparison, *, figure: Figure | None = None) -> 
         _money_axis(axes.yaxis)
         axes.set_ylabel("cumulative cost (USD)")
         axes.set_xlabel("month")
-        subtitle = f"{a.title + '; ' if a.title else ''}{comparison.horizon}; {_traffic(a)}"
+        title = drawable(a.title, TITLE_LIMIT) + "; " if a.title else ""
+        subtitle = f"{title}{comparison.horizon}; {_traffic(a)}"
         if be is not None and be.month is None and focus is not None:
-            subtitle += f"\n{focus.name} does not break even within the horizon"
+            subtitle += f"\n{drawable(focus.name, NAME_LIMIT)} does not break even within the horizon"
         _title(axes, "Cumulative cost by strategy", subtitle)
-        _legend_below(figure, axes)
+        _legend_below(figure, axes, note=_not_drawn_note(rest) if rest else None)
+        _drawable_texts(figure)
     return figure
 
 
@@ -303,10 +387,11 @@ def plot_monthly_breakdown(comparison: Comparison, strategy: str | None = None, 
     """Each month's cost stacked by component (training, input, output, retrieval, fixed).
 
     One strategy when `strategy` names it, else one panel per strategy, each on its own scale
-    (a shared scale would flatten the cheap strategies under an expensive one).
+    (a shared scale would flatten the cheap strategies under an expensive one); of more than
+    `MOST_DRAWN` strategies, those that matter most, the others named in a note.
     """
     a = comparison.assumptions
-    results = [comparison.strategy(strategy)] if strategy else list(comparison.strategies)
+    results, rest = ([comparison.strategy(strategy)], []) if strategy else drawn_strategies(comparison)
     columns = min(2, len(results))
     rows = math.ceil(len(results) / columns)
     size = WIDE if len(results) == 1 else (WIDE[0], max(WIDE[1], 3.1 * rows + 1.0))
@@ -316,7 +401,7 @@ def plot_monthly_breakdown(comparison: Comparison, strategy: str | None = None, 
         used = set()
         for axes, result in zip(grid.flat, results):
             _stacked_months(axes, result, months=list(a.months), used=used, totals=len(results) == 1)
-            title = f"{result.name}: {money_text(result.total_usd)}"
+            title = f"{drawable(result.name, NAME_LIMIT)}: {money_text(result.total_usd)}"
             training = sum((m.training_usd for m in result.months), Decimal(0))
             if training:
                 title += f" (training {money_text(training)})"
@@ -325,9 +410,12 @@ def plot_monthly_breakdown(comparison: Comparison, strategy: str | None = None, 
             axes.set_visible(False)
         for axes in grid[:, 0]:
             axes.set_ylabel("cost per month (USD)")
-        title = f"Monthly cost of {results[0].name} by component" if strategy else "Monthly cost by component"
+        title = (f"Monthly cost of {drawable(results[0].name, NAME_LIMIT)} by component" if strategy
+                 else "Monthly cost by component")
         figure.suptitle(title, x=0.01, ha="left", fontsize=13, fontweight="bold")
         note = f"{comparison.horizon}; {_traffic(a)}" + ("" if strategy else "; each panel on its own scale")
+        if rest:
+            note += "\n" + _wrap_note(_not_drawn_note(rest))
         from matplotlib.patches import Patch
 
         # In stacking order, bottom first, read left to right.
@@ -335,6 +423,7 @@ def plot_monthly_breakdown(comparison: Comparison, strategy: str | None = None, 
         # The note rides in the legend's title: constrained layout makes room for both together.
         figure.legend(handles=handles, loc="outside lower center", ncols=len(handles), title=note,
                       title_fontsize=9)
+        _drawable_texts(figure)
     return figure
 
 
@@ -422,9 +511,10 @@ def plot_break_even_map(grid: SensitivityGrid, *, mark: tuple[float, float] | No
                                 label=f"this scenario: {mark[0]:,.0f} requests, {mark[1] * 100:.0f}% shorter prompt")
             handles.append(line)
         figure.legend(handles=handles, loc="outside lower center", ncols=len(handles))
-        _title(axes, f"When does {grid.strategy} break even?",
-               f"vs {grid.baseline}, over {count} months ({months[0]} to {months[-1]}); traffic grows as in "
+        _title(axes, f"When does {drawable(grid.strategy, NAME_LIMIT)} break even?",
+               f"vs {drawable(grid.baseline, NAME_LIMIT)}, over {count} months ({months[0]} to {months[-1]}); traffic grows as in "
                "the scenario")
+        _drawable_texts(figure)
     return figure
 
 
@@ -498,7 +588,7 @@ def plot_price_history(book: PriceBook, model: str, *, until: dt.date | None = N
         for before, after in zip(entries, entries[1:]):
             if after.model.name != before.model.name:
                 axes.axvline(after.sheet.effective, color="#888888", linewidth=0.8, linestyle=":")
-                axes.annotate(f"→ {after.model.name}", (after.sheet.effective, 1), xycoords=("data", "axes fraction"),
+                axes.annotate(f"→ {drawable(after.model.name, NAME_LIMIT)}", (after.sheet.effective, 1), xycoords=("data", "axes fraction"),
                               xytext=(3, -3), textcoords="offset points", fontsize=8, color="#555555",
                               va="top", ha="left")
         axes.set_xlim(dates[0] - dt.timedelta(days=round(span * 0.02)), end)
@@ -507,14 +597,15 @@ def plot_price_history(book: PriceBook, model: str, *, until: dt.date | None = N
         _money_axis(axes.yaxis)
         axes.set_ylabel("USD per 1M tokens")
         axes.set_xlabel("price sheet effective date")
-        first = entries[0].model.name
-        names = list(dict.fromkeys(e.model.name for e in entries))
+        first = drawable(entries[0].model.name, NAME_LIMIT)
+        names = list(dict.fromkeys(drawable(e.model.name, NAME_LIMIT) for e in entries))
         subtitle = (f"{len(entries)} price sheets, {dates[0].isoformat()} to {dates[-1].isoformat()}; "
                     + (f"snapshot {first}" if len(names) == 1 else f"snapshots {', '.join(names)}"))
-        _title(axes, f"Price history of {model}", subtitle)
+        _title(axes, f"Price history of {drawable(model, NAME_LIMIT)}", subtitle)
         _legend_below(figure, axes)
         if not plotted:  # pragma: no cover - a sheet always has some price for a model it lists
             axes.text(0.5, 0.5, "no prices", transform=axes.transAxes, ha="center")
+        _drawable_texts(figure)
     return figure
 
 
@@ -541,7 +632,8 @@ def plot_tokens_histogram(report: DatasetReport, tokens: Sequence[int] | None = 
         values, counts = pairs[:, 0], pairs[:, 1]
     examples = int(counts.sum())
     limit = report.max_tokens_per_example
-    subtitle = f"{report.model} ({report.encoding}), {report.total_tokens:,} tokens in all, {report.epochs} epochs"
+    subtitle = (f"{drawable(report.model, NAME_LIMIT)} ({drawable(report.encoding, NAME_LIMIT)}), "
+                f"{report.total_tokens:,} tokens in all, {report.epochs} epochs")
     with style():
         figure = new_figure() if figure is None else figure
         axes = figure.add_subplot()
@@ -579,8 +671,9 @@ def plot_tokens_histogram(report: DatasetReport, tokens: Sequence[int] | None = 
 
         axes.yaxis.set_major_locator(MaxNLocator(integer=True))
         axes.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
-        _title(axes, f"Tokens per training example: {_short_path(report.file)}", subtitle)
+        _title(axes, f"Tokens per training example: {drawable(_short_path(report.file), FILE_LIMIT)}", subtitle)
         _legend_below(figure, axes)
+        _drawable_texts(figure)
     return figure
 
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from . import charts
 from .errors import UsageError
+from .text import drawable, one_line
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -39,6 +40,14 @@ DEFAULT_STEM = "costcalc-report"
 KEY_CHART = "cumulative-cost"
 PAGE = (11.69, 8.27)  # A4 landscape, inches
 MARGIN = 36  # points (half an inch)
+
+# Characters of text the PDF lays out at most (longer is cut with an ellipsis; the Markdown, the
+# JSON and the PDF's metadata keep it in full): a heading holds three lines of the title, a page
+# footer one short line; a table cell or a paragraph far more than any the report writes itself.
+HEADING_LIMIT = 200
+FOOTER_LIMIT = 80
+CELL_LIMIT = 1_000
+PARAGRAPH_LIMIT = 3_000
 
 Progress = Callable[[str], None]  # called with a short message as each step starts
 
@@ -261,7 +270,8 @@ def markdown(report: Report, png_names: list[str]) -> str:
     titles = chart_titles(report)
     summary, assumptions, sources, monthly, *dataset = report.tables()
     a = report.comparison.assumptions
-    parts = [f"# {report.title}", "", report.answer(), "",
+    # On one line each (a newline in a title would end the heading), but in full.
+    parts = [f"# {one_line(report.title)}", "", report.answer(), "",
              f"![{titles[KEY_CHART]}]({images[KEY_CHART]})", "",
              render_markdown(replace(summary, title="Summary")), "",
              render_markdown(assumptions), "", render_markdown(sources), "", render_markdown(monthly), "",
@@ -284,7 +294,7 @@ def chart_titles(report: Report) -> dict[str, str]:
         "tokens-per-example": f"Tokens per training example: {training_file}",
         "price-history": f"Price history of {report.price_model}",
     }
-    return {name: titles[name] for name in report.chart_names()}
+    return {name: one_line(titles[name]) for name in report.chart_names()}
 
 
 # --- the PDF ---------------------------------------------------------------------------------------
@@ -302,8 +312,9 @@ def write_pdf(report: Report, path: str | os.PathLike[str], *, progress: Progres
     summary, assumptions, sources, monthly, *dataset = report.tables()
     # No dates: the same input must give the same bytes (CreationDate would default to now,
     # or to $SOURCE_DATE_EPOCH).
-    metadata = {"Title": report.title, "Subject": report.answer(), "Creator": f"costcalc {__version__}",
-                "CreationDate": None, "ModDate": None}
+    # The title in full here, whatever the pages have room for.
+    metadata = {"Title": one_line(report.title), "Subject": one_line(report.answer()),
+                "Creator": f"costcalc {__version__}", "CreationDate": None, "ModDate": None}
     with charts.style(), atomic_path(path) as temp, PdfPages(temp, metadata=metadata) as pdf:
         pages = _Pages(pdf, report.title)
         say("writing page 1")
@@ -378,7 +389,7 @@ class _Pages:
         width, y = PAGE[0] * 72, 18 / (PAGE[1] * 72)
         # zorder: the footer comes after the page's content in the PDF's text, as a reader expects.
         footer = {"fontsize": 7, "color": "#777777", "zorder": 20, "va": "bottom"}
-        figure.text(MARGIN / width, y, f"costcalc · {self.title}", ha="left", **footer)
+        figure.text(MARGIN / width, y, f"costcalc · {drawable(self.title, FOOTER_LIMIT)}", ha="left", **footer)
         figure.text(1 - MARGIN / width, y, f"page {self.number}", ha="right", **footer)
         self.pdf.savefig(figure)
 
@@ -393,7 +404,11 @@ class _Pages:
 
 
 class _Flow:
-    """Text and tables laid out top to bottom, in points, onto as many pages as they need."""
+    """Text and tables laid out top to bottom, in points, onto as many pages as they need.
+
+    Every block passes its text through `costcalc.text.drawable` first, so what is measured is
+    what is drawn: on one line, of a length the layout can hold, in glyphs the fonts have.
+    """
 
     def __init__(self, pages: _Pages):
         self.pages = pages
@@ -440,23 +455,38 @@ class _Flow:
                          va="top", **kwargs)
 
     def wrap(self, text: str, size: float, width: float, weight: str = "normal") -> list[str]:
-        """Lines of `text` that each fit in `width` points (measured, not guessed)."""
+        """Lines of `text` that each fit in `width` points (measured, not guessed); a word wider
+        than `width` on its own is broken between characters."""
         lines = []
         for paragraph in text.split("\n"):
-            words, line = paragraph.split(" "), ""
-            for word in words:
-                candidate = f"{line} {word}" if line else word
-                if line and self.measure(candidate, size, weight) > width:
-                    lines.append(line)
-                    line = word
-                else:
-                    line = candidate
+            line = ""
+            for word in paragraph.split(" "):
+                for piece in self._pieces(word, size, width, weight):
+                    candidate = f"{line} {piece}" if line else piece
+                    if line and self.measure(candidate, size, weight) > width:
+                        lines.append(line)
+                        line = piece
+                    else:
+                        line = candidate
             lines.append(line)
         return lines
+
+    def _pieces(self, word: str, size: float, width: float, weight: str) -> list[str]:
+        """`word` whole if it fits in `width`, else cut into pieces that do (one character at least)."""
+        if self.measure(word, size, weight) <= width:
+            return [word]
+        pieces, piece = [], ""
+        for char in word:
+            if piece and self.measure(piece + char, size, weight) > width:
+                pieces.append(piece)
+                piece = ""
+            piece += char
+        return [*pieces, piece]
 
     # --- blocks ---
 
     def heading(self, text: str, size: float = 13) -> None:
+        text = drawable(text, HEADING_LIMIT, weight="bold")
         if self.room() < size * 4:
             self.break_page()
         self.page()
@@ -466,6 +496,7 @@ class _Flow:
         self.y += size * 0.3
 
     def paragraph(self, text: str, size: float = 9, weight: str = "normal", colour: str = "#333333") -> None:
+        text = drawable(text, PARAGRAPH_LIMIT, weight=weight)
         for line in self.wrap(text, size, self.width, weight):
             if self.room() < size * 1.4:
                 self.break_page()
@@ -478,9 +509,10 @@ class _Flow:
         pages with the header repeated."""
         from .render import display
 
-        cells = [[display(cell) for cell in row] for row in table.rows]
-        right = [_numeric(table, i) for i in range(len(table.headers))]
-        widths = self._column_widths(table.headers, cells, size)
+        cells = [[drawable(display(cell), CELL_LIMIT) for cell in row] for row in table.rows]
+        headers = [drawable(header, CELL_LIMIT, weight="bold") for header in table.headers]
+        right = [_numeric(table, i) for i in range(len(headers))]
+        widths = self._column_widths(headers, cells, size)
         line_height = size * 1.45
         wrapped = [[self.wrap(text, size, widths[i]) if self.measure(text, size) > widths[i] else [text]
                     for i, text in enumerate(row)] for row in cells]
@@ -490,14 +522,14 @@ class _Flow:
             self.break_page()  # a table that fits on a page is not split across two
         if table.title:
             self.heading(table.title, size=11)
-        self._header(table.headers, widths, right, size)
+        self._header(headers, widths, right, size)
         for index, row in enumerate(wrapped):
             height = heights[index]
             if self.room() < height + 2:
                 self.break_page()
                 if table.title:
                     self.heading(f"{table.title} (continued)", size=11)
-                self._header(table.headers, widths, right, size)
+                self._header(headers, widths, right, size)
             if index % 2:
                 self._band(height, sum(widths) + _GAP * (len(widths) - 1))
             x = 0.0
@@ -526,20 +558,22 @@ class _Flow:
         columns = range(len(headers))
         natural = [max([self.measure(h, size, "bold")] + [self.measure(row[i], size) for row in cells])
                    for i, h in enumerate(headers)]
-        floor = [max([self.measure(headers[i], size, "bold")]
-                     + [self.measure(word, size) for row in cells for word in row[i].split(" ")]) for i in columns]
+        header = [self.measure(h, size, "bold") for h in headers]
+        floor = [max([header[i]] + [self.measure(word, size) for row in cells for word in row[i].split(" ")])
+                 for i in columns]
         available = self.width - _GAP * (len(headers) - 1)
         if sum(natural) <= available:
             return natural
+        if sum(floor) > available:
+            # Words too long for the page however the columns are cut (a name of 300 letters
+            # without a space): `wrap` breaks them, so their columns need only hold the header.
+            cap = _largest(lambda cap: sum(min(f, cap) for f in floor) <= available, max(floor))
+            floor = [f if f <= cap else header[i] for i, f in enumerate(floor)]
 
         def widths(cap: float) -> list[float]:
             return [min(natural[i], max(cap, floor[i])) for i in columns]
 
-        low, high = 0.0, max(natural)
-        for _ in range(40):
-            middle = (low + high) / 2
-            low, high = (middle, high) if sum(widths(middle)) <= available else (low, middle)
-        return widths(low)
+        return widths(_largest(lambda cap: sum(widths(cap)) <= available, max(natural)))
 
     def _header(self, headers, widths, right, size) -> None:
         from matplotlib.patches import Rectangle
@@ -573,6 +607,15 @@ class _Flow:
 _GAP = 10.0  # points between table columns
 
 
+def _largest(fits: Callable[[float], bool], high: float) -> float:
+    """The largest x in [0, high] for which `fits(x)`, to within high / 2**40 (by bisection)."""
+    low = 0.0
+    for _ in range(40):
+        middle = (low + high) / 2
+        low, high = (middle, high) if fits(middle) else (low, middle)
+    return low
+
+
 def _freeze_layout(figure: Figure) -> None:
     """Run constrained layout once, round every position it chose to a millionth of the page, and
     switch it off before the page is written.
@@ -601,18 +644,24 @@ def _freeze_layout(figure: Figure) -> None:
 
 
 def _advances(weight: str) -> Callable[[str], float]:
-    """char -> advance width at 1 pt in the report's font (DejaVu Sans, as matplotlib picks it)."""
+    """char -> advance width at 1 pt, from the first of the report's fonts that has the glyph
+    (DejaVu Sans, then the installed fallbacks: `costcalc.text.fonts`), as matplotlib draws it."""
     cached = _ADVANCES.get(weight)
     if cached is None:
         import functools
 
-        from matplotlib import font_manager
         from matplotlib.ft2font import LoadFlags
 
-        font = font_manager.get_font(font_manager.findfont(font_manager.FontProperties(weight=weight)))
+        from .text import REPLACEMENT, fonts
+
+        chain = fonts(weight)
 
         @functools.lru_cache(maxsize=None)
         def cached(char: str) -> float:
+            # Text reaches here through `drawable`, so some font has the glyph; "�" if not.
+            font = next((f for f in chain if f.get_char_index(ord(char))), None)
+            if font is None:
+                font, char = chain[0], REPLACEMENT
             font.set_size(100, 72)
             glyph = font.load_char(ord(char), flags=LoadFlags.NO_HINTING)
             return glyph.linearHoriAdvance / 65536 / 100
