@@ -11,8 +11,8 @@ The library behind the `costcalc` command. Everything the CLI does can be done f
     >>> costcalc.training_cost(model, tokens=100_000, epochs=3)   # 300,000 tokens at $8 per 1M
     Decimal('2.4')
     >>> result = costcalc.compare(costcalc.load_scenario(), book)   # the bundled example
-    >>> print(result.break_even.month)
-    2023-12
+    >>> print(result.break_even.month)                    # months are dates: the 1st of the month
+    2023-12-01
     >>> for strategy in result.strategies:               # exact Decimals; round to show
     ...     print(strategy.name, round(strategy.total_usd, 2))
     Base GPT-3.5 Turbo 4953.94

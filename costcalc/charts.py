@@ -19,6 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .months import month_label
 from .text import drawable, font_families
 
 if TYPE_CHECKING:
@@ -228,7 +229,7 @@ def _wrap_note(note: str) -> str:
 OFF_SCALE = 3
 
 
-def _month_axis(axes: Axes, months: Sequence[str]) -> None:
+def _month_axis(axes: Axes, months: Sequence[dt.date]) -> None:
     """Month i of the horizon at x = i (1-based), labelled "Sep 2023"; at most about 12 labels."""
     from matplotlib.ticker import FixedLocator, FuncFormatter
 
@@ -239,7 +240,7 @@ def _month_axis(axes: Axes, months: Sequence[str]) -> None:
         index = int(round(value)) - 1
         if not 0 <= index < len(months):
             return ""
-        month = dt.date.fromisoformat(months[index] + "-01")
+        month = months[index]
         first = index == ticks[0] - 1 or month.month <= step
         return month.strftime("%b\n%Y") if first else month.strftime("%b")
 
@@ -330,7 +331,7 @@ def plot_cumulative(comparison: Comparison, *, figure: Figure | None = None) -> 
             if ys[-1] > top * 1.12:
                 # Where the line leaves the chart, say where it is going.
                 leave = next(i for i, y in enumerate(ys) if y > top * 1.12)
-                axes.annotate(f"↑ {name} runs off the chart: {money_text(result.total_usd)} by {months[-1]}",
+                axes.annotate(f"↑ {name} runs off the chart: {money_text(result.total_usd)} by {month_label(months[-1])}",
                               (xs[leave], top * 1.12), xytext=(4, -12), textcoords="offset points",
                               fontsize=9, color=colours[result.name], ha="left", va="top")
         if rest:
@@ -351,7 +352,7 @@ def plot_cumulative(comparison: Comparison, *, figure: Figure | None = None) -> 
             # Halfway down to the x axis, right of the point: under rising cumulative lines the
             # plot is empty there (left of it in the last month).
             last = be.month_number >= len(months)
-            axes.annotate(f"break-even {be.month} (month {be.month_number})\n"
+            axes.annotate(f"break-even {month_label(be.month)} (month {be.month_number})\n"
                           f"{money_text(month.cumulative_usd)} vs {money_text(base.cumulative_usd)} to date",
                           (be.month_number, y), xytext=(be.month_number + (-0.6 if last else 0.6), y * 0.45),
                           textcoords="data", ha="right" if last else "left", va="center", fontsize=9,
@@ -427,7 +428,7 @@ def plot_monthly_breakdown(comparison: Comparison, strategy: str | None = None, 
     return figure
 
 
-def _stacked_months(axes: Axes, result, months: list[str], used: set, totals: bool) -> None:
+def _stacked_months(axes: Axes, result, months: list[dt.date], used: set, totals: bool) -> None:
     xs = list(range(1, len(months) + 1))
     bottom = [0.0] * len(xs)
     for column, name in COMPONENTS.items():
@@ -499,7 +500,7 @@ def plot_break_even_map(grid: SensitivityGrid, *, mark: tuple[float, float] | No
         axes.grid(False)
         step = max(1, math.ceil(count / 12))
         bar = figure.colorbar(mesh, ax=axes, ticks=range(1, count + 1, step), pad=0.02, fraction=0.05)
-        bar.ax.set_yticklabels([f"{months[i - 1]} ({i})" for i in range(1, count + 1, step)], fontsize=8)
+        bar.ax.set_yticklabels([f"{month_label(months[i - 1])} ({i})" for i in range(1, count + 1, step)], fontsize=8)
         bar.set_label("break-even month (month number)")
         bar.ax.invert_yaxis()  # month 1 at the top, as a calendar reads
         from matplotlib.patches import Patch
@@ -512,7 +513,7 @@ def plot_break_even_map(grid: SensitivityGrid, *, mark: tuple[float, float] | No
             handles.append(line)
         figure.legend(handles=handles, loc="outside lower center", ncols=len(handles))
         _title(axes, f"When does {drawable(grid.strategy, NAME_LIMIT)} break even?",
-               f"vs {drawable(grid.baseline, NAME_LIMIT)}, over {count} months ({months[0]} to {months[-1]}); traffic grows as in "
+               f"vs {drawable(grid.baseline, NAME_LIMIT)}, over {count} months ({month_label(months[0])} to {month_label(months[-1])}); traffic grows as in "
                "the scenario")
         _drawable_texts(figure)
     return figure

@@ -41,7 +41,8 @@ from .pricing import ModelPrice, PriceBook, PriceSheet, Source, split_fine_tuned
 from .render import format_usd
 
 Money = Callable[[Decimal], str]  # formats an amount in USD for a sentence
-from .scenario import KeyPath, Scenario, Strategy, days_in_month, month_label
+from .months import days_in_month, month_label
+from .scenario import KeyPath, Scenario, Strategy
 from .training import bill_tokens
 
 if TYPE_CHECKING:
@@ -84,7 +85,7 @@ class CitedSource:
 class MonthSheets:
     """The price sheets in force in one month of the horizon."""
 
-    month: str
+    month: dt.date
     days: int
     spans: tuple[SheetSpan, ...]
 
@@ -117,7 +118,7 @@ class RequestTokens:
 class TrainingRun:
     """One fine-tuning job: billing tokens × epochs at the training price of the month's sheet."""
 
-    month: str
+    month: dt.date
     snapshot: str
     sheet_effective: dt.date
     training_tokens: int  # billing tokens of one pass over the training data
@@ -169,7 +170,7 @@ class MonthRates:
 class MonthCost:
     """One strategy in one month. Tokens and requests may be fractional (growth, day splits)."""
 
-    month: str  # YYYY-MM
+    month: dt.date  # the first day of the month
     number: int  # 1 for the first month of the horizon
     requests: Decimal
     input_tokens: Decimal  # cached ones included
@@ -187,7 +188,7 @@ class MonthCost:
 
     def to_dict(self) -> dict:
         return {
-            "month": self.month, "month_number": self.number, "requests": self.requests,
+            "month": month_label(self.month), "month_number": self.number, "requests": self.requests,
             "input_tokens": self.input_tokens, "cached_input_tokens": self.cached_input_tokens,
             "output_tokens": self.output_tokens, "input_usd": self.input_usd, "output_usd": self.output_usd,
             "retrieval_usd": self.retrieval_usd, "usage_usd": self.usage_usd, "training_usd": self.training_usd,
@@ -209,7 +210,7 @@ class BreakEven:
     strategy: str
     strategy_type: str
     baseline: str
-    month: str | None
+    month: dt.date | None
     month_number: int | None
     monthly_requests: int | None
     saving_usd: Decimal  # baseline total − strategy total over the horizon
@@ -232,7 +233,8 @@ class BreakEven:
 
     def to_dict(self) -> dict:
         return {
-            "strategy": self.strategy, "baseline": self.baseline, "month": self.month,
+            "strategy": self.strategy, "baseline": self.baseline,
+            "month": month_label(self.month) if self.month else None,
             "month_number": self.month_number, "monthly_requests": self.monthly_requests,
             "saving_usd": self.saving_usd, "request_usd": self.request_usd,
             "baseline_request_usd": self.baseline_request_usd, "extra_fixed_usd": self.extra_fixed_usd,
@@ -273,7 +275,7 @@ class StrategyResult:
         if self.type == "fine-tuned":
             training = {
                 "source": self.training_source, "epochs": self.epochs, "epochs_rule": self.epochs_rule,
-                "runs": [{"month": r.month, "snapshot": r.snapshot, "price_sheet": r.sheet_effective.isoformat(),
+                "runs": [{"month": month_label(r.month), "snapshot": r.snapshot, "price_sheet": r.sheet_effective.isoformat(),
                           "training_tokens": r.training_tokens, "epochs": r.epochs,
                           "billed_tokens": r.billed_tokens, "training_per_1m": r.training_per_1m,
                           "training_usd": r.training_usd} for r in self.trainings],
@@ -303,10 +305,10 @@ class Assumptions:
 
     scenario: str
     title: str
-    start_month: str
-    end_month: str
+    start_month: dt.date
+    end_month: dt.date
     horizon_months: int
-    months: tuple[str, ...]
+    months: tuple[dt.date, ...]
     requests_per_month: Decimal | None
     requests_per_day: Decimal | None
     first_month_requests: Decimal
@@ -384,8 +386,8 @@ class Comparison:
         a = self.assumptions
         months = f"{a.horizon_months} month{'s' if a.horizon_months != 1 else ''}"
         if a.horizon_months == 1:
-            return f"{months} ({a.start_month})"
-        return f"{months} ({a.start_month} to {a.end_month})"
+            return f"{months} ({month_label(a.start_month)})"
+        return f"{months} ({month_label(a.start_month)} to {month_label(a.end_month)})"
 
     def answer(self, money: Money = format_usd) -> str:
         """The answer in one sentence, then the cheapest strategy (amounts by `money`)."""
@@ -405,11 +407,11 @@ class Comparison:
         traffic = {
             "requests_per_month": a.requests_per_month, "requests_per_day": a.requests_per_day,
             "first_month_requests": a.first_month_requests, "monthly_growth_pct": a.monthly_growth_pct,
-            "start_month": a.start_month, "horizon_months": a.horizon_months, "prompt_tokens": a.prompt_tokens,
+            "start_month": month_label(a.start_month), "horizon_months": a.horizon_months, "prompt_tokens": a.prompt_tokens,
             "completion_tokens": a.completion_tokens, "sample_file": a.sample_file,
             "batch_share": a.batch_share, "cached_share": a.cached_share,
         }
-        sheets = [{"month": m.month, "days": m.days,
+        sheets = [{"month": month_label(m.month), "days": m.days,
                    "sheets": [{"effective": s.effective.isoformat(), "file": s.file, "first_day": s.first_day,
                                "days": s.days} for s in m.spans]} for m in a.price_sheets]
         return {
@@ -420,7 +422,7 @@ class Comparison:
             "baseline": self.baseline,
             "assumptions": {
                 "traffic": traffic,
-                "months": list(a.months),
+                "months": [month_label(m) for m in a.months],
                 "price_sheets": sheets,
                 "pricing_dir": a.pricing_dir,
                 "proration": a.proration,
@@ -446,7 +448,7 @@ class Comparison:
 
         columns = ("requests", "input_tokens", "cached_input_tokens", "output_tokens", "input_usd", "output_usd",
                    "retrieval_usd", "usage_usd", "training_usd", "fixed_usd", "total_usd", "cumulative_usd")
-        rows = [{"strategy": s.name, "type": s.type, "month": m.month, "month_number": m.number,
+        rows = [{"strategy": s.name, "type": s.type, "month": month_label(m.month), "month_number": m.number,
                  **{c: float(getattr(m, c)) for c in columns}}
                 for s in self.strategies for m in s.months]
         frame = pd.DataFrame(rows, columns=["strategy", "type", "month", "month_number", *columns])
@@ -745,7 +747,7 @@ class _Pricer:
             info = _TrainingData(f"training_tokens = {tokens:,}", epochs, bill.epochs_rule)
         assert training_usd is not None  # fine_tunable checked the training price
         run = TrainingRun(
-            month=month_label(month), snapshot=model.name, sheet_effective=sheet.effective,
+            month=month, snapshot=model.name, sheet_effective=sheet.effective,
             training_tokens=tokens, epochs=epochs, billed_tokens=billed,
             training_per_1m=model.price("training_per_1m"), training_usd=training_usd, dataset=report,
         )
@@ -765,7 +767,7 @@ class _Pricer:
             total = usage + rate.training_usd + rate.fixed_usd
             cumulative += total
             months.append(MonthCost(
-                month=month_label(month), number=i + 1, requests=requests,
+                month=month, number=i + 1, requests=requests,
                 input_tokens=requests * tokens.input,
                 cached_input_tokens=requests * tokens.cached,
                 output_tokens=requests * tokens.completion, input_usd=input_usd, output_usd=output_usd,
@@ -789,7 +791,7 @@ class _Pricer:
 
         traffic = self.traffic
         sheets = tuple(
-            MonthSheets(month_label(m), days_in_month(m),
+            MonthSheets(m, days_in_month(m),
                         tuple(SheetSpan(s.sheet.effective, s.sheet.path.name, s.first_day, s.days, s.sheet.checked)
                               for s in spans))
             for m, spans in zip(self.months, self.spans))
@@ -797,9 +799,9 @@ class _Pricer:
                         for source, revisions in self.cited.values())
         measured = any(r.tokens.source.startswith("measured") for r in results)
         return Assumptions(
-            scenario=self.scenario.source, title=self.scenario.title, start_month=month_label(self.months[0]),
-            end_month=month_label(self.months[-1]), horizon_months=traffic.horizon_months,
-            months=tuple(month_label(m) for m in self.months), requests_per_month=traffic.requests_per_month,
+            scenario=self.scenario.source, title=self.scenario.title, start_month=self.months[0],
+            end_month=self.months[-1], horizon_months=traffic.horizon_months,
+            months=tuple(self.months), requests_per_month=traffic.requests_per_month,
             requests_per_day=traffic.requests_per_day, first_month_requests=self.requests[0],
             monthly_growth_pct=traffic.monthly_growth_pct, prompt_tokens=traffic.prompt_tokens,
             completion_tokens=traffic.completion_tokens,

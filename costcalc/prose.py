@@ -13,6 +13,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from .months import month_label
 from .render import format_usd
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ def answer(comparison: Comparison, money: Money = format_usd) -> str:
     if focus is not None and be is not None:
         subject = f"Fine-tuning {focus.model}"
         if be.month is not None:
-            first = f"{subject} breaks even in {be.month} (month {be.month_number})"
+            first = f"{subject} breaks even in {month_label(be.month)} (month {be.month_number})"
             if be.saving_usd >= 0:
                 first += f" and saves {money(be.saving_usd)} over {months} vs {base.name}"
             else:
@@ -80,7 +81,8 @@ def break_even_reason(be: BreakEven, money: Money = format_usd) -> str:
                    f"{money(be.extra_fixed_usd)} of {extra_costs} within {horizon}")
     if be.month is None:
         return f"not within {horizon} at {traffic} requests in the first month: {costs}, and {payback}"
-    text = f"cumulative cost at or below the baseline's from {be.month} (month {be.month_number}); {payback}"
+    text = (f"cumulative cost at or below the baseline's from {month_label(be.month)} (month {be.month_number}); "
+            f"{payback}")
     if be.final_gap_usd > 0:
         text += f", but by the end it costs {money(be.final_gap_usd)} more ({costs})"
     return text

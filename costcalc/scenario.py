@@ -18,7 +18,6 @@ names are checked against the price sheets by `costcalc.compare`, which knows th
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import json
 import os
@@ -36,6 +35,7 @@ else:  # pragma: no cover
 
 from ._schema import Checker, KeyPath, Raw, did_you_mean, display_path, is_whole, key_path, read_toml, show_value
 from .errors import CostCalcError, DatasetError, Problem, ScenarioError, ScenarioUsageError, UsageError, closest_names
+from .months import add_months, days_in_month, month_label, parse_month
 from .training import MAX_EPOCHS
 
 SCHEMA_VERSION = 1
@@ -205,28 +205,6 @@ def no_strategy_message(name: str, known: Sequence[str], where: str | None = Non
 # --- months --------------------------------------------------------------------------------------
 
 
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-
-
-def parse_month(text: str) -> dt.date:
-    """'2023-09' -> date(2023, 9, 1); ValueError otherwise."""
-    match = _MONTH.match(text.strip()) if isinstance(text, str) else None
-    if not match or not 1 <= int(match.group(2)) <= 12:
-        raise ValueError(text)
-    return dt.date(int(match.group(1)), int(match.group(2)), 1)
-
-
-def month_label(month: dt.date) -> str:
-    return f"{month.year:04d}-{month.month:02d}"
-
-
-def add_months(month: dt.date, n: int) -> dt.date:
-    index = month.year * 12 + month.month - 1 + n
-    return dt.date(index // 12, index % 12 + 1, 1)
-
-
-def days_in_month(month: dt.date) -> int:
-    return calendar.monthrange(month.year, month.month)[1]
 
 
 # --- overrides from the command line ---------------------------------------------------------------

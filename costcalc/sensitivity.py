@@ -21,11 +21,13 @@ costcalc.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .cost import CACHE_INCREMENT_TOKENS, CACHE_MIN_TOKENS
+from .months import month_label
 from .errors import UsageError
 
 if TYPE_CHECKING:
@@ -48,7 +50,7 @@ class SensitivityGrid:
 
     strategy: str
     baseline: str
-    months: tuple[str, ...]
+    months: tuple[dt.date, ...]  # the first day of each month of the horizon
     baseline_prompt_tokens: float
     traffic: np.ndarray  # requests in the first month, shape (T,)
     reductions: np.ndarray  # fraction of the baseline prompt removed, shape (R,)
@@ -62,7 +64,7 @@ class SensitivityGrid:
         import pandas as pd
 
         traffic, reductions = np.meshgrid(self.traffic, self.reductions, indexing="ij")
-        months = pd.PeriodIndex(list(self.months), freq="M")
+        months = pd.PeriodIndex([month_label(m) for m in self.months], freq="M")
         number = self.break_even_month.ravel()
         return pd.DataFrame({
             "traffic": traffic.ravel(),

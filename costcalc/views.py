@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .cost import CACHE_INCREMENT_TOKENS, CACHE_MIN_TOKENS, UsageCost
+from .months import month_label
 from .errors import PricingError
 from .pricing import HistoryEntry, ModelPrice, PriceBook, PriceSheet, SheetDiff
 from .training import TrainingBill
@@ -390,7 +391,7 @@ def _break_even_cell(s, a) -> str:
     if be is None:
         return "baseline"
     if be.month is not None:
-        return f"{be.month} (month {be.month_number})"
+        return f"{month_label(be.month)} (month {be.month_number})"
     if be.monthly_requests is not None:
         return f"not in {a.horizon_months} months (needs {be.monthly_requests:,} req/month)"
     return "never"
@@ -422,8 +423,8 @@ def _cache_rows(result: Comparison) -> list[list[object]]:
 def _assumption_rows(result, money) -> list[list[object]]:
     a = result.assumptions
     rows = [["scenario", a.scenario + (f": {a.title}" if a.title else "")],
-            ["horizon", f"{a.horizon_months} months, {a.start_month} to {a.end_month}"]]
-    first = f"{format_count(a.first_month_requests)} requests in {a.start_month}"
+            ["horizon", f"{a.horizon_months} months, {month_label(a.start_month)} to {month_label(a.end_month)}"]]
+    first = f"{format_count(a.first_month_requests)} requests in {month_label(a.start_month)}"
     if a.requests_per_day is not None:
         first = f"{plain(a.requests_per_day)} requests a day ({first})"
     growth = f", growing {plain(a.monthly_growth_pct)}% a month" if a.monthly_growth_pct else ", flat"
@@ -451,7 +452,7 @@ def _assumption_rows(result, money) -> list[list[object]]:
             rows.append([f"fixed: {s.name}", f"upkeep {money(fixed[0])} a month"])
         if s.type == "retrieval":
             text = f"vector database {money(fixed[0])} a month" if fixed else "no vector database cost"
-            corpus = [m.month for m, r in zip(s.months, s.rates) if r.corpus_usd]
+            corpus = [month_label(m.month) for m, r in zip(s.months, s.rates) if r.corpus_usd]
             if corpus:
                 when = "every month" if len(corpus) == len(s.months) > 1 else "in " + ", ".join(corpus)
                 text += f"; corpus embedded {when} ({money(s.rates[0].corpus_usd)} the first time)"
@@ -468,7 +469,7 @@ def _assumption_rows(result, money) -> list[list[object]]:
 
 
 def _monthly_table(result, amount, code) -> Table:
-    rows = [[s.name, m.month, Count(m.requests), amount(m.input_usd), amount(m.output_usd), amount(m.retrieval_usd),
+    rows = [[s.name, month_label(m.month), Count(m.requests), amount(m.input_usd), amount(m.output_usd), amount(m.retrieval_usd),
              amount(m.training_usd), amount(m.fixed_usd), amount(m.total_usd), amount(m.cumulative_usd)]
             for s in result.strategies for m in s.months]
     return Table(f"Month by month ({code})",
@@ -482,7 +483,7 @@ def _training_runs(s, money) -> str:
     groups: dict[tuple, list[str]] = {}
     for run in s.trainings:
         key = (run.snapshot, run.training_tokens, run.epochs, run.billed_tokens, run.training_per_1m, run.training_usd)
-        groups.setdefault(key, []).append(run.month)
+        groups.setdefault(key, []).append(month_label(run.month))
     parts = [f"{', '.join(months)} on {snapshot}: {tokens:,} billing tokens × {epochs} epochs = {billed:,} billed "
              f"× ${plain(price, 2)} per 1M = {money(fee)} a run"
              for (snapshot, tokens, epochs, billed, price, fee), months in groups.items()]
@@ -493,21 +494,18 @@ def _snapshot_periods(s) -> str:
     periods: dict[str, list[str]] = {}
     for m in s.months:
         for snapshot in m.snapshots:
-            periods.setdefault(snapshot, []).append(m.month)
+            periods.setdefault(snapshot, []).append(month_label(m.month))
     return ", ".join(f"{name} ({months[0]})" if len(months) == 1 else f"{name} ({months[0]} to {months[-1]})"
                      for name, months in periods.items())
 
 
 def _sheet_periods(a) -> dict:
     """Effective date -> (file, first day used, last day used) within the horizon."""
-    import datetime as dt
-
     periods: dict = {}
     for month in a.price_sheets:
-        year, number = (int(x) for x in month.month.split("-"))
         for span in month.spans:
-            start = dt.date(year, number, span.first_day)
-            end = dt.date(year, number, span.first_day + span.days - 1)
+            start = month.month.replace(day=span.first_day)
+            end = month.month.replace(day=span.first_day + span.days - 1)
             file, first, _ = periods.get(span.effective.isoformat(), (span.file, start, end))
             periods[span.effective.isoformat()] = (file, first, end)
     return {k: (f, s.isoformat(), e.isoformat()) for k, (f, s, e) in periods.items()}

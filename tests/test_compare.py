@@ -13,6 +13,7 @@ Prices used below (USD per 1M tokens, from pricing/openai/):
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import functools
 from decimal import Decimal, localcontext
@@ -81,7 +82,7 @@ def test_a_horizon_across_the_devday_price_cut(priced):
 
     # November is split by days: 1-5 at the 2023-08-22 sheet, 6-30 at the 2023-11-06 sheet.
     november = c.assumptions.price_sheets[1]
-    assert november.month == "2023-11"
+    assert november.month == dt.date(2023, 11, 1)
     assert [(s.effective.isoformat(), s.file, s.first_day, s.days) for s in november.spans] == [
         ("2023-08-22", "2023-08-22.toml", 1, 5), ("2023-11-06", "2023-11-06.toml", 6, 25)]
 
@@ -106,7 +107,7 @@ def test_a_horizon_across_the_devday_price_cut(priced):
     assert ft.trainings[0].billed_tokens == 300_000 and ft.trainings[0].snapshot == "gpt-3.5-turbo-0613"
 
     be = c.break_even
-    assert (be.month, be.month_number, be.saving_usd) == ("2023-11", 2, D("67.1"))
+    assert (be.month, be.month_number, be.saving_usd) == (dt.date(2023, 11, 1), 2, D("67.1"))
     # Break-even traffic R: R × Σ(saving per request, by month) = $2.40 of training.
     #   October  0.0034 − 0.0044                        = −0.001
     #   November 0.0034 − (5 × 0.0044 + 25 × 0.0015)/30 = 0.0034 − 0.0019833… = 0.0014166…
@@ -244,7 +245,8 @@ def test_a_fine_tuned_model_keeps_its_snapshot_until_retrained(priced):
     assert [m.snapshots for m in ft.months] == [
         ("gpt-3.5-turbo-0613",), ("gpt-3.5-turbo-0613",), ("gpt-3.5-turbo-0125",)]
     assert [(r.month, r.snapshot, r.sheet_effective.isoformat()) for r in ft.trainings] == [
-        ("2024-04", "gpt-3.5-turbo-0613", "2024-01-25"), ("2024-06", "gpt-3.5-turbo-0125", "2024-05-13")]
+        (dt.date(2024, 4, 1), "gpt-3.5-turbo-0613", "2024-01-25"),
+        (dt.date(2024, 6, 1), "gpt-3.5-turbo-0125", "2024-05-13")]
     assert [m.training_usd for m in ft.months] == [D(24), D(0), D(24)]
     # The base model follows the alias day by day: May = 12 days of 0613, 19 of 0125.
     assert base.months[1].snapshots == ("gpt-3.5-turbo-0613", "gpt-3.5-turbo-0125")
@@ -378,7 +380,7 @@ def test_sensitivity_grid_agrees_with_the_exact_comparison(book, scenario_file, 
     traffic = [500, 1_000, 5_000, 30_000, 200_000]
     reductions = [0.0, 0.45, 0.5, 0.95, 1.0]
     grid = sensitivity_grid(c, traffic, reductions)
-    assert grid.break_even_month.shape == (5, 5) and grid.months[0] == ("2024-10" if cached else "2023-10")
+    assert grid.break_even_month.shape == (5, 5) and grid.months[0] == (dt.date(2024, 10, 1) if cached else dt.date(2023, 10, 1))
     for i, requests in enumerate(traffic):
         for j, reduction in enumerate(reductions):
             ft_prompt = D(2000) * (1 - D(str(reduction)))  # whole tokens at these points
@@ -515,8 +517,8 @@ retrain_every_months = 3
     runs = c.strategy("FT").trainings
     assert len(scans) == 1
     assert [(r.month, r.snapshot, r.training_tokens, r.epochs, r.training_usd) for r in runs] == [
-        ("2024-03", "gpt-3.5-turbo-0613", 4213, 10, D("0.33704")),
-        ("2024-06", "gpt-3.5-turbo-0125", 6129, 10, D("0.49032")),
+        (dt.date(2024, 3, 1), "gpt-3.5-turbo-0613", 4213, 10, D("0.33704")),
+        (dt.date(2024, 6, 1), "gpt-3.5-turbo-0125", 6129, 10, D("0.49032")),
     ]
     # Each run's file statistics state that run's own billing and sheet.
     assert [(r.dataset.billing_tokens, r.dataset.training_usd, r.dataset.price_sheet_effective.isoformat())

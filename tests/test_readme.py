@@ -39,7 +39,7 @@ def test_every_python_block_of_the_readme_has_a_test_below():
 
 def test_the_library_example_prints_what_its_comments_say(tmp_path, monkeypatch):
     lines = run_block(0, tmp_path, monkeypatch)
-    assert lines[:3] == ["2.4", "12", "2023-12"]
+    assert lines[:3] == ["2.4", "12", "2023-12-01"]
     assert lines[3:] == [
         "Base GPT-3.5 Turbo 4953.94",
         "Fine-tuned GPT-3.5 3725.18",

@@ -16,6 +16,7 @@ from PIL import Image
 
 import costcalc
 from costcalc import report
+from costcalc.months import month_label
 from costcalc.render import format_usd
 
 LOW_DPI = 40  # PNGs in tests: layout and size are checked, not beauty
@@ -217,7 +218,7 @@ def test_every_figure_in_the_markdown_tables_equals_the_comparison(example):
         assert row[4] == format_usd(result.per_1k_requests_usd)
         assert row[5] == ("baseline" if result.is_baseline else format_usd(result.vs_baseline_usd))
     monthly = markdown_table(text, "Month by month (USD)")
-    expected = [[s.name, m.month, *(format_usd(getattr(m, c)) for c in (
+    expected = [[s.name, month_label(m.month), *(format_usd(getattr(m, c)) for c in (
         "input_usd", "output_usd", "retrieval_usd", "training_usd", "fixed_usd", "total_usd", "cumulative_usd"))]
         for s in example.comparison.strategies for m in s.months]
     assert [row[:2] + row[3:] for row in monthly] == expected
