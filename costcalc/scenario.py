@@ -104,19 +104,23 @@ class Traffic:
         """The first day of every month of the horizon."""
         return [add_months(self.start, i) for i in range(self.horizon_months)]
 
+    def growth(self, index: int) -> Decimal:
+        """How many times the first month's rate the `index`-th month (0-based) has: compounding."""
+        return (1 + self.monthly_growth_pct / 100) ** index
+
     def requests(self, month: dt.date, index: int) -> Decimal:
         """Requests in `month`, the `index`-th (0-based) of the horizon."""
-        growth = (1 + self.monthly_growth_pct / 100) ** index
         if self.requests_per_day is not None:
-            return self.requests_per_day * days_in_month(month) * growth
-        return self.requests_per_month * growth
+            return self.requests_per_day * days_in_month(month) * self.growth(index)
+        assert self.requests_per_month is not None  # the loader demands one of the two
+        return self.requests_per_month * self.growth(index)
 
     def weight(self, index: int) -> Decimal:
         """Requests in the `index`-th month per request in the first: growth, and days for a daily rate."""
-        growth = (1 + self.monthly_growth_pct / 100) ** index
         if self.requests_per_day is not None:
-            return Decimal(days_in_month(add_months(self.start, index))) / days_in_month(self.start) * growth
-        return growth
+            days = Decimal(days_in_month(add_months(self.start, index))) / days_in_month(self.start)
+            return days * self.growth(index)
+        return self.growth(index)
 
 
 @dataclass(frozen=True)
