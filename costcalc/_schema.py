@@ -56,11 +56,12 @@ def type_name(value: object) -> str:
 
 
 def show_value(value: object) -> str:
-    """A value as a message quotes it: 1.5 (not Decimal('1.5')), 'January', True."""
+    """A value as a message quotes it: 1.5 (not Decimal('1.5')), 'January', True, 1.000E+400."""
     if isinstance(value, Decimal):
         from .render import decimal_string
 
-        return decimal_string(value)
+        text = decimal_string(value)
+        return text if len(text) <= 24 else f"{value:.3E}"  # 1.000E+400, not four hundred digits
     if isinstance(value, str):
         return repr(value)
     return str(value)
@@ -241,7 +242,7 @@ class Checker:
             if is_whole(value):
                 shown = show_value(value)
             elif isinstance(value, Decimal):
-                shown = f"{show_value(value)} (a float, not a whole number)"
+                shown = f"{value} (a float, not a whole number)"  # str keeps 8.0 as written
             else:
                 shown = describe_value(value)
             self.problem(path, f"must be {what} {limits}, not {shown}")

@@ -2,7 +2,8 @@
 
 Each write goes to a temporary file in the destination's own folder (so the final `os.replace` is a
 rename within one file system, which POSIX and Windows make atomic), is flushed to disk, and only
-then replaces the destination. A failed write leaves the destination untouched and no temporary
+then replaces the destination. A destination that is a symlink is written through: the link's
+target is replaced, beside it, and the link stays a link. A failed write leaves the destination untouched and no temporary
 file behind, whatever failed; a write the system refused (a full disk, a folder in the way) is a
 `CostCalcError`, "FILE: cannot write: REASON".
 """
@@ -24,14 +25,17 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside `path`; on success it replaces `path`, on error it is removed.
 
     For writers that want a file name rather than bytes (matplotlib's `savefig`, `PdfPages`). The
-    folder is created if missing.
+    folder is created if missing. A `path` that is a symlink is written through: its target is
+    replaced atomically (the temporary file sits beside the target) and the link stays a link,
+    whether the target exists yet or not.
     """
-    target = Path(path)
+    given = Path(path)  # as messages name it
+    target = Path(os.path.realpath(given))
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     except OSError as exc:
-        raise cannot_write(target, exc) from None
+        raise cannot_write(given, exc) from None
     os.close(fd)
     temp = Path(name)
     try:
@@ -46,7 +50,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
             temp.unlink()
         refused = _refused_write(exc)
         if refused is not None:  # disk full, a folder in the way: the user's to fix, not a crash
-            raise cannot_write(target, refused) from None
+            raise cannot_write(given, refused) from None
         raise
 
 

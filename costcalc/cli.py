@@ -18,6 +18,7 @@ import click
 from . import __version__
 from .errors import CostCalcError
 from .render import FORMATS, Output, render
+from .scenario import MAX_REQUESTS, MAX_TOKENS, MAX_TOKENS_PER_REQUEST
 from .training import MAX_EPOCHS
 
 if TYPE_CHECKING:
@@ -349,17 +350,17 @@ def prices_validate(ctx, directory, fmt):
 
 @cli.command()
 @click.argument("model")
-@click.option("--input-tokens", type=click.IntRange(min=0), default=0, show_default=True,
+@click.option("--input-tokens", type=click.IntRange(0, MAX_TOKENS_PER_REQUEST), default=0, show_default=True,
               help="Prompt tokens per request (cached ones included).")
-@click.option("--output-tokens", type=click.IntRange(min=0), default=0, show_default=True,
+@click.option("--output-tokens", type=click.IntRange(0, MAX_TOKENS_PER_REQUEST), default=0, show_default=True,
               help="Completion tokens per request.")
-@click.option("--cached-input-tokens", type=click.IntRange(min=0), default=0, show_default=True,
+@click.option("--cached-input-tokens", type=click.IntRange(0, MAX_TOKENS_PER_REQUEST), default=0, show_default=True,
               help="Of the prompt tokens, how many are served from the prompt cache.")
-@click.option("--requests", type=click.IntRange(min=0), default=1, show_default=True,
+@click.option("--requests", type=click.IntRange(0, MAX_REQUESTS), default=1, show_default=True,
               help="Number of requests.")
 @click.option("--fine-tuned", is_flag=True, help="Price the fine-tuned model (implied by an ft: name).")
 @click.option("--batch", is_flag=True, help="Price through the Batch API.")
-@click.option("--training-tokens", type=click.IntRange(min=0), default=None,
+@click.option("--training-tokens", type=click.IntRange(0, MAX_TOKENS), default=None,
               help="Tokens in the training file, to add the fine-tuning fee (implies --fine-tuned).")
 @click.option("--epochs", type=click.IntRange(1, MAX_EPOCHS), default=None,
               help="Training epochs (1-50). Default 3, OpenAI's target when a dataset is not given.")

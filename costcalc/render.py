@@ -12,7 +12,7 @@ import io
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 FORMATS = ("table", "json", "csv", "markdown")
 
@@ -170,7 +170,9 @@ def format_usd(amount: Decimal, symbol: str = "$") -> str:
     sign = "-" if amount < 0 else ""
     amount = abs(amount)
     if amount >= 1 or amount == 0:
-        return f"{sign}{symbol}{amount.quantize(Decimal('0.01'), ROUND_HALF_UP):,}"
+        with localcontext() as context:  # room for every digit of a huge amount, and its cents
+            context.prec = max(context.prec, amount.adjusted() + 4)
+            return f"{sign}{symbol}{amount.quantize(Decimal('0.01'), ROUND_HALF_UP):,}"
     # Below a dollar (a single request, a tiny training job) cents would hide the figure: show three
     # significant digits ($0.476, $0.00311, $0.000625), and at least two decimals ($0.10).
     places = max(2, 3 - amount.adjusted() - 1)
@@ -182,7 +184,9 @@ def format_count(value: Decimal) -> str:
     """2,500 for whole counts and counts of a thousand or more (rounded); 812.4 below that."""
     value = Decimal(value)
     if value == value.to_integral_value() or abs(value) >= 1000:
-        return f"{int(value.to_integral_value(ROUND_HALF_UP)):,}"
+        with localcontext() as context:  # to_integral_value of a huge value needs its digits
+            context.prec = max(context.prec, value.adjusted() + 2)
+            return f"{int(value.to_integral_value(ROUND_HALF_UP)):,}"
     return f"{value:,.1f}"
 
 

@@ -25,7 +25,7 @@ import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 if sys.version_info >= (3, 11):
@@ -35,6 +35,7 @@ else:  # pragma: no cover
 
 from ._schema import Checker, KeyPath, Raw, did_you_mean, display_path, is_whole, key_path, read_toml, show_value
 from .errors import CostCalcError, DatasetError, Problem, ScenarioError, ScenarioUsageError, UsageError, closest_names
+from .atomic import write_text
 from .months import add_months, days_in_month, month_label, parse_month
 from .training import MAX_EPOCHS
 
@@ -253,16 +254,18 @@ def parse_key_path(text: str) -> KeyPath:
     return tuple(path)
 
 
+MAX_AMOUNT = Decimal(10) ** 12  # an exchange rate or a budget beyond this is a typo
+
+
 def parse_amount(text: str, origin: str, *, positive: bool = False) -> Decimal:
-    """A number given as text, exact: >= 0, or > 0 with `positive`; a UsageError naming `origin`
-    (the flag, for the CLI) otherwise."""
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        value = None
-    if value is None or not value.is_finite() or value < 0 or (positive and value == 0):
+    """A plain decimal given as text (an exchange rate, a budget), exact: >= 0, or > 0 with
+    `positive`, and at most a trillion; a UsageError naming `origin` (the flag, for the CLI) otherwise."""
+    number = parse_plain_number(text)
+    if isinstance(number, str) or number < 0 or (positive and number == 0):
         raise UsageError(f"{origin}: must be a number {'> 0' if positive else '>= 0'}, not {text!r}")
-    return value
+    if number > MAX_AMOUNT:
+        raise UsageError(f"{origin}: must be at most {MAX_AMOUNT:,}, not {text}")
+    return Decimal(number)
 
 
 _PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?([eE][+-]?\d+)?")
@@ -455,8 +458,9 @@ class _Checker(Checker):
         batch = self.share(raw, (*p, "batch_share"))
         cached = self.share(raw, (*p, "cached_share"))
         if start is not None and horizon is not None and add_months(LAST_MONTH, 1 - horizon) < start:
-            self.problem((*p, "horizon_months"), f"{horizon} months from {month_label(start)} would end after "
-                                                 f"{month_label(LAST_MONTH)}, the last month a date can hold")
+            self.problem((*p, "start_month"), f"{month_label(start)} leaves no room for {horizon} months "
+                                              f"(horizon_months): {month_label(LAST_MONTH)} is the last month "
+                                              "a date can hold")
             horizon = None
         if start is None or horizon is None or (per_month is None and per_day is None):
             return None
@@ -550,7 +554,7 @@ class _Checker(Checker):
             return None
         if maximum is not None and value > maximum:
             what = f"{maximum:,} {unit}".rstrip() if unit != "%" else f"{maximum:,}%"
-            self.problem(path, f"must be at most {what}, not {_short(value)}")
+            self.problem(path, f"must be at most {what}, not {show_value(value)}")
             return None
         return value
 
@@ -615,12 +619,6 @@ class _Checker(Checker):
             else:
                 message = "unknown key" + did_you_mean(key, allowed)
             self.problem((*path, key), message)
-
-
-def _short(value: Decimal) -> str:
-    """A number that may be huge, shown readably: 1E+400 rather than four hundred digits."""
-    text = show_value(value)
-    return text if len(text) <= 20 else f"{value:.3E}"
 
 
 # --- measuring tokens from a sample of requests ------------------------------------------------------
@@ -693,10 +691,8 @@ def write_scenario(path: str | os.PathLike[str], preset: str = "medium", force: 
     text = preset_text(preset)
     if target.exists() and not force:
         raise UsageError(f"{target}: already exists (force=True overwrites it)")
-    try:
-        target.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise CostCalcError(f"{target}: cannot write: {exc.strerror or exc}") from None
+    # Atomically: a full disk leaves no empty file, and a failed --force keeps the old scenario.
+    write_text(target, text)
     return target
 
 

@@ -168,7 +168,7 @@ def test_estimate_fine_tuned_json(run):
     (("prices", "list", "--as-of", "2023-13-01"), 2,
      "Error: Invalid value for '--as-of': '2023-13-01' is not a date in the form YYYY-MM-DD\n"),
     (("estimate", "gpt-4", "--input-tokens", "-5"), 2,
-     "Error: Invalid value for '--input-tokens': -5 is not in the range x>=0.\n"),
+     "Error: Invalid value for '--input-tokens': -5 is not in the range 0<=x<=10000000.\n"),
     (("estimate", "gpt-4", "--input-tokens", "1.5"), 2,
      "Error: Invalid value for '--input-tokens': '1.5' is not a valid integer range.\n"),
     (("estimate", "gpt-3.5-turbo", "--input-tokens", "10", "--batch", "--as-of", "2023-09-01"), 1,

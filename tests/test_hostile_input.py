@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import io
 
+import pytest
+
 import costcalc
+from costcalc.errors import PricingError
 
 GOOD = b'{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]}\n'
 
@@ -20,3 +23,126 @@ def test_deeply_nested_json_is_one_invalid_line_and_the_scan_goes_on(book):
     assert report.examples == 2
     assert report.error("invalid_json") is not None
     assert (report.error("invalid_json").count, report.error("invalid_json").lines) == (2, (2, 3))
+
+
+# --- scenario and price-sheet files that are not what they claim -----------------------------------
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"\xff\xfes\x00c\x00", "not UTF-8 text: it is UTF-16 (save it as UTF-8)"),
+    (b"\xef\xbb\xbfschema_version = 1\n", "starts with a UTF-8 byte-order mark, which TOML does not allow "
+                                          "(save it as UTF-8 without one)"),
+    # 19 bytes of the first line, 12 of 'title = "caf': the Latin-1 é is byte 31 (0-based).
+    (b"schema_version = 1\ntitle = \"caf\xe9\"\n", "not UTF-8 text (byte 31)"),
+    (b"a = " + b"[" * 5000 + b"]" * 5000 + b"\n", "not valid TOML: nested too deeply"),
+])
+def test_a_scenario_that_is_not_utf8_toml_is_one_line(run, tmp_path, data, message):
+    path = tmp_path / "s.toml"
+    path.write_bytes(data)
+    result = run("compare", str(path))
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", f"Error: {path}: {message}\n")
+
+
+def test_a_price_sheet_that_is_not_utf8_names_the_file(run, pricing_folder):
+    folder = pricing_folder()
+    (folder / "2024-02-01.toml").write_bytes(b"\xff\xfe\x00\x00")
+    result = run("prices", "validate", str(folder))
+    assert result.exit_code == 1
+    assert result.stderr.endswith("2024-02-01.toml: not UTF-8 text: it is UTF-16 (save it as UTF-8)\n")
+
+
+def test_a_symlink_loop_is_cannot_read(run, tmp_path):
+    (tmp_path / "a.toml").symlink_to(tmp_path / "b.toml")
+    (tmp_path / "b.toml").symlink_to(tmp_path / "a.toml")
+    result = run("compare", str(tmp_path / "a.toml"))
+    assert (result.exit_code, result.stderr) == (1, f"Error: {tmp_path / 'a.toml'}: cannot read: "
+                                                    "Too many levels of symbolic links\n")
+
+
+def test_a_pricing_folder_that_links_to_itself_loads_once(run, pricing_folder):
+    folder = pricing_folder()
+    (folder / "again").symlink_to(folder)
+    result = run("--pricing-dir", str(folder), "prices", "validate", "--format", "json")
+    assert result.exit_code == 0, result.output
+
+
+# --- magnitudes: a range error naming the flag or key, or a readable result ----------------------
+
+
+@pytest.mark.parametrize("args, message", [
+    (["compare", "--growth", "100", "--months", "84"],
+     "--growth: 100% a month for 84 months would reach more than 1,000,000,000,000,000 requests a month"),
+    (["compare", "--currency", "EUR", "--fx-rate", "1e30"], "--fx-rate: must be at most 1,000,000,000,000, not 1e30"),
+    (["compare", "--requests-per-month", "1e400"],
+     "--requests-per-month: must be at most 1,000,000,000,000 requests, not 1.000E+400"),
+    (["compare", "--prompt-tokens", "1e300"], "--prompt-tokens: must be at most 10,000,000 tokens, not 1.000E+300"),
+    (["compare", "--growth", "0x10"], "--growth: must be a number (%), not '0x10' (a string)"),
+    (["compare", "--start-month", "9999-06"],
+     "--start-month: 9999-06 leaves no room for 12 months (horizon_months): 9999-12 is the last month a date can hold"),
+    (["compare", "--set", "traffic.horizon_months=8.0"],
+     "--set traffic.horizon_months: must be a whole number of months from 1 to 120, not 8.0 (a float, not a whole number)"),
+    (["compare", "--set", 'strategies."GPT-4".model=""'], '--set strategies."GPT-4".model: is empty'),
+])
+def test_out_of_range_values_name_the_flag(run, args, message):
+    result = run(*args)
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", f"Error: {message}\n")
+
+
+def test_a_41_digit_token_count_is_out_of_range(run):
+    result = run("estimate", "gpt-4o", "--input-tokens", "1" * 41)
+    assert result.exit_code == 2
+    assert result.stderr.endswith(f"Error: Invalid value for '--input-tokens': {'1' * 41} is not in the range "
+                                  "0<=x<=10000000.\n")
+
+
+def test_a_huge_but_plausible_result_prints_every_digit(run):
+    # 100,000 requests doubling every month for 30 months: 2^29 × 100,000 ≈ 5.4e13 in the last month.
+    result = run("compare", "--growth", "100", "--months", "30")
+    assert result.exit_code == 0, result.output
+    assert "$9,019,431,313,200.00" in result.stdout  # GPT-4's total, to the cent
+
+
+def test_a_price_beyond_a_million_per_1m_tokens_is_a_problem(pricing_folder):
+    from .conftest import MINIMAL_SHEET
+
+    folder = pricing_folder({"2024-01-01.toml": MINIMAL_SHEET.replace("input = 1.00", "input = 1e300", 1)})
+    with pytest.raises(PricingError) as error:
+        costcalc.load_pricebook(folder)
+    assert [p.message for p in error.value.problems] == [
+        "must be at most 1,000,000 (USD per 1M tokens), not 1.000E+300"]
+
+
+# --- nothing lost ----------------------------------------------------------------------------------
+
+
+def test_scenario_init_on_a_full_disk_leaves_nothing_and_force_keeps_the_old_file(run, tmp_path, monkeypatch):
+    import errno
+    from pathlib import Path
+
+    target = tmp_path / "s.toml"
+
+    def full(self, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    result = run("scenario", "init", str(target))
+    assert (result.exit_code, result.stderr) == (1, f"Error: {target}: cannot write: No space left on device\n")
+    assert list(tmp_path.iterdir()) == []  # no 0-byte file, no temporary
+    monkeypatch.undo()
+    target.write_text("old")
+    monkeypatch.setattr(Path, "write_bytes", full)
+    assert run("scenario", "init", "--force", str(target)).exit_code == 1
+    assert target.read_text() == "old" and list(tmp_path.iterdir()) == [target]
+
+
+def test_every_file_is_written_through_a_symlink(run, tmp_path):
+    # One behaviour for every file costcalc writes: the link stays a link, its target is replaced.
+    real = tmp_path / "real.toml"
+    link = tmp_path / "link.toml"
+    link.symlink_to(real)  # dangling until written
+    assert run("scenario", "init", str(link)).exit_code == 0
+    assert link.is_symlink() and real.read_text().startswith("#")
+    pdf = tmp_path / "real.md"
+    (tmp_path / "link.md").symlink_to(pdf)
+    assert run("report", "--months", "1", "-o", str(tmp_path / "link.md")).exit_code == 0
+    assert (tmp_path / "link.md").is_symlink() and pdf.read_text().startswith("# ")
