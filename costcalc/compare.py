@@ -38,9 +38,8 @@ from .cost import cacheable_tokens, per_token, token_prices, tokens_cost
 from .errors import MissingPriceError, UnknownModelError, UsageError
 from .inputs import Inputs, ScanProgress, read_inputs, sample_need, training_months
 from .pricing import ModelPrice, PriceBook, PriceSheet, Source, split_fine_tuned
-from .render import format_usd
 
-Money = Callable[[Decimal], str]  # formats an amount in USD for a sentence
+Money = Callable[[Decimal], str]  # formats an amount in USD for a sentence (prose.py's default: USD)
 from .months import days_in_month, month_label
 from .scenario import KeyPath, Scenario, Strategy
 from .training import bill_tokens
@@ -225,11 +224,11 @@ class BreakEven:
     def reason(self) -> str:
         return self.describe()
 
-    def describe(self, money: Money = format_usd) -> str:
+    def describe(self, money: Money | None = None) -> str:
         """Why it breaks even when it does, or why not, in one sentence (amounts by `money`)."""
         from .prose import break_even_reason
 
-        return break_even_reason(self, money)
+        return break_even_reason(self, money) if money else break_even_reason(self)
 
     def to_dict(self) -> dict:
         return {
@@ -339,11 +338,11 @@ class BudgetCheck:
     def over(self) -> bool:
         return self.total_usd > self.budget_usd
 
-    def describe(self, money: Money = format_usd) -> str:
+    def describe(self, money: Money | None = None) -> str:
         """The total against the budget, in one sentence (amounts by `money`)."""
         from .prose import budget_sentence
 
-        return budget_sentence(self, money)
+        return budget_sentence(self, money) if money else budget_sentence(self)
 
 
 @dataclass(frozen=True)
@@ -389,11 +388,11 @@ class Comparison:
             return f"{months} ({month_label(a.start_month)})"
         return f"{months} ({month_label(a.start_month)} to {month_label(a.end_month)})"
 
-    def answer(self, money: Money = format_usd) -> str:
+    def answer(self, money: Money | None = None) -> str:
         """The answer in one sentence, then the cheapest strategy (amounts by `money`)."""
         from .prose import answer
 
-        return answer(self, money)
+        return answer(self, money) if money else answer(self)
 
     def check_budget(self, budget_usd: Decimal, strategy: str | None = None) -> BudgetCheck:
         """The cheapest strategy's (or `strategy`'s) projected total against `budget_usd`."""
