@@ -281,6 +281,7 @@ class FineTuningFacts:
     max_tokens_per_example: int | None = None
     training_opens: dt.date | None = None  # None: from the first sheet with its fine-tuning prices
     training_closes: dt.date | None = None  # for this model only; the provider's wind-down applies too
+    fine_tuned_notice: dt.date | None = None  # the day the fine-tuned models' own shutdown was announced
     fine_tuned_shutdown: dt.date | None = None  # None: the fine-tuned models stop with the base model
     sources: tuple[str, ...] = ()
     note: str = ""
@@ -450,7 +451,11 @@ class PriceBook:
         released = facts.released if facts is not None else None
         if released is not None and day < released:
             return "not released"
-        if facts is not None and facts.deprecation_notice is not None and day >= facts.deprecation_notice:
+        notice = facts.deprecation_notice if facts is not None else None
+        if facts is not None and facts.fine_tuning is not None and facts.fine_tuning.fine_tuned_shutdown is not None \
+                and split_fine_tuned(name)[1]:
+            notice = facts.fine_tuning.fine_tuned_notice  # a fine-tuned model outliving its base has its own notice
+        if notice is not None and day >= notice:
             return "deprecated"
         if facts is None and snapshot not in sheet.models:  # pragma: no cover - resolve returns a model
             return "not released"
@@ -850,7 +855,8 @@ _V2_MODEL_KEYS = ("sources", "note", "fine_tuning", "fine_tuned", *MODES)
 _V2_FINE_TUNING_KEYS = ("sources", "note", *FINE_TUNING_TABLE_PRICES)
 _FACT_KEYS = ("kind", "tokenizer", "context_window", "max_output_tokens", "released", "deprecation_notice",
               "shutdown", "fine_tuning", "sources", "note")
-_FT_FACT_KEYS = ("methods", "max_tokens_per_example", "training_opens", "training_closes", "fine_tuned_shutdown",
+_FT_FACT_KEYS = ("methods", "max_tokens_per_example", "training_opens", "training_closes", "fine_tuned_notice",
+                 "fine_tuned_shutdown",
                  "sources", "note")
 _TOKENIZER = re.compile(r"([a-z][a-z0-9_-]*):(\S+)")
 
@@ -1079,15 +1085,16 @@ class _CatalogueChecker(_V2Checker):
             if method not in FINE_TUNING_METHODS:
                 self.problem((*p, "methods"), f"{method!r} is not one of {', '.join(FINE_TUNING_METHODS)}"
                              + did_you_mean(method, FINE_TUNING_METHODS))
-        dates = self.date_list(body, p, ("training_opens", "training_closes", "fine_tuned_shutdown"))
+        dates = self.date_list(body, p, ("training_opens", "training_closes", "fine_tuned_notice", "fine_tuned_shutdown"))
         self.in_order({**({"released": model_dates["released"]} if "released" in model_dates else {}), **dates},
                       ("released", "training_opens", "training_closes"), p)
         self.in_order(dates, ("training_opens", "fine_tuned_shutdown"), p)
+        self.in_order(dates, ("fine_tuned_notice", "fine_tuned_shutdown"), p)
         return FineTuningFacts(
             methods=tuple(methods),
             max_tokens_per_example=self.integer(body, (*p, "max_tokens_per_example"), minimum=1, unit="tokens"),
             training_opens=dates.get("training_opens"), training_closes=dates.get("training_closes"),
-            fine_tuned_shutdown=dates.get("fine_tuned_shutdown"),
+            fine_tuned_notice=dates.get("fine_tuned_notice"), fine_tuned_shutdown=dates.get("fine_tuned_shutdown"),
             sources=self.cited(body, p, sources), note=self.string(body, (*p, "note")) or "",
         )
 
@@ -1182,7 +1189,7 @@ class _SheetV2Checker(_V2Checker):
             return None
         return PriceSheet(
             path=self.path, provider=provider, effective=effective, checked=checked, currency=currency,
-            unit="per_1m_tokens", summary=summary, sources=dict(catalogue.sources),
+            unit="per_1m_tokens", summary=summary, sources=_cited_by(models, catalogue.sources),
             aliases=_aliases_in(catalogue, effective, models), models=models,
             schema_version=str(raw["schema_version"]),
         )
@@ -1226,8 +1233,10 @@ class _SheetV2Checker(_V2Checker):
         modes = self.modes(body, p)
         standard = modes["standard"].rates if "standard" in modes else {}
         batch = modes["batch"].rates if "batch" in modes else {}
+        written_raw = body.get("standard")
+        written: Raw = written_raw if isinstance(written_raw, dict) else {}
         for key in REQUIRED_PRICES.get(facts.kind, ()):
-            if f"{key}_per_1m" not in standard:
+            if f"{key}_per_1m" not in written:  # a price of the wrong type is reported as such, not as missing
                 self.problem((*p, "standard", f"{key}_per_1m"), f"missing (a {facts.kind} model needs an {key} price)")
         cited = self.cited(body, p, catalogue.sources)
         ft_body = self.table(body, (*p, "fine_tuning"))
@@ -1275,6 +1284,12 @@ class _SheetV2Checker(_V2Checker):
             training_per_hour=prices.get("training_per_hour"), hosting_per_hour=prices.get("hosting_per_hour"),
             storage_per_month=prices.get("storage_per_month"), minimum_per_job=prices.get("minimum_per_job"),
         )
+
+
+def _cited_by(models: dict[str, ModelPrice], sources: dict[str, Source]) -> dict[str, Source]:
+    """The provider's sources that this sheet's prices cite, in the provider's order (what a v1 sheet listed)."""
+    cited = {key for m in models.values() for key in (*m.sources, *(m.fine_tuning.sources if m.fine_tuning else ()))}
+    return {key: source for key, source in sources.items() if key in cited}
 
 
 def _is_number_key(key: str, value: object) -> bool:
