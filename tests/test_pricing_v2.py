@@ -263,3 +263,15 @@ def test_a_v2_sheet_without_its_catalogue_says_what_is_missing(acme):
         costcalc.load_pricebook(folder)
     assert str(err.value) == ("pricing/acme/models.toml: missing: a folder of v2 price sheets needs models.toml "
                               "beside them")
+
+
+@pytest.mark.parametrize("date, snapshot, input_", [
+    ("2024-11-14", "gpt-4o-2024-05-13", Decimal("5.00")),   # the 2024-10-01 sheet, before the move
+    ("2024-11-15", "gpt-4o-2024-08-06", Decimal("2.50")),   # the same sheet, after it (derived date)
+])
+def test_an_alias_moves_on_its_own_day_not_with_a_sheet(v2, date, snapshot, input_):
+    sheet = v2.as_of(date)
+    assert sheet.revision == "2024-10-01"
+    model = sheet.model("gpt-4o")
+    assert (model.name, model.input_per_1m) == (snapshot, input_)
+    assert v2.as_of("2024-10-01").aliases["gpt-4o"] == "gpt-4o-2024-05-13"  # the sheet itself keeps its day's
