@@ -275,3 +275,12 @@ def test_an_alias_moves_on_its_own_day_not_with_a_sheet(v2, date, snapshot, inpu
     model = sheet.model("gpt-4o")
     assert (model.name, model.input_per_1m) == (snapshot, input_)
     assert v2.as_of("2024-10-01").aliases["gpt-4o"] == "gpt-4o-2024-05-13"  # the sheet itself keeps its day's
+
+
+def test_the_pricing_readme_lifecycle_example_says_what_it_prints(v2):
+    text = (REPO / "pricing" / "README.md").read_text()
+    assert 'book.status("gpt-3.5-turbo-0125", "2026-12-01")      # "shut down"' in text
+    assert v2.status("gpt-3.5-turbo-0125", "2026-12-01") == "shut down"
+    assert v2.shutdown_on("ft:gpt-3.5-turbo-0613:acme::x1") == dt.date(2026, 10, 23)
+    assert v2.fine_tuning_jobs("gpt-4.1-mini", "2027-02-01") == "closed"
+    assert v2.as_of("2025-05-01").model("gpt-4.1").rate("input", "batch", fine_tuned=True) == Decimal("1.50")
