@@ -15,12 +15,13 @@ import datetime as dt
 import os
 import re
 import sys
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 
 
-from ._schema import Checker, KeyPath, Raw, read_toml, show_value, type_name
+from ._schema import Checker, KeyPath, Raw, did_you_mean, read_toml, show_value, type_name
 from ._schema import display_path as display_path  # re-exported: other modules import it from here
 from .errors import MissingPriceError, PricingError, Problem, UnknownModelError, UsageError
 
@@ -77,6 +78,27 @@ class FineTuningPrice:
     max_tokens_per_example: int | None = None
     sources: tuple[str, ...] = ()
     note: str = ""
+    # Schema v2 only: prices billed by time, by storage or per job (None = not billed this way).
+    training_per_hour: Decimal | None = None
+    hosting_per_hour: Decimal | None = None
+    storage_per_month: Decimal | None = None
+    minimum_per_job: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Tier:
+    """Prices that replace a mode's own for a request with more than `above_input_tokens` input tokens."""
+
+    above_input_tokens: int
+    rates: dict[str, Decimal]
+
+
+@dataclass(frozen=True)
+class ModeRates:
+    """One way of calling a model (standard, batch, flex, priority, an Azure deployment type)."""
+
+    rates: dict[str, Decimal]  # price key (input_per_1m, ...) -> amount; absent = not offered
+    tiers: tuple[Tier, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -96,6 +118,30 @@ class ModelPrice:
     fine_tuning: FineTuningPrice | None = None
     sources: tuple[str, ...] = ()
     note: str = ""
+    provider: str = "openai"
+    tokenizer: str | None = None  # scheme:name, e.g. "tiktoken:o200k_base"
+    # Schema v2: every mode of the base model and of the fine-tuned model, tiers included.
+    modes: dict[str, ModeRates] = field(default_factory=dict)
+    fine_tuned_modes: dict[str, ModeRates] = field(default_factory=dict)
+
+    def rate(self, kind: str, mode: str = "standard", *, fine_tuned: bool = False,
+             input_tokens: int = 0) -> Decimal:
+        """A price by kind (`input`, `cached_input`, `cache_write`, `output`) and mode; missing is an error.
+
+        `input_tokens` picks the tier: the prices of the highest tier the request's input is above.
+        """
+        modes = self.fine_tuned_modes if fine_tuned else self.modes
+        key = f"{kind}_per_1m"
+        rates = modes.get(mode)
+        value = rates.rates.get(key) if rates else None
+        for tier in rates.tiers if rates else ():
+            if input_tokens > tier.above_input_tokens and key in tier.rates:
+                value = tier.rates[key]
+        if value is None:
+            what = " ".join(["fine-tuned" if fine_tuned else "", "" if mode == "standard" else mode,
+                             kind.replace("_", " ")]).split()
+            raise MissingPriceError(self.name, " ".join(what), self.effective)
+        return value
 
     def price(self, name: str) -> Decimal:
         """A price by its JSON name (`input_per_1m`, `ft_output_per_1m`, ...); missing is an error."""
@@ -148,7 +194,7 @@ class PriceSheet:
     sources: dict[str, Source]
     aliases: dict[str, str]
     models: dict[str, ModelPrice]
-    schema_version: int = SCHEMA_VERSION
+    schema_version: int | str = SCHEMA_VERSION
 
     @property
     def revision(self) -> str:
@@ -165,6 +211,11 @@ class PriceSheet:
             return base
         if base in self.aliases:
             return self.aliases[base]
+        provider, bare = split_provider(base)
+        if provider is not None:
+            if provider != self.provider:
+                raise UnknownProviderError(provider, name, [self.provider])
+            return self.resolve(bare)
         raise UnknownModelError(
             name, [*self.models, *self.aliases], where=f"in the price sheet effective {self.revision}"
         )
@@ -173,12 +224,125 @@ class PriceSheet:
         return sorted([*self.models, *self.aliases])
 
 
+def split_provider(name: str) -> tuple[str | None, str]:
+    """`openai/gpt-4o` -> ('openai', 'gpt-4o'); a name without a provider prefix -> (None, name)."""
+    provider, slash, rest = name.partition("/")
+    if slash and rest and _PROVIDER_NAME.fullmatch(provider):
+        return provider, rest
+    return None, name
+
+
+_PROVIDER_NAME = re.compile(r"[a-z][a-z0-9_-]*")
+
+
+class UnknownProviderError(UnknownModelError):
+    """A model name whose `provider/` prefix names a provider no price sheet is of (exit 2, as an unknown model)."""
+
+    def __init__(self, provider: str, name: str, known: Iterable[str]):
+        self.name = name
+        self.provider = provider
+        self.suggestions = sorted(set(known))
+        message = f"unknown provider {provider!r} in {name!r}; the price sheets are of: {', '.join(self.suggestions)}"
+        Exception.__init__(self, message)
+
+
 def split_fine_tuned(name: str) -> tuple[str, bool]:
-    """`ft:gpt-3.5-turbo-0613:acme::abc123` -> ('gpt-3.5-turbo-0613', True); other names unchanged."""
+    """`ft:gpt-3.5-turbo-0613:acme::abc123` -> ('gpt-3.5-turbo-0613', True); other names unchanged.
+
+    A provider prefix before `ft:` is dropped (`openai/ft:...`): the sheet checks it when it resolves the name.
+    """
+    provider, rest = split_provider(name)
+    if provider is not None and rest.startswith(FINE_TUNED_PREFIX):
+        name = rest
     if name.startswith(FINE_TUNED_PREFIX):
         # OpenAI's fine-tuned model ids are ft:<base>:<org>:<suffix>:<id>.
         return name[len(FINE_TUNED_PREFIX):].split(":", 1)[0], True
     return name, False
+
+
+# --- schema v2: what does not change with a price revision (pricing/<provider>/models.toml) -----
+
+
+@dataclass(frozen=True)
+class AliasMove:
+    """From `on`, the alias means `target` (until its next move)."""
+
+    on: dt.date
+    target: str
+    sources: tuple[str, ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class FineTuningFacts:
+    """How and when a model could be fine-tuned, and when the fine-tuned models stop answering."""
+
+    methods: tuple[str, ...] = ()
+    max_tokens_per_example: int | None = None
+    training_opens: dt.date | None = None  # None: from the first sheet with its fine-tuning prices
+    training_closes: dt.date | None = None  # for this model only; the provider's wind-down applies too
+    fine_tuned_notice: dt.date | None = None  # the day the fine-tuned models' own shutdown was announced
+    fine_tuned_shutdown: dt.date | None = None  # None: the fine-tuned models stop with the base model
+    sources: tuple[str, ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ModelFacts:
+    """One model snapshot's kind, tokenizer, limits and lifecycle."""
+
+    name: str
+    kind: str
+    tokenizer: str | None = None  # scheme:name, e.g. "tiktoken:o200k_base"
+    context_window: int | None = None
+    max_output_tokens: int | None = None
+    released: dt.date | None = None
+    deprecation_notice: dt.date | None = None
+    shutdown: dt.date | None = None
+    fine_tuning: FineTuningFacts | None = None
+    sources: tuple[str, ...] = ()
+    note: str = ""
+
+    @property
+    def encoding(self) -> str | None:
+        """The tiktoken encoding name, None for another tokenizer scheme."""
+        scheme, _, name = (self.tokenizer or "").partition(":")
+        return name if scheme == "tiktoken" else None
+
+
+@dataclass(frozen=True)
+class WindDownStep:
+    """From `on`, who may create fine-tuning jobs with this provider (`jobs`)."""
+
+    on: dt.date
+    jobs: str  # one of FINE_TUNING_JOBS
+    wording: str = ""
+    sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """One provider's models.toml and sources.toml."""
+
+    provider: str
+    models: dict[str, ModelFacts]
+    aliases: dict[str, tuple[AliasMove, ...]]
+    sources: dict[str, Source]
+    wind_down: tuple[WindDownStep, ...] = ()
+
+    def aliases_on(self, date: dt.date) -> dict[str, str]:
+        """Alias -> the snapshot it meant on `date` (aliases not yet created are left out)."""
+        meant = {}
+        for alias, moves in self.aliases.items():
+            in_force = [m for m in moves if m.on <= date]
+            if in_force:
+                meant[alias] = in_force[-1].target
+        return meant
+
+
+STATUSES = ("available", "deprecated", "shut down", "not released")
+FINE_TUNING_JOBS = ("open", "existing customers only", "closed")
+FINE_TUNING_METHODS = ("sft", "dpo", "rft", "vision")
 
 
 @dataclass(frozen=True)
@@ -215,9 +379,17 @@ class PriceBook:
 
     directory: Path
     sheets: tuple[PriceSheet, ...] = field(default_factory=tuple)
+    # Schema v2: each provider's models.toml and sources.toml (empty for a folder of v1 sheets).
+    catalogues: dict[str, Catalogue] = field(default_factory=dict)
+    # Problems that do not stop loading: a sheet of a newer minor schema version, and what it says
+    # that this costcalc does not know.
+    warnings: tuple[Problem, ...] = ()
 
     def as_of(self, date: dt.date | str | None = None) -> PriceSheet:
-        """The newest sheet effective on or before `date`, a date or "YYYY-MM-DD" (the newest sheet when None)."""
+        """The newest sheet effective on or before `date`, a date or "YYYY-MM-DD" (the newest sheet when None).
+
+        Its aliases are those of `date`: an alias moves on its own day, not only with a new sheet.
+        """
         if date is None:
             return self.sheets[-1]
         date = as_date(date)
@@ -227,7 +399,92 @@ class PriceBook:
                 f"no price sheet in force on {date.isoformat()}: the first sheet is effective "
                 f"{self.sheets[0].revision}"
             )
-        return in_force[-1]
+        sheet = in_force[-1]
+        catalogue = self.catalogues.get(sheet.provider)
+        if catalogue is None or date == sheet.effective:
+            return sheet
+        return replace(sheet, aliases=_aliases_in(catalogue, date, sheet.models))
+
+    # --- lifecycle ---
+
+    def facts(self, name: str, date: dt.date | str | None = None) -> ModelFacts | None:
+        """The models.toml facts of the snapshot `name` means on `date` (None for a v1 folder)."""
+        sheet = self.as_of(date)
+        catalogue = self.catalogues.get(sheet.provider)
+        if catalogue is None:
+            return None
+        return catalogue.models.get(sheet.resolve(name))
+
+    def shutdown_on(self, name: str, date: dt.date | str | None = None) -> dt.date | None:
+        """The day `name` (as meant on `date`) stops answering, None when none is announced.
+
+        A fine-tuned name (`ft:...`) stops on its own shutdown day where the provider lists one, else
+        with its base model (PRICING_FACTS_2025_2026 §4b).
+        """
+        facts = self.facts(name, date)
+        if facts is None:
+            return None
+        _, fine_tuned = split_fine_tuned(name)
+        if fine_tuned and facts.fine_tuning is not None and facts.fine_tuning.fine_tuned_shutdown is not None:
+            return facts.fine_tuning.fine_tuned_shutdown
+        return facts.shutdown
+
+    def status(self, name: str, date: dt.date | str) -> str:
+        """"available", "deprecated" (shutdown announced), "shut down" or "not released" on `date`.
+
+        Prices stay readable for any date (`as_of`); this says whether the model could be used then.
+        """
+        day = as_date(date)
+        if day < self.sheets[0].effective:
+            return "not released"
+        sheet = self.as_of(day)
+        try:
+            snapshot = sheet.resolve(name)
+        except UnknownModelError:
+            if any(name in s.names() for s in self.sheets if s.effective > day):
+                return "not released"
+            raise
+        facts = self.facts(name, day)
+        shutdown = self.shutdown_on(name, day)
+        if shutdown is not None and day >= shutdown:
+            return "shut down"
+        released = facts.released if facts is not None else None
+        if released is not None and day < released:
+            return "not released"
+        notice = facts.deprecation_notice if facts is not None else None
+        if facts is not None and facts.fine_tuning is not None and facts.fine_tuning.fine_tuned_shutdown is not None \
+                and split_fine_tuned(name)[1]:
+            notice = facts.fine_tuning.fine_tuned_notice  # a fine-tuned model outliving its base has its own notice
+        if notice is not None and day >= notice:
+            return "deprecated"
+        if facts is None and snapshot not in sheet.models:  # pragma: no cover - resolve returns a model
+            return "not released"
+        return "available"
+
+    def fine_tuning_jobs(self, name: str, date: dt.date | str) -> str | None:
+        """Whether a fine-tuning job on `name` could be created on `date`: "open", "existing customers
+        only", "closed", or None for a model that was never fine-tunable."""
+        day = as_date(date)
+        sheet = self.as_of(day)
+        snapshot = sheet.resolve(name)
+        catalogue = self.catalogues.get(sheet.provider)
+        facts = catalogue.models.get(snapshot) if catalogue is not None else None
+        priced_from = next((s.effective for s in self.sheets
+                            if (m := s.models.get(snapshot)) is not None and m.fine_tuning is not None), None)
+        if facts is None or facts.fine_tuning is None:
+            if priced_from is None:
+                return None
+            return "open" if sheet.models[snapshot].fine_tuning is not None else "closed"
+        ft = facts.fine_tuning
+        opens = ft.training_opens or priced_from
+        if opens is None or day < opens:
+            return "closed"
+        if ft.training_closes is not None and day >= ft.training_closes:
+            return "closed"
+        if facts.shutdown is not None and day >= facts.shutdown:
+            return "closed"
+        steps = [step for step in (catalogue.wind_down if catalogue else ()) if step.on <= day]
+        return steps[-1].jobs if steps else "open"
 
     def revision(self, name: str) -> PriceSheet:
         """The sheet with this effective date (YYYY-MM-DD) or file stem."""
@@ -308,20 +565,46 @@ def default_pricing_dir() -> Path:
     return package.parent / "pricing"  # a source checkout or an editable install
 
 
+CATALOGUE_FILES = ("models.toml", "sources.toml")  # a provider folder's v2 facts, not price sheets
+
+
 def load_pricebook(directory: str | os.PathLike[str] | None = None) -> PriceBook:
-    """Load and validate every `*.toml` sheet below `directory`; PricingError lists all problems."""
+    """Load and validate every `*.toml` sheet below `directory`; PricingError lists all problems.
+
+    A folder with v2 sheets also holds the provider's `models.toml` and `sources.toml`; v1 sheets
+    carry everything themselves, and both versions load.
+    """
     root = Path(directory) if directory is not None else default_pricing_dir()
     if not root.is_dir():
         raise PricingError([Problem(str(root), "", "pricing folder not found")])
-    files = sorted(root.rglob("*.toml"))
+    files = sorted(p for p in root.rglob("*.toml") if p.name not in CATALOGUE_FILES)
     if not files:
         raise PricingError([Problem(str(root), "", "no price sheets (*.toml) in this folder")])
     sheets: list[PriceSheet] = []
     problems: list[Problem] = []
+    warnings: list[Problem] = []
+    catalogues: dict[Path, Catalogue | None] = {}
     for path in files:
-        sheet, file_problems = _load_sheet(path)
+        raw, problem = read_toml(path, display_path(path))
+        if raw is None:
+            assert problem is not None
+            problems.append(problem)
+            continue
+        if not isinstance(raw.get("schema_version"), str):  # version 1, or a wrong version that v1 reports
+            sheet, file_problems = _sheet_v1(path, raw)
+        else:
+            folder = path.parent
+            if folder not in catalogues:
+                catalogue, catalogue_problems, catalogue_warnings = load_catalogue(folder)
+                catalogues[folder] = catalogue
+                problems += catalogue_problems
+                warnings += catalogue_warnings
+            check = _SheetV2Checker(path, catalogues[folder])
+            sheet = check.sheet(raw)
+            file_problems = check.problems
+            warnings += check.warnings
         problems += file_problems
-        if sheet is not None:
+        if sheet is not None and not file_problems:
             sheets.append(sheet)
     seen: dict[tuple[str, dt.date], Path] = {}
     for sheet in sheets:
@@ -341,25 +624,38 @@ def load_pricebook(directory: str | os.PathLike[str] | None = None) -> PriceBook
         # One book is one provider's timeline; several providers would need a provider key per model.
         raise PricingError([Problem(str(root), "", f"sheets of several providers ({', '.join(sorted(providers))}) "
                                                    "in one folder")])
-    return PriceBook(root, tuple(sorted(sheets, key=lambda s: s.effective)))
+    by_provider = {c.provider: c for c in catalogues.values() if c is not None}
+    return PriceBook(root, tuple(sorted(sheets, key=lambda s: s.effective)), by_provider, tuple(warnings))
 
 
 def load_sheet(path: str | os.PathLike[str]) -> PriceSheet:
-    """Load and validate one price sheet file."""
-    sheet, problems = _load_sheet(Path(path))
+    """Load and validate one price sheet file (a v2 sheet with its folder's models.toml and sources.toml)."""
+    book_path = Path(path)
+    raw, problem = read_toml(book_path, display_path(book_path))
+    if raw is None:
+        assert problem is not None
+        raise PricingError([problem])
+    if not isinstance(raw.get("schema_version"), str):
+        sheet, problems = _sheet_v1(book_path, raw)
+    else:
+        catalogue, problems, _ = load_catalogue(book_path.parent)
+        check = _SheetV2Checker(book_path, catalogue)
+        sheet = check.sheet(raw)
+        problems = problems + check.problems
     if problems or sheet is None:
         raise PricingError(problems)
     return sheet
 
 
-def _load_sheet(path: Path) -> tuple[PriceSheet | None, list[Problem]]:
-    raw, problem = read_toml(path, display_path(path))
-    if raw is None:
-        assert problem is not None
-        return None, [problem]
+def _sheet_v1(path: Path, raw: Raw) -> tuple[PriceSheet | None, list[Problem]]:
     check = _Checker(path)
     sheet = check.sheet(raw)
     return (sheet if not check.problems else None), check.problems
+
+
+def _aliases_in(catalogue: Catalogue, date: dt.date, models: dict[str, ModelPrice]) -> dict[str, str]:
+    """The aliases of `date` whose snapshot the sheet prices (one that is gone from it drops its alias)."""
+    return {alias: target for alias, target in catalogue.aliases_on(date).items() if target in models}
 
 
 class _Checker(Checker):
@@ -479,6 +775,13 @@ class _Checker(Checker):
             fine_tuning=fine_tuning,
             sources=cited,
             note=note,
+            tokenizer=f"tiktoken:{encoding}" if encoding else None,
+            modes=_v1_modes(prices["input"], prices["cached_input"], prices["output"],
+                            prices["batch_input"], None, prices["batch_output"]),
+            fine_tuned_modes=_v1_modes(fine_tuning.input_per_1m, fine_tuning.cached_input_per_1m,
+                                       fine_tuning.output_per_1m, fine_tuning.batch_input_per_1m,
+                                       fine_tuning.batch_cached_input_per_1m, fine_tuning.batch_output_per_1m)
+            if fine_tuning else {},
         )
 
     def fine_tuning(self, body: Raw, p: KeyPath, sources: dict[str, Source]) -> FineTuningPrice:
@@ -525,8 +828,487 @@ class _Checker(Checker):
         return value
 
 
+def _v1_modes(input_: Decimal | None, cached: Decimal | None, output: Decimal | None, batch_input: Decimal | None,
+              batch_cached: Decimal | None, batch_output: Decimal | None) -> dict[str, ModeRates]:
+    """A v1 sheet's composed price names as v2 modes, so `ModelPrice.rate` reads both versions."""
+    modes = {}
+    for mode, values in (("standard", (input_, cached, output)), ("batch", (batch_input, batch_cached, batch_output))):
+        rates = {key: value for key, value in zip(("input_per_1m", "cached_input_per_1m", "output_per_1m"), values)
+                 if value is not None}
+        if rates:
+            modes[mode] = ModeRates(rates)
+    return modes
+
+
+# --- schema v2 ---------------------------------------------------------------------------------
+
+SCHEMA_V2 = (2, 0)  # the major.minor version this costcalc writes and reads
+# Every price key ends in its unit: per 1M tokens, per hour, per month of storage, per job.
+UNIT_SUFFIXES = ("_per_1m", "_per_hour", "_per_month", "_per_job")
+MODE_PRICE_KEYS = ("input_per_1m", "cached_input_per_1m", "cache_write_per_1m", "output_per_1m")
+# Ways of calling a model: OpenAI's processing tiers, and Azure's deployment types.
+MODES = ("standard", "batch", "flex", "priority", "global", "global_batch", "data_zone", "regional", "developer")
+FINE_TUNING_TABLE_PRICES = ("training_per_1m", "training_per_hour", "hosting_per_hour", "storage_per_month",
+                            "minimum_per_job")
+_V2_SHEET_KEYS = ("schema_version", "provider", "effective", "currency", "checked", "summary", "models")
+_V2_MODEL_KEYS = ("sources", "note", "fine_tuning", "fine_tuned", *MODES)
+_V2_FINE_TUNING_KEYS = ("sources", "note", *FINE_TUNING_TABLE_PRICES)
+_FACT_KEYS = ("kind", "tokenizer", "context_window", "max_output_tokens", "released", "deprecation_notice",
+              "shutdown", "fine_tuning", "sources", "note")
+_FT_FACT_KEYS = ("methods", "max_tokens_per_example", "training_opens", "training_closes", "fine_tuned_notice",
+                 "fine_tuned_shutdown",
+                 "sources", "note")
+_TOKENIZER = re.compile(r"([a-z][a-z0-9_-]*):(\S+)")
+
+
+def _parse_version(value: object) -> tuple[int, int] | None:
+    """"2.0" -> (2, 0); anything that is not "MAJOR.MINOR" -> None."""
+    if isinstance(value, str) and re.fullmatch(r"\d+\.\d+", value):
+        major, minor = value.split(".")
+        return int(major), int(minor)
+    return None
+
+
+class _V2Checker(Checker):
+    """What the v2 files share: the version rule (a newer minor version is a warning, and the keys it
+    adds are warnings too), price keys with units, cited sources, dates."""
+
+    def __init__(self, path: Path):
+        super().__init__(display_path(path))
+        self.path = path
+        self.warnings: list[Problem] = []
+        self.newer_minor = False
+
+    def version(self, raw: Raw) -> bool:
+        value = raw.get("schema_version")
+        version = _parse_version(value)
+        reads = f'this costcalc reads schema_version = "{SCHEMA_V2[0]}.{SCHEMA_V2[1]}" (or 1)'
+        if value is None:
+            self.problem(("schema_version",), f"missing ({reads})")
+            return False
+        if version is None:
+            self.problem(("schema_version",), f'must be "MAJOR.MINOR" such as "2.0", not {show_value(value)}')
+            return False
+        if version[0] != SCHEMA_V2[0]:
+            self.problem(("schema_version",), f"unknown major version {value!r} ({reads})")
+            return False
+        if version[1] > SCHEMA_V2[1]:
+            self.newer_minor = True
+            self.warnings.append(Problem(self.file, "schema_version",
+                                         f"{value!r} is newer than this costcalc ({reads}): keys it does "
+                                         "not know are ignored; upgrade costcalc to use them"))
+        return True
+
+    def unknown_keys(self, raw: Raw, allowed: Iterable[str], path: KeyPath) -> None:
+        allowed = tuple(allowed)
+        for key in raw:
+            if key in allowed:
+                continue
+            message = "unknown key" + did_you_mean(key, allowed)
+            if self.newer_minor:
+                self.warnings.append(Problem(self.file, _key(path, key), message))
+            else:
+                self.problem((*path, key), message)
+
+    def price_keys(self, raw: Raw, allowed: tuple[str, ...], path: KeyPath) -> dict[str, Decimal]:
+        """The prices among `allowed` in a table; a number under a key without a unit is its own problem."""
+        prices = {}
+        for key, value in raw.items():
+            if key in allowed:
+                amount = self.amount(raw, (*path, key))
+                if amount is not None:
+                    prices[key] = amount
+            elif isinstance(value, (int, Decimal)) and not isinstance(value, bool) and not key.endswith(UNIT_SUFFIXES):
+                hint = did_you_mean(key, allowed) or f" (one of {', '.join(allowed)})"
+                self.problem((*path, key), "a price key needs its unit in the name" + hint)
+        return prices
+
+    def amount(self, raw: Raw, path: KeyPath) -> Decimal | None:
+        value = self.number(raw, path, expected="a number (in the sheet's currency)")
+        if value is None:
+            return None
+        if not value.is_finite() or value < 0:
+            self.problem(path, f"must be a finite number >= 0, not {value}")
+            return None
+        if value > MAX_PRICE:
+            self.problem(path, f"must be at most {MAX_PRICE:,}, not {show_value(value)}")
+            return None
+        return value
+
+    def cited(self, body: Raw, p: KeyPath, sources: dict[str, Source], *, required: bool = True) -> tuple[str, ...]:
+        path = (*p, "sources")
+        cited = body.get("sources")
+        if cited is None:
+            if required:
+                self.problem(path, "missing: every price needs a source")
+            return ()
+        if not isinstance(cited, list) or not cited or not all(isinstance(c, str) for c in cited):
+            self.problem(path, "must be a non-empty list of source keys")
+            return ()
+        for key in cited:
+            if key not in sources:
+                self.problem(path, f"{key!r} is not defined in sources.toml" + did_you_mean(key, sources))
+        return tuple(cited)
+
+    def date_list(self, body: Raw, p: KeyPath, keys: tuple[str, ...]) -> dict[str, dt.date]:
+        return {key: d for key in keys if (d := self.date(body, (*p, key))) is not None}
+
+    def in_order(self, dates: dict[str, dt.date], order: tuple[str, ...], p: KeyPath) -> None:
+        """Lifecycle dates must not go backwards: `shutdown` before `released` is a typo."""
+        present = [key for key in order if key in dates]
+        for earlier, later in zip(present, present[1:]):
+            if dates[later] < dates[earlier]:
+                self.problem((*p, later), f"{dates[later].isoformat()} is before {earlier} "
+                                          f"{dates[earlier].isoformat()}")
+
+
+def _key(path: KeyPath, key: str) -> str:
+    from ._schema import key_path
+
+    return key_path((*path, key))
+
+
+def load_catalogue(folder: Path) -> tuple[Catalogue | None, list[Problem], list[Problem]]:
+    """A provider folder's sources.toml and models.toml, with every problem and warning of both."""
+    problems: list[Problem] = []
+    warnings: list[Problem] = []
+    sources_path, models_path = folder / "sources.toml", folder / "models.toml"
+    raws = {}
+    for path in (sources_path, models_path):
+        if not path.is_file():
+            problems.append(Problem(display_path(path), "", "missing: a folder of v2 price sheets needs "
+                                                            f"{path.name} beside them"))
+            continue
+        raw, problem = read_toml(path, display_path(path))
+        if raw is None:
+            assert problem is not None
+            problems.append(problem)
+        else:
+            raws[path.name] = raw
+    if problems:
+        return None, problems, warnings
+    check_sources = _CatalogueChecker(sources_path)
+    sources = check_sources.sources_file(raws["sources.toml"], folder.name)
+    check_models = _CatalogueChecker(models_path)
+    catalogue = check_models.models_file(raws["models.toml"], folder.name, sources)
+    problems += check_sources.problems + check_models.problems
+    warnings += check_sources.warnings + check_models.warnings
+    return (catalogue if not problems else None), problems, warnings
+
+
+class _CatalogueChecker(_V2Checker):
+    def provider(self, raw: Raw, folder: str) -> str | None:
+        provider = self.string(raw, ("provider",), required=True)
+        if provider is not None and provider != folder:
+            self.problem(("provider",), f"{provider!r} does not match its folder {folder!r}")
+        return provider
+
+    def sources_file(self, raw: Raw, folder: str) -> dict[str, Source]:
+        if not self.version(raw):
+            return {}
+        self.unknown_keys(raw, ("schema_version", "provider", "sources"), ())
+        self.provider(raw, folder)
+        body = self.table(raw, ("sources",), required=True)
+        if not body:
+            if body is not None:
+                self.problem(("sources",), "must be a non-empty table of {title, url}")
+            return {}
+        sources = {}
+        for key, entry in body.items():
+            path = ("sources", key)
+            if not isinstance(entry, dict):
+                self.problem(path, "must be a table with title and url")
+                continue
+            self.unknown_keys(entry, ("title", "url"), path)
+            title = self.string(entry, (*path, "title"), required=True)
+            url = self.string(entry, (*path, "url")) or ""
+            if title is not None:
+                sources[key] = Source(key, title, url)
+        return sources
+
+    def models_file(self, raw: Raw, folder: str, sources: dict[str, Source]) -> Catalogue | None:
+        if not self.version(raw):
+            return None
+        self.unknown_keys(raw, ("schema_version", "provider", "models", "aliases", "fine_tuning_wind_down"), ())
+        provider = self.provider(raw, folder)
+        models_raw = self.table(raw, ("models",), required=True) or {}
+        models = {}
+        for name in models_raw:
+            body = self.table(models_raw, ("models", name))
+            if body is not None:
+                models[name] = self.model_facts(name, body, ("models", name), sources)
+        aliases = {}
+        for alias, moves_raw in (self.table(raw, ("aliases",)) or {}).items():
+            aliases[alias] = self.alias(alias, moves_raw, models, sources)
+        wind_down = self.wind_down(self.table(raw, ("fine_tuning_wind_down",)), sources)
+        if provider is None:
+            return None
+        return Catalogue(provider, models, aliases, sources, wind_down)
+
+    def model_facts(self, name: str, body: Raw, p: KeyPath, sources: dict[str, Source]) -> ModelFacts:
+        self.unknown_keys(body, _FACT_KEYS, p)
+        kind = self.string(body, (*p, "kind"), required=True)
+        if kind is not None and kind not in MODEL_KINDS:
+            self.problem((*p, "kind"), f"must be one of {', '.join(MODEL_KINDS)}, not {kind!r}")
+        tokenizer = self.string(body, (*p, "tokenizer"))
+        if tokenizer is None and kind in ("chat", "completion", "embedding") and "tokenizer" not in body:
+            self.problem((*p, "tokenizer"), f"missing (a {kind} model needs its tokenizer, e.g. \"tiktoken:o200k_base\")")
+        if tokenizer is not None:
+            match = _TOKENIZER.fullmatch(tokenizer)
+            if match is None:
+                self.problem((*p, "tokenizer"), f"must be \"scheme:name\" such as \"tiktoken:o200k_base\", not {tokenizer!r}")
+            elif match[1] == "tiktoken" and match[2] not in ENCODINGS:
+                self.problem((*p, "tokenizer"), f"tiktoken encoding must be one of {', '.join(ENCODINGS)}, not {match[2]!r}")
+        dates = self.date_list(body, p, ("released", "deprecation_notice", "shutdown"))
+        self.in_order(dates, ("released", "deprecation_notice", "shutdown"), p)
+        ft_body = self.table(body, (*p, "fine_tuning"))
+        fine_tuning = None
+        if ft_body is not None:
+            fine_tuning = self.fine_tuning_facts(ft_body, (*p, "fine_tuning"), sources, dates)
+        return ModelFacts(
+            name=name, kind=kind or "chat", tokenizer=tokenizer,
+            context_window=self.integer(body, (*p, "context_window"), minimum=1, unit="tokens"),
+            max_output_tokens=self.integer(body, (*p, "max_output_tokens"), minimum=1, unit="tokens"),
+            released=dates.get("released"), deprecation_notice=dates.get("deprecation_notice"),
+            shutdown=dates.get("shutdown"), fine_tuning=fine_tuning,
+            sources=self.cited(body, p, sources), note=self.string(body, (*p, "note")) or "",
+        )
+
+    def fine_tuning_facts(self, body: Raw, p: KeyPath, sources: dict[str, Source],
+                          model_dates: dict[str, dt.date]) -> FineTuningFacts:
+        self.unknown_keys(body, _FT_FACT_KEYS, p)
+        methods = body.get("methods", [])
+        if not isinstance(methods, list) or not all(isinstance(m, str) for m in methods):
+            self.problem((*p, "methods"), f"must be a list of {', '.join(FINE_TUNING_METHODS)}")
+            methods = []
+        for method in methods:
+            if method not in FINE_TUNING_METHODS:
+                self.problem((*p, "methods"), f"{method!r} is not one of {', '.join(FINE_TUNING_METHODS)}"
+                             + did_you_mean(method, FINE_TUNING_METHODS))
+        dates = self.date_list(body, p, ("training_opens", "training_closes", "fine_tuned_notice", "fine_tuned_shutdown"))
+        self.in_order({**({"released": model_dates["released"]} if "released" in model_dates else {}), **dates},
+                      ("released", "training_opens", "training_closes"), p)
+        self.in_order(dates, ("training_opens", "fine_tuned_shutdown"), p)
+        self.in_order(dates, ("fine_tuned_notice", "fine_tuned_shutdown"), p)
+        return FineTuningFacts(
+            methods=tuple(methods),
+            max_tokens_per_example=self.integer(body, (*p, "max_tokens_per_example"), minimum=1, unit="tokens"),
+            training_opens=dates.get("training_opens"), training_closes=dates.get("training_closes"),
+            fine_tuned_notice=dates.get("fine_tuned_notice"), fine_tuned_shutdown=dates.get("fine_tuned_shutdown"),
+            sources=self.cited(body, p, sources), note=self.string(body, (*p, "note")) or "",
+        )
+
+    def alias(self, alias: str, raw: object, models: dict[str, ModelFacts],
+              sources: dict[str, Source]) -> tuple[AliasMove, ...]:
+        p = ("aliases", alias)
+        if not isinstance(raw, list) or not raw or not all(isinstance(m, dict) for m in raw):
+            self.problem(p, "must be a list of moves: [{ from = YYYY-MM-DD, to = \"<snapshot>\", sources = [...] }]")
+            return ()
+        if alias in models:
+            self.problem(p, "is also a model name")
+        moves: list[AliasMove] = []
+        for i, body in enumerate(raw):
+            mp = (*p, str(i))
+            self.unknown_keys(body, ("from", "to", "sources", "note"), mp)
+            on = self.date(body, (*mp, "from"), required=True)
+            target = self.string(body, (*mp, "to"), required=True)
+            if target is not None and target not in models:
+                self.problem((*mp, "to"), f"points to {target!r}, which is not a model in models.toml"
+                             + did_you_mean(target, models))
+            if on is not None and moves and on <= moves[-1].on:
+                self.problem((*mp, "from"), f"{on.isoformat()} is not after the previous move "
+                                            f"({moves[-1].on.isoformat()})")
+            cited = self.cited(body, mp, sources)
+            if on is not None and target is not None:
+                moves.append(AliasMove(on, target, cited, self.string(body, (*mp, "note")) or ""))
+        return tuple(moves)
+
+    def wind_down(self, raw: Raw | None, sources: dict[str, Source]) -> tuple[WindDownStep, ...]:
+        if raw is None:
+            return ()
+        p = ("fine_tuning_wind_down",)
+        self.unknown_keys(raw, ("steps", "sources", "note"), p)
+        self.cited(raw, p, sources)
+        self.string(raw, (*p, "note"))
+        steps_raw = raw.get("steps")
+        if not isinstance(steps_raw, list) or not all(isinstance(s, dict) for s in steps_raw):
+            self.problem((*p, "steps"), "must be a list of { on = YYYY-MM-DD, jobs = \"...\", wording = \"...\" }")
+            return ()
+        steps: list[WindDownStep] = []
+        for i, body in enumerate(steps_raw):
+            sp = (*p, "steps", str(i))
+            self.unknown_keys(body, ("on", "jobs", "wording", "sources"), sp)
+            on = self.date(body, (*sp, "on"), required=True)
+            jobs = self.string(body, (*sp, "jobs"), required=True)
+            if jobs is not None and jobs not in FINE_TUNING_JOBS:
+                self.problem((*sp, "jobs"), f"must be one of {', '.join(FINE_TUNING_JOBS)}, not {jobs!r}")
+            if on is not None and steps and on <= steps[-1].on:
+                self.problem((*sp, "on"), f"{on.isoformat()} is not after the previous step ({steps[-1].on.isoformat()})")
+            cited = self.cited(body, sp, sources, required=False)
+            if on is not None and jobs is not None:
+                steps.append(WindDownStep(on, jobs, self.string(body, (*sp, "wording")) or "", cited))
+        return tuple(steps)
+
+
+class _SheetV2Checker(_V2Checker):
+    """A v2 price sheet: prices only, by mode; the rest comes from the folder's catalogue."""
+
+    def __init__(self, path: Path, catalogue: Catalogue | None):
+        super().__init__(path)
+        self.catalogue = catalogue
+
+    def sheet(self, raw: Raw) -> PriceSheet | None:
+        if not self.version(raw):
+            return None
+        self.unknown_keys(raw, _V2_SHEET_KEYS, ())
+        provider = self.string(raw, ("provider",), required=True)
+        effective = self.date(raw, ("effective",), required=True)
+        checked = self.date(raw, ("checked",), required=True)
+        currency = self.string(raw, ("currency",), required=True)
+        summary = self.string(raw, ("summary",)) or ""
+        if currency is not None and not re.fullmatch(r"[A-Z]{3}", currency):
+            self.problem(("currency",), f"must be an ISO 4217 code such as \"USD\", not {currency!r}")
+        if effective and self.path.stem != effective.isoformat():
+            self.problem(("effective",), f"{effective.isoformat()} does not match the file name {self.path.name}")
+        models_raw = self.table(raw, ("models",), required=True) or {}
+        catalogue = self.catalogue
+        if catalogue is None:  # its problems are reported once, for models.toml and sources.toml
+            return None
+        models = {}
+        for name in models_raw:
+            path = ("models", name)
+            body = self.table(models_raw, path)
+            if body is None:
+                continue
+            facts = catalogue.models.get(name)
+            if facts is None:
+                self.problem(path, "is not a model in models.toml" + did_you_mean(name, catalogue.models))
+                continue
+            models[name] = self.model(facts, body, path, effective or dt.date.min, catalogue)
+        if self.problems or provider is None or effective is None or checked is None or currency is None:
+            return None
+        return PriceSheet(
+            path=self.path, provider=provider, effective=effective, checked=checked, currency=currency,
+            unit="per_1m_tokens", summary=summary, sources=_cited_by(models, catalogue.sources),
+            aliases=_aliases_in(catalogue, effective, models), models=models,
+            schema_version=str(raw["schema_version"]),
+        )
+
+    def modes(self, body: Raw, p: KeyPath) -> dict[str, ModeRates]:
+        modes = {}
+        for mode in MODES:
+            table = self.table(body, (*p, mode))
+            if table is None:
+                continue
+            mp = (*p, mode)
+            self.unknown_keys({k: v for k, v in table.items() if not _is_number_key(k, v)},
+                              (*MODE_PRICE_KEYS, "tiers"), mp)
+            rates = self.price_keys(table, MODE_PRICE_KEYS, mp)
+            tiers = self.tiers(table.get("tiers"), (*mp, "tiers"))
+            modes[mode] = ModeRates(rates, tiers)
+        return modes
+
+    def tiers(self, raw: object, p: KeyPath) -> tuple[Tier, ...]:
+        if raw is None:
+            return ()
+        if not isinstance(raw, list) or not all(isinstance(t, dict) for t in raw):
+            self.problem(p, "must be a list of tables: [[...tiers]] with above_input_tokens and prices")
+            return ()
+        tiers: list[Tier] = []
+        for i, body in enumerate(raw):
+            tp = (*p, str(i))
+            self.unknown_keys({k: v for k, v in body.items() if not _is_number_key(k, v)},
+                              ("above_input_tokens", *MODE_PRICE_KEYS), tp)
+            above = self.integer(body, (*tp, "above_input_tokens"), required=True, minimum=1, unit="tokens")
+            rates = self.price_keys({k: v for k, v in body.items() if k != "above_input_tokens"}, MODE_PRICE_KEYS, tp)
+            if above is not None and tiers and above <= tiers[-1].above_input_tokens:
+                self.problem((*tp, "above_input_tokens"), f"must be above the previous tier's "
+                                                          f"{tiers[-1].above_input_tokens:,}")
+            if above is not None:
+                tiers.append(Tier(above, rates))
+        return tuple(tiers)
+
+    def model(self, facts: ModelFacts, body: Raw, p: KeyPath, effective: dt.date, catalogue: Catalogue) -> ModelPrice:
+        self.unknown_keys(body, _V2_MODEL_KEYS, p)
+        modes = self.modes(body, p)
+        standard = modes["standard"].rates if "standard" in modes else {}
+        batch = modes["batch"].rates if "batch" in modes else {}
+        written_raw = body.get("standard")
+        written: Raw = written_raw if isinstance(written_raw, dict) else {}
+        for key in REQUIRED_PRICES.get(facts.kind, ()):
+            if f"{key}_per_1m" not in written:  # a price of the wrong type is reported as such, not as missing
+                self.problem((*p, "standard", f"{key}_per_1m"), f"missing (a {facts.kind} model needs an {key} price)")
+        cited = self.cited(body, p, catalogue.sources)
+        ft_body = self.table(body, (*p, "fine_tuning"))
+        fine_tuned_body = self.table(body, (*p, "fine_tuned"))
+        fine_tuning: FineTuningPrice | None = None
+        fine_tuned_modes: dict[str, ModeRates] = {}
+        if fine_tuned_body is not None:
+            self.unknown_keys(fine_tuned_body, MODES, (*p, "fine_tuned"))
+            fine_tuned_modes = self.modes(fine_tuned_body, (*p, "fine_tuned"))
+            if ft_body is None:
+                self.problem((*p, "fine_tuning"), "missing (the fine-tuned prices need a fine_tuning table with "
+                                                  "the training price and the sources)")
+        if ft_body is not None:
+            fine_tuning = self.fine_tuning(ft_body, (*p, "fine_tuning"), fine_tuned_modes, facts, catalogue)
+        return ModelPrice(
+            name=facts.name, kind=facts.kind, effective=effective, encoding=facts.encoding,
+            context_window=facts.context_window,
+            input_per_1m=standard.get("input_per_1m"), cached_input_per_1m=standard.get("cached_input_per_1m"),
+            output_per_1m=standard.get("output_per_1m"),
+            batch_input_per_1m=batch.get("input_per_1m"), batch_output_per_1m=batch.get("output_per_1m"),
+            fine_tuning=fine_tuning, sources=cited, note=self.string(body, (*p, "note")) or "",
+            provider=catalogue.provider, tokenizer=facts.tokenizer, modes=modes, fine_tuned_modes=fine_tuned_modes,
+        )
+
+    def fine_tuning(self, body: Raw, p: KeyPath, fine_tuned: dict[str, ModeRates], facts: ModelFacts,
+                    catalogue: Catalogue) -> FineTuningPrice:
+        self.unknown_keys({k: v for k, v in body.items() if not _is_number_key(k, v)}, _V2_FINE_TUNING_KEYS, p)
+        prices = self.price_keys(body, FINE_TUNING_TABLE_PRICES, p)
+        if "training_per_1m" not in prices and "training_per_hour" not in prices and not self.problems:
+            self.problem((*p, "training_per_1m"), "missing (a fine_tuning table needs training_per_1m or "
+                                                  "training_per_hour)")
+        standard = fine_tuned["standard"].rates if "standard" in fine_tuned else {}
+        batch = fine_tuned["batch"].rates if "batch" in fine_tuned else {}
+        for key in ("input_per_1m", "output_per_1m"):
+            if key not in standard:
+                self.problem((*p[:-1], "fine_tuned", "standard", key),
+                             "missing (a fine-tuned model needs its input and output prices)")
+        return FineTuningPrice(
+            training_per_1m=prices.get("training_per_1m"),
+            input_per_1m=standard.get("input_per_1m"), cached_input_per_1m=standard.get("cached_input_per_1m"),
+            output_per_1m=standard.get("output_per_1m"), batch_input_per_1m=batch.get("input_per_1m"),
+            batch_cached_input_per_1m=batch.get("cached_input_per_1m"), batch_output_per_1m=batch.get("output_per_1m"),
+            max_tokens_per_example=facts.fine_tuning.max_tokens_per_example if facts.fine_tuning else None,
+            sources=self.cited(body, p, catalogue.sources), note=self.string(body, (*p, "note")) or "",
+            training_per_hour=prices.get("training_per_hour"), hosting_per_hour=prices.get("hosting_per_hour"),
+            storage_per_month=prices.get("storage_per_month"), minimum_per_job=prices.get("minimum_per_job"),
+        )
+
+
+def _cited_by(models: dict[str, ModelPrice], sources: dict[str, Source]) -> dict[str, Source]:
+    """The provider's sources that this sheet's prices cite, in the provider's order (what a v1 sheet listed)."""
+    cited = {key for m in models.values() for key in (*m.sources, *(m.fine_tuning.sources if m.fine_tuning else ()))}
+    return {key: source for key, source in sources.items() if key in cited}
+
+
+def _is_number_key(key: str, value: object) -> bool:
+    """A number under a key that `price_keys` judges (a price, or a price without its unit)."""
+    return isinstance(value, (int, Decimal)) and not isinstance(value, bool) and key != "above_input_tokens"
+
+
 __all__ = [
+    "AliasMove",
     "as_date",
+    "Catalogue",
+    "FineTuningFacts",
+    "ModeRates",
+    "ModelFacts",
+    "Tier",
+    "UnknownProviderError",
+    "WindDownStep",
+    "load_catalogue",
+    "split_provider",
     "FineTuningPrice",
     "HistoryEntry",
     "ModelPrice",
