@@ -428,11 +428,17 @@ def dataset(ctx, file, model, epochs, strict, as_of, fmt):
       cat train.jsonl | costcalc dataset - --model babbage-002
     """
     from . import views
-    from .dataset import InvalidDatasetError, scan_dataset
+    from .dataset import InvalidDatasetError, dataset_format, scan_dataset
+    from .errors import UsageError
     from .progress import progress_bar
+    from .training import not_fine_tunable
 
     sheet = pricebook(ctx).as_of(as_of)
     price = sheet.model(model)
+    dataset_format(price)  # an embedding model is named as one
+    refusal = not_fine_tunable(model, price, sheet.revision, as_of)
+    if refusal is not None:  # the library still scans for it; a command that prices training refuses
+        raise UsageError(refusal)
     bar = progress_bar()
     try:
         report = scan_dataset(file, model_price=price, epochs=epochs, strict=strict, progress=bar, sheet=sheet)

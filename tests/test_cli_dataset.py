@@ -188,3 +188,29 @@ def test_every_commands_json_starts_with_its_schema_version(run, args):
     result = run(*args, "--format", "json")
     assert result.exit_code == 0, result.output
     assert next(iter(json.loads(result.output).items())) == ("schema_version", 1)
+
+
+# --- issue 9: messages that mislead -----------------------------------------------------------------
+
+
+def test_dataset_refuses_a_model_with_no_fine_tuning_prices_as_compare_does(run, train):
+    # compare's words (tests/test_cli_compare.py), from the one function in costcalc/training.py.
+    result = run("dataset", str(train), "--model", "gpt-4")
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        2, "", "Error: gpt-4 (gpt-4-0613) has no fine-tuning prices in the price sheet effective 2025-04-14\n")
+    result = run("dataset", str(train), "--model", "gpt-4-0613", "--as-of", "2024-01-01")
+    assert (result.exit_code, result.stderr) == (
+        2, "Error: gpt-4-0613 has no fine-tuning prices in the price sheet effective 2023-11-06 "
+           "(in force on 2024-01-01)\n")
+    # Before fine-tuning of gpt-3.5-turbo was announced (2023-08-22) it could not be fine-tuned either.
+    result = run("dataset", str(train), "--as-of", "2023-07-01")
+    assert (result.exit_code, result.stderr) == (
+        2, "Error: gpt-3.5-turbo (gpt-3.5-turbo-0613) has no fine-tuning prices in the price sheet effective "
+           "2023-06-13 (in force on 2023-07-01)\n")
+
+
+def test_an_embedding_model_is_still_named_as_one(run, train):
+    result = run("dataset", str(train), "--model", "text-embedding-3-small")
+    assert (result.exit_code, result.stderr) == (
+        2, "Error: text-embedding-3-small is an embedding model: fine-tuning files are for chat or completion "
+           "models\n")
