@@ -214,3 +214,25 @@ def test_an_embedding_model_is_still_named_as_one(run, train):
     assert (result.exit_code, result.stderr) == (
         2, "Error: text-embedding-3-small is an embedding model: fine-tuning files are for chat or completion "
            "models\n")
+
+
+def test_dataset_reads_a_gzip_file_and_stdin_and_says_to_decompress_it(run, train, tmp_path):
+    import gzip
+
+    packed = tmp_path / "train.jsonl.gz"
+    packed.write_bytes(gzip.compress(train.read_bytes()))
+    note = "the file is gzip-compressed: costcalc read it, but OpenAI's upload needs plain JSONL (decompress it first)"
+    for args, stdin in (([str(packed)], None), (["-"], packed.read_bytes())):
+        result = run("dataset", *args, "--format", "json", input=stdin)
+        assert result.exit_code == 0
+        data = json.loads(result.output)
+        assert (data["examples"], data["total_tokens"], data["errors"]) == (10, 270, {})  # 10 × 27
+        assert data["warnings"][0] == note
+
+
+def test_dataset_names_a_utf16_file(run, train, tmp_path):
+    utf16 = tmp_path / "train16.jsonl"
+    utf16.write_bytes(train.read_text().encode("utf-16"))  # with its BOM, as Windows editors save it
+    result = run("dataset", str(utf16))
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        1, "", f"Error: {utf16}: not UTF-8 text: it is UTF-16 (save it as UTF-8)\n")
