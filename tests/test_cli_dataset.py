@@ -236,3 +236,37 @@ def test_dataset_names_a_utf16_file(run, train, tmp_path):
     result = run("dataset", str(utf16))
     assert (result.exit_code, result.stdout, result.stderr) == (
         1, "", f"Error: {utf16}: not UTF-8 text: it is UTF-16 (save it as UTF-8)\n")
+
+
+def test_tokens_refuses_a_typo_of_a_file_name_and_a_folder(run, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    hint = "(to count text that looks like a path, pass it with --text)"
+    for argument in ("trian.jsonl", "prompts/system", "notes.TXT"):
+        result = run("tokens", argument)
+        assert (result.exit_code, result.stdout, result.stderr) == (1, "", f"Error: {argument}: no such file {hint}\n")
+    (tmp_path / "prompts").mkdir()
+    result = run("tokens", "prompts")
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", f"Error: prompts: is a folder, not a file {hint}\n")
+    # Asked for, it is text: "trian.jsonl" is 4 cl100k tokens of 11 characters.
+    data = json.loads(run("tokens", "--text", "trian.jsonl", "--format", "json").output)
+    assert (data["kind"], data["characters"], data["tokens"]) == ("text", 11, 4)
+
+
+@pytest.mark.parametrize("text, tokens", [
+    ("How many tokens is this?", 6),  # the README's example
+    ("is 1/2 a half?", 8),  # a slash between spaces is text
+    ("no such file", 3),
+])
+def test_tokens_counts_text_that_does_not_look_like_a_path(run, tmp_path, monkeypatch, text, tokens):
+    monkeypatch.chdir(tmp_path)
+    result = run("tokens", text, "--format", "json")
+    assert (result.exit_code, json.loads(result.output)["tokens"]) == (0, tokens)
+
+
+def test_tokens_names_binary_stdin_and_a_utf16_file(run, tmp_path):
+    result = run("tokens", "-", input=b"caf\xe9 au lait")
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", "Error: -: not UTF-8 text (byte 3)\n")
+    path = tmp_path / "prompt.txt"
+    path.write_bytes("こんにちは世界".encode("utf-16"))
+    result = run("tokens", str(path))
+    assert (result.exit_code, result.stderr) == (1, f"Error: {path}: not UTF-8 text: it is UTF-16 (save it as UTF-8)\n")
