@@ -86,6 +86,8 @@ def resolve_epochs(epochs: Epochs, examples: int | None) -> tuple[int, str]:
     """(epochs, the rule that chose them) for a job on `examples` examples (None: not known)."""
     if epochs != "auto":
         return int(epochs), "as given"
+    if examples == 0:
+        return 0, "auto: no examples to train on"
     if examples is None:
         return TARGET_EPOCHS, (f"auto: {TARGET_EPOCHS}, OpenAI's target (the default rule needs the example "
                                "count: give a training_file)")

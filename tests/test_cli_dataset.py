@@ -238,6 +238,18 @@ def test_dataset_names_a_utf16_file(run, train, tmp_path):
         1, "", f"Error: {utf16}: not UTF-8 text: it is UTF-16 (save it as UTF-8)\n")
 
 
+def test_an_empty_file_says_no_examples_not_zero_epochs(run, tmp_path):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_bytes(b"")
+    table = run("dataset", str(empty)).output
+    assert [line.split() for line in table.splitlines() if line.startswith("epochs ")] == [
+        ["epochs", "-", "no", "examples"]]
+    assert "0 epochs" not in table and "for 0 examples" not in table
+    data = json.loads(run("dataset", str(empty), "--format", "json").output)
+    # The JSON keeps a number, documented on DatasetReport: 0 epochs, and the rule says why.
+    assert (data["epochs"], data["epochs_rule"], data["training_usd"]) == (0, "auto: no examples to train on", "0")
+
+
 def test_tokens_refuses_a_typo_of_a_file_name_and_a_folder(run, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     hint = "(to count text that looks like a path, pass it with --text)"
