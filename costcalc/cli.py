@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -429,11 +430,17 @@ def dataset(ctx, file, model, epochs, strict, as_of, fmt):
       cat train.jsonl | costcalc dataset - --model babbage-002
     """
     from . import views
-    from .dataset import InvalidDatasetError, scan_dataset
+    from .dataset import InvalidDatasetError, dataset_format, scan_dataset
+    from .errors import UsageError
     from .progress import progress_bar
+    from .training import not_fine_tunable
 
     sheet = pricebook(ctx).as_of(as_of)
     price = sheet.model(model)
+    dataset_format(price)  # an embedding model is named as one
+    refusal = not_fine_tunable(model, price, sheet.revision, as_of)
+    if refusal is not None:  # the library still scans for it; a command that prices training refuses
+        raise UsageError(refusal)
     bar = progress_bar()
     try:
         report = scan_dataset(file, model_price=price, epochs=epochs, strict=strict, progress=bar, sheet=sheet)
@@ -450,13 +457,17 @@ def dataset(ctx, file, model, epochs, strict, as_of, fmt):
 @click.argument("text")
 @click.option("--model", default="gpt-3.5-turbo", show_default=True,
               help="Model whose tokenizer to use (snapshot, alias or ft: name).")
+@click.option("--text", "as_text", is_flag=True,
+              help="Count TEXT itself, even when it names a file or looks like a path.")
 @as_of_option
 @output_options
 @click.pass_context
-def tokens(ctx, text, model, as_of, fmt):
+def tokens(ctx, text, model, as_text, as_of, fmt):
     """Count the tokens of a text, a file, or a chat conversation given as JSON.
 
-    TEXT is the text itself, the path of a file to read, or - for stdin. A JSON list of messages,
+    TEXT is the text itself, the path of a file to read, or - for stdin. A TEXT that names no
+    file but looks like a path (it has a / or ends in .jsonl, .json, .txt, .md, ...) is an error,
+    so a typo is not counted as text: give --text to count it as text. A JSON list of messages,
     or an object with "messages" (and "tools" or "functions"), is counted as a conversation by
     the cookbook rule; anything else as plain text.
 
@@ -464,35 +475,54 @@ def tokens(ctx, text, model, as_of, fmt):
     Examples:
       costcalc tokens "How many tokens is this?"
       costcalc tokens prompt.txt --model gpt-4o
+      costcalc tokens --text "see notes.txt"
       echo '[{"role": "user", "content": "Hi"}]' | costcalc tokens - --format json
     """
     from . import views
     from .tokens import count_input
 
     price = pricebook(ctx).as_of(as_of).model(model)
-    emit(views.token_count(count_input(read_input(text), price)), fmt)
+    emit(views.token_count(count_input(text if as_text else read_input(text), price)), fmt)
+
+
+# What `costcalc tokens` takes for a file name rather than text when no such file exists.
+FILE_SUFFIXES = frozenset({".jsonl", ".json", ".txt", ".md", ".csv", ".toml", ".yaml", ".yml", ".gz"})
 
 
 def read_input(argument: str) -> str:
     """What `costcalc tokens ARG` counts: stdin for "-", the file's text for a path that exists,
-    otherwise the argument itself."""
+    otherwise the argument itself, unless it looks like a path (a typo of a file name is an error,
+    not four tokens of text)."""
     from .errors import DatasetError
+    from .jsonl import STDIN, read_text
 
-    if argument == "-":
-        return sys.stdin.read()
+    if argument == STDIN:
+        return read_text(STDIN)
     path = Path(argument)
     try:
-        is_file = path.is_file()
-    except (OSError, ValueError):  # a long text is not a path
-        is_file = False
-    if not is_file:
+        is_file, is_dir = path.is_file(), path.is_dir()
+    except (OSError, ValueError):  # too long for a file name, or a NUL in it: text
         return argument
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DatasetError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    except OSError as exc:
-        raise DatasetError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    hint = "(to count text that looks like a path, pass it with --text)"
+    if is_file:
+        return read_text(path, argument)
+    if is_dir:
+        raise DatasetError(f"{argument}: is a folder, not a file {hint}")
+    if looks_like_path(argument):
+        raise DatasetError(f"{argument}: no such file {hint}")
+    return argument
+
+
+def looks_like_path(text: str) -> bool:
+    """A file name rather than text: one line that ends in a file suffix (.jsonl, .txt, ...), or
+    holds a path separator and no space ("docs/prompt"; "and/or" too, but not "is 1/2 a half?").
+    JSON (a message list typed inline) is text."""
+    if "\n" in text or text.lstrip().startswith(("{", "[")):
+        return False
+    if Path(text).suffix.lower() in FILE_SUFFIXES:
+        return True
+    separators = {"/", os.sep} | ({os.altsep} if os.altsep else set())
+    return any(sep in text for sep in separators) and not any(c.isspace() for c in text)
 
 
 # --- compare and scenario ------------------------------------------------------------------------

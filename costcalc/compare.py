@@ -671,13 +671,13 @@ class _Pricer:
         return model
 
     def fine_tunable(self, strategy: Strategy, sheet: PriceSheet, month: dt.date) -> ModelPrice:
+        from .training import not_fine_tunable
+
         key = ("strategies", strategy.name, "model")
         model = self.model(strategy.model, sheet, key, embedding=False)
-        if model.fine_tuning is None or model.fine_tuning.training_per_1m is None:
-            named = model.name if model.name == strategy.model else f"{strategy.model} ({model.name})"
-            raise self.scenario.error(
-                key, f"{named} has no fine-tuning prices in the price sheet effective {sheet.revision} "
-                     f"(in force on {month.isoformat()})")
+        refusal = not_fine_tunable(strategy.model, model, sheet.revision, month)
+        if refusal is not None:
+            raise self.scenario.error(key, refusal)
         return model
 
     def fine_tuned_snapshot(self, strategy: Strategy, sheet: PriceSheet, snapshot: str) -> ModelPrice:

@@ -21,14 +21,17 @@ from __future__ import annotations
 
 import bisect
 import datetime
+import gzip
 import hashlib
 import io
 import itertools
 import json
 import math
 import os
+import re
 import sys
 import tempfile
+import zlib
 from array import array
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -38,7 +41,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Union
 
 from .errors import CostCalcError, DatasetError, MissingPriceError, UsageError
-from .jsonl import STDIN, cannot_read, open_input
+from .jsonl import BOM, GZIP, STDIN, cannot_read, open_input, peek, sniff, wrong_encoding
 from .tokens import COUNTING_RULE, TokenCounter, get_encoding
 from .training import Epochs, bill_examples, parse_epochs, training_limit
 
@@ -87,6 +90,27 @@ ERROR_MESSAGES = {
     "too_few_examples": f"fewer than {MIN_EXAMPLES} valid examples; OpenAI requires at least {MIN_EXAMPLES}",
 }
 COMPLETION_UNRECOGNIZED_KEY = "unrecognised key (a legacy example holds prompt and completion only)"
+
+# What OpenAI's upload would reject or ignore in examples the scan counts, and lines that show the
+# file is in the other model family's format: kind -> (what, after "N examples have", or "N lines
+# are" for the format hints; why it matters, after the first line numbers).
+WARNING_MESSAGES = {
+    "image_parts": ("image content parts", "image tokens are not counted, and vision fine-tuning is only "
+                                           "for some models"),
+    "invalid_arguments": ("tool-call arguments that are not valid JSON", "OpenAI's upload may reject them"),
+    "weight_not_assistant": ('"weight" on a message that is not the assistant\'s',
+                             "OpenAI applies weight to assistant messages only"),
+    "lone_surrogate": ("text with a lone surrogate",
+                       "a \\ud800-\\udfff escape without its pair is not Unicode text, and OpenAI's upload "
+                       "may reject it"),
+    "legacy_format": ("in the legacy prompt/completion format",
+                      "only babbage-002 and davinci-002 fine-tune on it; scan the file with --model babbage-002 "
+                      "(or davinci-002)"),
+    "chat_format": ('in the chat format ("messages")',
+                    "babbage-002 and davinci-002 fine-tune on prompt/completion; scan the file with a chat "
+                    "model, e.g. --model gpt-4o-mini"),
+}
+FORMAT_HINTS = frozenset({"legacy_format", "chat_format"})
 
 Source = Union[str, os.PathLike, IO[bytes]]
 Progress = Callable[[int, Union[int, None]], None]
@@ -172,7 +196,9 @@ class DatasetReport:
 
     Token figures are cookbook estimates (`counting_rule`); `billing_tokens` truncates each example
     to `max_tokens_per_example`; `billed_training_tokens` = epochs × billing tokens; `training_usd`
-    is exact (None when the sheet has no training price for the model).
+    is exact (None when the sheet has no training price for the model). A file with no valid
+    example has `epochs` 0 under `auto` (`epochs_rule` says there is nothing to train on); the
+    table says "no examples" instead.
     """
 
     file: str
@@ -297,7 +323,7 @@ class DatasetReport:
         min, p10, median, mean, p90, max: min and max as Int64 (counts; <NA> when there are no
         examples), the interpolated quantiles and the mean as float64.
         """
-        import pandas as pd
+        import pandas as pd  # type: ignore[import-untyped]  # (no stubs installed)
 
         rows = {"tokens": self.tokens_per_example, "assistant_tokens": self.assistant_tokens_per_example}
         if self.format == "chat":
@@ -341,7 +367,13 @@ def scan_dataset(
     every core; 1 scans in this process). `progress(bytes_done, bytes_total)` is called as chunks
     finish. `sheet` is the price sheet the model came from, recorded as the source of the prices.
     A strict scan raises InvalidDatasetError (holding the report) when the file has any error; a
-    file that cannot be read at all is a DatasetError.
+    file that cannot be read at all is a DatasetError, and so is one that is UTF-16 or UTF-32
+    (named as such). A gzip-compressed file is read through gzip, still streamed and in
+    parallel, with a warning that OpenAI's upload needs it uncompressed.
+
+    A model the sheet has no training price for (gpt-4) is still scanned: the report counts the
+    tokens and says, in its warnings, that the price is missing, with `training_usd` None. It is
+    `costcalc dataset --model` that refuses such a model (`training.not_fine_tunable`).
     """
     epochs = parse_epochs(epochs)
     fmt = dataset_format(model_price)
@@ -352,6 +384,9 @@ def scan_dataset(
     stream, name, size, close = _open(source)
     with _Totals() as totals:  # leaving it removes the duplicate finder's spill files
         try:
+            stream, totals.compressed = _decompressed(stream, name)
+            if totals.compressed:
+                size = None  # the bytes scanned are uncompressed: the file's size says nothing of them
             chunks = _chunks(stream, name)
             head = list(itertools.islice(chunks, 4))
             if workers == 1 or len(head) < 4:
@@ -399,6 +434,34 @@ def _open(source: Source):
     raise UsageError(f"cannot read a dataset from {type(source).__name__}")
 
 
+def _decompressed(stream: IO[bytes], name: str) -> tuple[IO[bytes], bool]:
+    """(the stream of the file's JSONL bytes, whether it was gzip-compressed). A file that is
+    UTF-16 or UTF-32, compressed or not, is one DatasetError naming it, not a bad line each."""
+    try:
+        head, stream = peek(stream)
+        compressed = sniff(head) == GZIP
+        if compressed:
+            stream = gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[assignment]
+            head, stream = peek(stream)
+    except _GZIP_ERRORS as exc:
+        raise _unreadable(name, exc) from None
+    kind = sniff(head)
+    if kind is not None and kind != GZIP:
+        raise wrong_encoding(name, kind)
+    return stream, compressed
+
+
+# What reading a damaged gzip file raises: gzip.BadGzipFile (an OSError), EOFError when it is cut
+# short, zlib.error for corrupt data.
+_GZIP_ERRORS = (OSError, EOFError, zlib.error)
+
+
+def _unreadable(name: str, exc: Exception) -> DatasetError:
+    if isinstance(exc, OSError) and not isinstance(exc, gzip.BadGzipFile):
+        return cannot_read(name, exc)
+    return DatasetError(f"{name}: cannot read the gzip data: {exc}")
+
+
 def _chunks(stream: IO[bytes], name: str) -> Iterator[bytes]:
     """Newline-aligned blocks of about CHUNK_BYTES (a longer line makes a longer block)."""
     try:
@@ -409,8 +472,8 @@ def _chunks(stream: IO[bytes], name: str) -> Iterator[bytes]:
             if not block.endswith(b"\n"):
                 block += stream.readline()
             yield block
-    except OSError as exc:
-        raise cannot_read(name, exc) from None
+    except _GZIP_ERRORS as exc:
+        raise _unreadable(name, exc) from None
 
 
 def _scan_parallel(chunks, fmt, encoding_name, workers, totals, progress, size) -> None:
@@ -446,9 +509,6 @@ def _feed(pool, pending, chunks, fmt, encoding_name, workers, totals, progress, 
 
 # --- scanning one chunk (in a worker process) -----------------------------------------------------
 
-_BOM = b"\xef\xbb\xbf"
-
-
 def _reject_constant(name: str):
     raise ValueError(f"{name} is not JSON")
 
@@ -473,10 +533,12 @@ class _Chunk:
     line_index: array = field(default_factory=lambda: array("I"))
     hashes: bytearray = field(default_factory=bytearray)
     errors: dict = field(default_factory=dict)  # kind -> [count, [first line indexes]]
+    warnings: dict = field(default_factory=dict)  # kind (of WARNING_MESSAGES) -> the same
     missing_system: int = 0
     missing_user: int = 0
-    with_images: int = 0
     pretty_printed: bool = False
+    json_array: bool = False  # the first line is a JSON array: a JSON file, not JSONL
+    bom: bool = False
 
 
 def _scan_chunk(data: bytes, fmt: str, encoding_name: str, first: bool) -> _Chunk:
@@ -488,9 +550,10 @@ def _scan_chunk(data: bytes, fmt: str, encoding_name: str, first: bool) -> _Chun
     if lines[-1] == b"":
         lines.pop()
     out.lines = len(lines)
-    if first and lines and lines[0].startswith(_BOM):
-        lines[0] = lines[0][len(_BOM):]
-    errors = out.errors
+    if first and lines and lines[0].startswith(BOM):
+        lines[0] = lines[0][len(BOM):]
+        out.bom = True
+    errors, warnings = out.errors, out.warnings
     tokens, assistant, messages = array("I"), array("I"), array("I")
     decode = _decoder.decode
     blake2b = hashlib.blake2b
@@ -511,13 +574,21 @@ def _scan_chunk(data: bytes, fmt: str, encoding_name: str, first: bool) -> _Chun
             _add(errors, "invalid_json", i)
             continue
         if not isinstance(obj, dict):
+            if first and out.nonblank == 1 and isinstance(obj, list):
+                out.json_array = True
             _add(errors, "not_an_object", i)
             continue
         problems, flags = check(obj)
         if problems:
             for kind in problems:
                 _add(errors, kind, i)
+            if fmt == "chat" and "messages" not in obj and ("prompt" in obj or "completion" in obj):
+                _add(warnings, "legacy_format", i)
+            elif fmt == "completion" and "messages" in obj:
+                _add(warnings, "chat_format", i)
             continue
+        if _may_have_lone_surrogate(raw) and _has_lone_surrogate(obj):
+            _add(warnings, "lone_surrogate", i)
         if fmt == "chat":
             try:
                 count = counter.messages(obj["messages"], obj.get("tools"), obj.get("functions"))
@@ -529,7 +600,10 @@ def _scan_chunk(data: bytes, fmt: str, encoding_name: str, first: bool) -> _Chun
             messages.append(len(obj["messages"]))
             out.missing_system += not flags & _HAS_SYSTEM
             out.missing_user += not flags & _HAS_USER
-            out.with_images += bool(flags & _HAS_IMAGE)
+            if flags & _WARNINGS:
+                for flag, kind in _FLAG_WARNINGS:
+                    if flags & flag:
+                        _add(warnings, kind, i)
         else:
             completion = counter.text(obj["completion"])
             tokens.append(counter.text(obj["prompt"]) + completion)
@@ -550,7 +624,11 @@ def _add(errors: dict, kind: str, line: int) -> None:
             entry[1].append(line)
 
 
-_HAS_SYSTEM, _HAS_USER, _HAS_IMAGE = 1, 2, 4
+_HAS_SYSTEM, _HAS_USER, _HAS_IMAGE, _WEIGHT_NOT_ASSISTANT, _INVALID_ARGUMENTS = 1, 2, 4, 8, 16
+# The flags that are warnings about the example, with their kind in WARNING_MESSAGES.
+_FLAG_WARNINGS = ((_HAS_IMAGE, "image_parts"), (_INVALID_ARGUMENTS, "invalid_arguments"),
+                  (_WEIGHT_NOT_ASSISTANT, "weight_not_assistant"))
+_WARNINGS = _HAS_IMAGE | _WEIGHT_NOT_ASSISTANT | _INVALID_ARGUMENTS
 
 
 def _check_chat(obj: dict) -> tuple[set | None, int]:
@@ -605,12 +683,17 @@ def _check_chat(obj: dict) -> tuple[set | None, int]:
             flags |= _HAS_USER
         call = message.get("function_call")
         calls = message.get("tool_calls")
-        if call is not None and not _is_call(call):
-            problems.add("invalid_type")
-        if calls is not None and not (
-            isinstance(calls, list) and all(isinstance(c, dict) and _is_call(c.get("function")) for c in calls)
-        ):
-            problems.add("invalid_type")
+        if call is not None:
+            if not _is_call(call):
+                problems.add("invalid_type")
+            elif not _json_arguments(call):
+                flags |= _INVALID_ARGUMENTS
+        if calls is not None:
+            if not (isinstance(calls, list)
+                    and all(isinstance(c, dict) and _is_call(c.get("function")) for c in calls)):
+                problems.add("invalid_type")
+            elif not all(_json_arguments(c["function"]) for c in calls):
+                flags |= _INVALID_ARGUMENTS
         has_call = bool(call or calls)
         content = message.get("content")
         if content is None:
@@ -636,6 +719,8 @@ def _check_chat(obj: dict) -> tuple[set | None, int]:
             weight = message["weight"]
             if isinstance(weight, bool) or weight not in (0, 1):
                 problems.add("invalid_weight")
+            elif role != "assistant":
+                flags |= _WEIGHT_NOT_ASSISTANT
     if not has_assistant:
         problems.add("no_assistant_message")
     return problems or None, flags
@@ -645,6 +730,64 @@ def _is_call(call: object) -> bool:
     return isinstance(call, dict) and all(
         isinstance(call.get(k), (str, type(None))) for k in ("name", "arguments")
     )
+
+
+def _json_arguments(call: dict) -> bool:
+    """Whether a call's `arguments` string (when it has one) holds JSON, as the API writes them."""
+    arguments = call.get("arguments")
+    if arguments is None:
+        return True
+    try:
+        _decoder.decode(arguments)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
+# A lone surrogate can only come from a \uD800-\uDFFF escape, and most lines have none: a search of
+# the bytes is far cheaper than walking the strings, left to the few lines that may have one.
+# Emoji escaped as pairs (\ud83d\ude00: the high half, then the low) are common and pass here.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_HIGH_HALF = frozenset(b"89abAB")
+
+
+def _may_have_lone_surrogate(raw: bytes) -> bool:
+    """False when every surrogate escape of the line is half of a pair, in order. An escaped
+    backslash (\\\\ud800 is text, not an escape) can fool the pairing, so a line with one may."""
+    expect = -1  # where the low half of the last high half must start
+    found = False
+    for match in _SURROGATE_ESCAPE.finditer(raw):
+        found = True
+        at = match.start()
+        high = raw[at + 3] in _HIGH_HALF
+        if expect >= 0:
+            if at != expect or high:
+                return True
+            expect = -1
+        elif high:
+            expect = at + 6
+        else:
+            return True  # a low half with no high half before it
+    return expect >= 0 or (found and b"\\\\" in raw)
+
+
+def _has_lone_surrogate(value: object) -> bool:
+    """Whether any string (key or value) in a decoded JSON value holds half a surrogate pair,
+    which UTF-8 cannot encode. Walks with a stack: the value may nest as deep as the decoder let it."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def _parts(parts: list) -> tuple[bool, bool, bool]:
@@ -683,7 +826,7 @@ class _Totals:
     absolute line numbers and the duplicate finder. A context manager: leaving it removes the
     duplicate finder's spill files."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.bytes = 0
         self.lines = 0
         self.nonblank = 0
@@ -692,10 +835,13 @@ class _Totals:
         self.messages: Counter = Counter()
         self.duplicates = _Duplicates()
         self.errors: dict[str, list] = {}
+        self.warnings: dict[str, list] = {}
         self.missing_system = 0
         self.missing_user = 0
-        self.with_images = 0
         self.pretty_printed = False
+        self.json_array = False
+        self.bom = False
+        self.compressed = False
 
     def __enter__(self) -> _Totals:
         return self
@@ -712,14 +858,16 @@ class _Totals:
         self.assistant.update(chunk.assistant)
         self.messages.update(chunk.messages)
         self.duplicates.add(chunk.hashes, chunk.line_index, first_line)
-        for kind, (count, lines) in chunk.errors.items():
-            entry = self.errors.setdefault(kind, [0, []])
-            entry[0] += count
-            entry[1].extend(first_line + i for i in lines[: FIRST_LINES - len(entry[1])])
+        for merged, found in ((self.errors, chunk.errors), (self.warnings, chunk.warnings)):
+            for kind, (count, lines) in found.items():
+                entry = merged.setdefault(kind, [0, []])
+                entry[0] += count
+                entry[1].extend(first_line + i for i in lines[: FIRST_LINES - len(entry[1])])
         self.missing_system += chunk.missing_system
         self.missing_user += chunk.missing_user
-        self.with_images += chunk.with_images
         self.pretty_printed = self.pretty_printed or chunk.pretty_printed
+        self.json_array = self.json_array or chunk.json_array
+        self.bom = self.bom or chunk.bom
 
 
 # A duplicate finder's record: the example's 8-byte hash, then its line number as a big-endian
@@ -740,7 +888,7 @@ class _Duplicates:
     repeated keeps its buckets small.
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._buffer = bytearray()
         self._dir: tempfile.TemporaryDirectory | None = None
         self._dropped = 0
@@ -853,15 +1001,27 @@ def _report(totals: _Totals, name, fmt, model, encoding_name, epochs, sheet) -> 
     )
 
     warnings = []
+    if totals.compressed:
+        warnings.append("the file is gzip-compressed: costcalc read it, but OpenAI's upload needs plain JSONL "
+                        "(decompress it first)")
     if totals.pretty_printed:
         warnings.append('line 1 is a lone "{" or "[": this looks like pretty-printed JSON, but a '
                         "fine-tuning file needs one example per line (JSONL)")
+    if totals.json_array:
+        warnings.append("line 1 is a JSON array: this looks like a JSON file, but a fine-tuning file needs one "
+                        "example per line (JSONL)")
+    if totals.bom:
+        warnings.append("the file starts with a UTF-8 byte order mark (BOM): OpenAI's upload may reject it "
+                        "(save the file as UTF-8 without a BOM)")
+    for kind in ("legacy_format", "chat_format"):
+        if kind in totals.warnings:
+            warnings.append(_warning(kind, *totals.warnings[kind]))
     if totals.missing_system:
         warnings.append(f"{_examples(totals.missing_system)} no system message")
     if totals.missing_user:
         warnings.append(f"{_examples(totals.missing_user)} no user message")
-    if totals.with_images:
-        warnings.append(f"{_examples(totals.with_images)} image content parts; image tokens are not counted")
+    warnings += [_warning(kind, *totals.warnings[kind]) for kind in WARNING_MESSAGES
+                 if kind in totals.warnings and kind not in FORMAT_HINTS]
 
     scanned = DatasetReport(
         file=name,
@@ -905,6 +1065,20 @@ def _decimal(value: Decimal | None) -> str | None:
 def _examples(n: int, one: str = "has", many: str = "have") -> str:
     """'1 example has' / '2,000 examples have'."""
     return f"1 example {one}" if n == 1 else f"{n:,} examples {many}"
+
+
+def _lines(n: int) -> str:
+    """'1 line is' / '2,000 lines are'."""
+    return "1 line is" if n == 1 else f"{n:,} lines are"
+
+
+def _warning(kind: str, count: int, lines: list[int]) -> str:
+    """'2 examples have tool-call arguments that are not valid JSON (lines 3, 9): OpenAI's ...'."""
+    what, why = WARNING_MESSAGES[kind]
+    shown = ", ".join(map(str, lines))
+    where = f"line {shown}" if count == 1 else f"lines {shown}" if count == len(lines) else f"first lines {shown}"
+    counted = _lines(count) if kind in FORMAT_HINTS else _examples(count)
+    return f"{counted} {what} ({where}): {why}"
 
 
 def _message(kind: str, fmt: str) -> str:

@@ -651,7 +651,7 @@ def measure_sample(path: Path, encoding_name: str) -> RequestSample:
     for number, line in numbered_lines(path, shown):
         try:
             obj = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than Python's stack
             raise DatasetError(f"{shown}: line {number}: not valid JSON") from None
         messages = obj.get("messages") if isinstance(obj, dict) else None
         if not isinstance(messages, list) or not messages:

@@ -363,6 +363,9 @@ def content_text(parts: list, i: int = 0) -> str:
 
 
 def _definitions(tools, functions) -> Iterable[dict]:
+    for key, value in (("tools", tools), ("functions", functions)):
+        if value is not None and not isinstance(value, list):
+            raise DatasetError(f'"{key}" must be a list of definitions')
     for tool in tools or ():
         if isinstance(tool, dict) and isinstance(tool.get("function"), dict):
             yield tool["function"]
@@ -439,7 +442,7 @@ def _as_conversation(text: str):
         return None
     try:
         value = json.loads(stripped)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than Python's stack; text
         return None
     if isinstance(value, dict) and isinstance(value.get("messages"), list):
         return value["messages"], value.get("tools"), value.get("functions")

@@ -15,6 +15,7 @@ per example, so billing the same file for another snapshot (another limit) needs
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -85,6 +86,8 @@ def resolve_epochs(epochs: Epochs, examples: int | None) -> tuple[int, str]:
     """(epochs, the rule that chose them) for a job on `examples` examples (None: not known)."""
     if epochs != "auto":
         return int(epochs), "as given"
+    if examples == 0:
+        return 0, "auto: no examples to train on"
     if examples is None:
         return TARGET_EPOCHS, (f"auto: {TARGET_EPOCHS}, OpenAI's target (the default rule needs the example "
                                "count: give a training_file)")
@@ -107,6 +110,18 @@ def training_limit(model: ModelPrice) -> int | None:
 
 def training_price(model: ModelPrice) -> Decimal | None:
     return model.fine_tuning.training_per_1m if model.fine_tuning else None
+
+
+def not_fine_tunable(requested: str, model: ModelPrice, revision: str,
+                     in_force_on: datetime.date | None = None) -> str | None:
+    """Why `model` (what the name `requested` resolved to in the sheet effective `revision`) cannot
+    be fine-tuned, or None when it can: the sheet has no training price for it. The one wording of
+    the refusal, for `compare` (a scenario's fine-tuned strategy) and `costcalc dataset --model`."""
+    if training_price(model) is not None:
+        return None
+    named = model.name if model.name == requested else f"{requested} ({model.name})"
+    when = f" (in force on {in_force_on.isoformat()})" if in_force_on is not None else ""
+    return f"{named} has no fine-tuning prices in the price sheet effective {revision}{when}"
 
 
 def training_cost(model: ModelPrice, tokens: int, epochs: int) -> Decimal:
@@ -148,6 +163,7 @@ __all__ = [
     "bill_tokens",
     "billing_tokens",
     "default_epochs",
+    "not_fine_tunable",
     "parse_epochs",
     "resolve_epochs",
     "training_cost",

@@ -252,7 +252,8 @@ def dataset_report(report: DatasetReport) -> Output:
         ["limit per example", limit, "tokens beyond it are truncated" if limit else "unknown for this model"],
         ["examples over the limit", report.examples_over_limit, ""],
         ["billing tokens", report.billing_tokens, "sum of min(limit, tokens) per example"],
-        ["epochs", report.epochs, report.epochs_rule],
+        # Epochs of nothing mean nothing: a file with no valid example says so instead.
+        ["epochs", report.epochs, report.epochs_rule] if report.examples else ["epochs", None, "no examples"],
         ["billed training tokens", report.billed_training_tokens, "epochs × billing tokens"],
         ["training price", None if report.training_per_1m is None else Price(report.training_per_1m),
          "USD per 1M training tokens"],

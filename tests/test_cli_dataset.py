@@ -188,3 +188,97 @@ def test_every_commands_json_starts_with_its_schema_version(run, args):
     result = run(*args, "--format", "json")
     assert result.exit_code == 0, result.output
     assert next(iter(json.loads(result.output).items())) == ("schema_version", 1)
+
+
+# --- issue 9: messages that mislead -----------------------------------------------------------------
+
+
+def test_dataset_refuses_a_model_with_no_fine_tuning_prices_as_compare_does(run, train):
+    # compare's words (tests/test_cli_compare.py), from the one function in costcalc/training.py.
+    result = run("dataset", str(train), "--model", "gpt-4")
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        2, "", "Error: gpt-4 (gpt-4-0613) has no fine-tuning prices in the price sheet effective 2025-04-14\n")
+    result = run("dataset", str(train), "--model", "gpt-4-0613", "--as-of", "2024-01-01")
+    assert (result.exit_code, result.stderr) == (
+        2, "Error: gpt-4-0613 has no fine-tuning prices in the price sheet effective 2023-11-06 "
+           "(in force on 2024-01-01)\n")
+    # Before fine-tuning of gpt-3.5-turbo was announced (2023-08-22) it could not be fine-tuned either.
+    result = run("dataset", str(train), "--as-of", "2023-07-01")
+    assert (result.exit_code, result.stderr) == (
+        2, "Error: gpt-3.5-turbo (gpt-3.5-turbo-0613) has no fine-tuning prices in the price sheet effective "
+           "2023-06-13 (in force on 2023-07-01)\n")
+
+
+def test_an_embedding_model_is_still_named_as_one(run, train):
+    result = run("dataset", str(train), "--model", "text-embedding-3-small")
+    assert (result.exit_code, result.stderr) == (
+        2, "Error: text-embedding-3-small is an embedding model: fine-tuning files are for chat or completion "
+           "models\n")
+
+
+def test_dataset_reads_a_gzip_file_and_stdin_and_says_to_decompress_it(run, train, tmp_path):
+    import gzip
+
+    packed = tmp_path / "train.jsonl.gz"
+    packed.write_bytes(gzip.compress(train.read_bytes()))
+    note = "the file is gzip-compressed: costcalc read it, but OpenAI's upload needs plain JSONL (decompress it first)"
+    for args, stdin in (([str(packed)], None), (["-"], packed.read_bytes())):
+        result = run("dataset", *args, "--format", "json", input=stdin)
+        assert result.exit_code == 0
+        data = json.loads(result.output)
+        assert (data["examples"], data["total_tokens"], data["errors"]) == (10, 270, {})  # 10 × 27
+        assert data["warnings"][0] == note
+
+
+def test_dataset_names_a_utf16_file(run, train, tmp_path):
+    utf16 = tmp_path / "train16.jsonl"
+    utf16.write_bytes(train.read_text().encode("utf-16"))  # with its BOM, as Windows editors save it
+    result = run("dataset", str(utf16))
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        1, "", f"Error: {utf16}: not UTF-8 text: it is UTF-16 (save it as UTF-8)\n")
+
+
+def test_an_empty_file_says_no_examples_not_zero_epochs(run, tmp_path):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_bytes(b"")
+    table = run("dataset", str(empty)).output
+    assert [line.split() for line in table.splitlines() if line.startswith("epochs ")] == [
+        ["epochs", "-", "no", "examples"]]
+    assert "0 epochs" not in table and "for 0 examples" not in table
+    data = json.loads(run("dataset", str(empty), "--format", "json").output)
+    # The JSON keeps a number, documented on DatasetReport: 0 epochs, and the rule says why.
+    assert (data["epochs"], data["epochs_rule"], data["training_usd"]) == (0, "auto: no examples to train on", "0")
+
+
+def test_tokens_refuses_a_typo_of_a_file_name_and_a_folder(run, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    hint = "(to count text that looks like a path, pass it with --text)"
+    for argument in ("trian.jsonl", "prompts/system", "notes.TXT"):
+        result = run("tokens", argument)
+        assert (result.exit_code, result.stdout, result.stderr) == (1, "", f"Error: {argument}: no such file {hint}\n")
+    (tmp_path / "prompts").mkdir()
+    result = run("tokens", "prompts")
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", f"Error: prompts: is a folder, not a file {hint}\n")
+    # Asked for, it is text: "trian.jsonl" is 4 cl100k tokens of 11 characters.
+    data = json.loads(run("tokens", "--text", "trian.jsonl", "--format", "json").output)
+    assert (data["kind"], data["characters"], data["tokens"]) == ("text", 11, 4)
+
+
+@pytest.mark.parametrize("text, tokens", [
+    ("How many tokens is this?", 6),  # the README's example
+    ("is 1/2 a half?", 8),  # a slash between spaces is text
+    ("no such file", 3),
+])
+def test_tokens_counts_text_that_does_not_look_like_a_path(run, tmp_path, monkeypatch, text, tokens):
+    monkeypatch.chdir(tmp_path)
+    result = run("tokens", text, "--format", "json")
+    assert (result.exit_code, json.loads(result.output)["tokens"]) == (0, tokens)
+
+
+def test_tokens_names_binary_stdin_and_a_utf16_file(run, tmp_path):
+    result = run("tokens", "-", input=b"caf\xe9 au lait")
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", "Error: -: not UTF-8 text (byte 3)\n")
+    path = tmp_path / "prompt.txt"
+    path.write_bytes("こんにちは世界".encode("utf-16"))
+    result = run("tokens", str(path))
+    assert (result.exit_code, result.stderr) == (1, f"Error: {path}: not UTF-8 text: it is UTF-16 (save it as UTF-8)\n")

@@ -536,3 +536,110 @@ def test_a_spilled_scan_reports_exactly_what_an_in_memory_one_does(write, monkey
         spills.clear()
         assert scan_dataset(path, model_price=chat_model(), workers=workers).to_dict() == in_memory
         assert len(spills) > 5
+
+
+# --- files that are not plain UTF-8 JSONL --------------------------------------------------------
+
+
+def test_a_gzip_file_is_read_through_gzip_in_parallel_too(write, monkeypatch):
+    import gzip
+
+    monkeypatch.setattr(dataset, "CHUNK_BYTES", 256)  # MIXED is ~2 KB: 8 chunks, so the pool runs
+    plain = scan_dataset(write(MIXED), model_price=chat_model(), workers=1)
+    compressed = write(gzip.compress(jsonl(MIXED)), "train.jsonl.gz")
+    for workers in (1, 2):
+        report = scan_dataset(compressed, model_price=chat_model(), workers=workers)
+        # The same hand-counted figures as test_mixed_file_by_hand: 314 tokens, 25 the assistant's.
+        assert (report.examples, report.total_tokens, report.assistant_tokens) == (10, 314, 25)
+        assert report.bytes == plain.bytes  # the JSONL's bytes, not the compressed file's
+        assert report.warnings == ("the file is gzip-compressed: costcalc read it, but OpenAI's upload needs "
+                                   "plain JSONL (decompress it first)", *plain.warnings)
+
+
+@pytest.mark.parametrize("codec, bom", [("utf-16", "BOM"), ("utf-16-le", "no BOM"), ("utf-16-be", "no BOM"),
+                                        ("utf-32", "BOM")])
+def test_a_utf16_file_is_named_once_not_an_invalid_line_each(write, codec, bom):
+    text = jsonl(MIXED).decode()
+    path = write(text.encode(codec), "train.jsonl")
+    kind = codec[:6].upper()
+    with pytest.raises(DatasetError) as error:
+        scan_dataset(path, model_price=chat_model(), workers=1)
+    assert str(error.value) == f"{path}: not UTF-8 text: it is {kind} (save it as UTF-8)"
+    with pytest.raises(DatasetError) as error:  # compressed, it is still UTF-16
+        scan_dataset(io.BytesIO(__import__("gzip").compress(text.encode(codec))), model_price=chat_model())
+    assert str(error.value) == f"<stream>: not UTF-8 text: it is {kind} (save it as UTF-8)"
+
+
+def test_a_truncated_gzip_file_is_one_error(write):
+    import gzip
+
+    data = gzip.compress(jsonl([terse(d) for d in range(200)]))
+    with pytest.raises(DatasetError) as error:
+        scan_dataset(io.BytesIO(data[: len(data) // 2]), model_price=chat_model(), workers=1)
+    assert str(error.value) == ("<stream>: cannot read the gzip data: Compressed file ended before the "
+                                "end-of-stream marker was reached")
+
+
+def test_a_one_line_json_array_gets_the_json_not_jsonl_hint(write):
+    report = scan_dataset(write(json.dumps(MIXED).encode() + b"\n"), model_price=chat_model(), workers=1)
+    assert (report.examples, report.error("not_an_object").lines) == (0, (1,))
+    assert report.warnings[0] == ("line 1 is a JSON array: this looks like a JSON file, but a fine-tuning "
+                                  "file needs one example per line (JSONL)")
+
+
+def test_a_file_in_the_other_format_says_which_model_reads_it(write):
+    legacy = [{"prompt": f"Say {i}", "completion": "Hi there"} for i in range(12)]
+    report = scan_dataset(write(legacy), model_price=chat_model(), workers=1)
+    assert report.examples == 0
+    assert report.warnings[0] == (
+        "12 lines are in the legacy prompt/completion format (first lines 1, 2, 3, 4, 5): only babbage-002 and "
+        "davinci-002 fine-tune on it; scan the file with --model babbage-002 (or davinci-002)")
+    babbage = ModelPrice(name="babbage-002", kind="completion", effective=EFFECTIVE, encoding="cl100k_base",
+                         fine_tuning=FineTuningPrice(training_per_1m=Decimal("0.4")))
+    report = scan_dataset(write([legacy[0], terse(1)]), model_price=babbage, workers=1)
+    assert report.warnings[0] == (
+        '1 line is in the chat format ("messages") (line 2): babbage-002 and davinci-002 fine-tune on '
+        "prompt/completion; scan the file with a chat model, e.g. --model gpt-4o-mini")
+
+
+# --- what OpenAI's upload would reject or ignore: warnings with their first lines -----------------
+
+
+def test_upload_problems_are_warnings_with_counts_and_lines(write):
+    examples = [terse(d) for d in range(12)]
+    bad_arguments = json.loads(json.dumps(TOOL_CALLS))
+    bad_arguments["messages"][1]["tool_calls"][0]["function"]["arguments"] = '{"city": Paris}'
+    bad_function = json.loads(json.dumps(FUNCTION_CALL))
+    bad_function["messages"][1]["function_call"]["arguments"] = ""
+    examples[2], examples[5] = bad_arguments, bad_function  # lines 3 and 6
+    examples[3]["messages"][1]["weight"] = 1  # the user's message: line 4
+    examples[4]["messages"][2]["weight"] = 0  # the assistant's: fine
+    examples[7]["messages"][1]["content"] = [{"type": "text", "text": "What is this?"},
+                                             {"type": "image_url", "image_url": {"url": "https://x.test/a.png"}}]
+    content = jsonl(examples).replace(b'"content": "9"', b'"content": "\\udc00 9"')  # line 10: a lone low half
+    content = content.replace(b'"content": "8"', b'"content": "\\ud83d\\ude00 8"')  # line 9: a pair, an emoji
+    report = scan_dataset(write(b"\xef\xbb\xbf" + content), model_price=chat_model(), workers=1)
+    assert report.ok and report.examples == 12  # warnings only: every example is still counted
+    assert report.warnings == (
+        "the file starts with a UTF-8 byte order mark (BOM): OpenAI's upload may reject it (save the file as "
+        "UTF-8 without a BOM)",
+        "2 examples have no system message",  # the two call examples
+        "1 example has image content parts (line 8): image tokens are not counted, and vision fine-tuning is "
+        "only for some models",
+        "2 examples have tool-call arguments that are not valid JSON (lines 3, 6): OpenAI's upload may reject them",
+        "1 example has \"weight\" on a message that is not the assistant's (line 4): OpenAI applies weight to "
+        "assistant messages only",
+        "1 example has text with a lone surrogate (line 10): a \\ud800-\\udfff escape without its pair is not "
+        "Unicode text, and OpenAI's upload may reject it",
+    )
+    assert report.to_dict()["warnings"] == list(report.warnings)  # the JSON contract: a list of strings
+
+
+def test_warning_lines_are_the_first_five_across_chunks(write, monkeypatch):
+    monkeypatch.setattr(dataset, "CHUNK_BYTES", 512)
+    examples = [terse(d) for d in range(40)]
+    for example in examples[10:]:
+        example["messages"][0]["weight"] = 1  # a system message's weight, lines 11 to 40
+    report = scan_dataset(write(examples), model_price=chat_model(), workers=1)
+    assert report.warnings == ('30 examples have "weight" on a message that is not the assistant\'s (first lines '
+                               "11, 12, 13, 14, 15): OpenAI applies weight to assistant messages only",)

@@ -115,3 +115,40 @@ def _chat_model():
 
     return ModelPrice(name="chat-1", kind="chat", effective=dt.date(2024, 1, 1), encoding="cl100k_base",
                       fine_tuning=FineTuningPrice(training_per_1m=Decimal("8"), max_tokens_per_example=4096))
+
+
+@pytest.mark.parametrize("content, kind", [
+    ("{}".encode("utf-16"), "UTF-16"),  # BOM first, as Windows' Notepad saves "Unicode"
+    ('{"a": 1}'.encode("utf-16-le"), "UTF-16"),  # no BOM: a NUL beside each ASCII byte
+    ('{"a": 1}'.encode("utf-16-be"), "UTF-16"),
+    ("{}".encode("utf-32"), "UTF-32"),
+    (__import__("gzip").compress(b'{"a": 1}\n'), "gzip-compressed"),
+])
+def test_every_reader_names_a_file_that_is_not_utf8_by_what_it_is(tmp_path, monkeypatch, content, kind):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "in.jsonl").write_bytes(content)
+    remedy = "decompress it first" if kind == "gzip-compressed" else "save it as UTF-8"
+    message = f"in.jsonl: not UTF-8 text: it is {kind} ({remedy})"
+    for read in (lambda: jsonl.read_text("in.jsonl"), lambda: list(jsonl.numbered_lines("in.jsonl")),
+                 lambda: measure_sample(tmp_path / "in.jsonl", "cl100k_base")):
+        with pytest.raises(DatasetError) as error:
+            read()
+        assert str(error.value) == message
+
+
+@pytest.mark.parametrize("content", [b"", b"{", b'{"a": 1}\n', "{\"é\": 1}".encode(), jsonl.BOM + b"{}"])
+def test_utf8_and_short_files_say_nothing(content):
+    assert jsonl.sniff(content[: jsonl.SNIFF_BYTES]) is None
+
+
+def test_peek_gives_the_first_bytes_back_to_any_stream():
+    class ReadOnly:  # a stream that can neither peek nor seek
+        def __init__(self, data: bytes):
+            self._data = io.BytesIO(data)
+
+        def read(self, n: int = -1) -> bytes:
+            return self._data.read(n)
+
+    for stream in (ReadOnly(b"abc\ndef\n"), io.BytesIO(b"abc\ndef\n"), io.BufferedReader(io.BytesIO(b"abc\ndef\n"))):
+        head, rest = jsonl.peek(stream)  # type: ignore[arg-type]
+        assert (head, rest.readline(), rest.read()) == (b"abc\n", b"abc\n", b"def\n")
