@@ -323,7 +323,7 @@ class DatasetReport:
         min, p10, median, mean, p90, max: min and max as Int64 (counts; <NA> when there are no
         examples), the interpolated quantiles and the mean as float64.
         """
-        import pandas as pd  # type: ignore[import-untyped]  # (no stubs installed)
+        import pandas as pd
 
         rows = {"tokens": self.tokens_per_example, "assistant_tokens": self.assistant_tokens_per_example}
         if self.format == "chat":
