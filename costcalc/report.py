@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import charts
 from .errors import UsageError
@@ -189,7 +189,9 @@ def sources_table(comparison: Comparison) -> Table:
 
 def _source_order(key: str) -> tuple:
     """S2 before S11a: by letters, then number, then suffix."""
-    letters, number, rest = re.fullmatch(r"([^\d]*)(\d*)(.*)", key).groups()
+    match = re.fullmatch(r"([^\d]*)(\d*)(.*)", key, re.DOTALL)
+    assert match is not None  # every string matches: each group may be empty
+    letters, number, rest = match.groups()
     return letters, int(number or 0), rest
 
 
@@ -330,13 +332,22 @@ def write_pdf(report: Report, path: str | os.PathLike[str], *, progress: Progres
         flow.finish()
         for name in report.chart_names():
             say(f"drawing {name}")
-            pages.chart(lambda figure, name=name: report.figure(name, figure=figure))
+            pages.chart(_chart_drawer(report, name))
         if dataset:
             flow = pages.flow()
             for table in dataset:
                 flow.table(table)
             flow.finish()
     return Path(path)
+
+
+def _chart_drawer(report: Report, name: str) -> Callable[[Figure], Figure]:
+    """Draws the report's chart `name` into the figure (a page's region) it is given."""
+
+    def draw(figure: Figure) -> Figure:
+        return report.figure(name, figure=figure)
+
+    return draw
 
 
 def _first_page(pages: _Pages, report: Report, summary: Table) -> None:
@@ -377,7 +388,10 @@ class _Pages:
         figure.set_layout_engine(ConstrainedLayoutEngine())
         height = PAGE[1] * 72 - top - bottom
         width = PAGE[0] * 72 - 2 * MARGIN
+        import numpy as np
+
         cells = figure.subfigures(3, 3, width_ratios=[MARGIN, width, MARGIN], height_ratios=[top, height, bottom])
+        assert isinstance(cells, np.ndarray)  # a 3 × 3 grid of SubFigures (one alone would not be an array)
         # Drawn after the page's own text, so the PDF's text reads title, answer, table, then chart.
         cells[1][1].set_zorder(10)
         return cells[1][1]
@@ -388,7 +402,7 @@ class _Pages:
         self.number += 1
         width, y = PAGE[0] * 72, 18 / (PAGE[1] * 72)
         # zorder: the footer comes after the page's content in the PDF's text, as a reader expects.
-        footer = {"fontsize": 7, "color": "#777777", "zorder": 20, "va": "bottom"}
+        footer: dict[str, Any] = {"fontsize": 7, "color": "#777777", "zorder": 20, "va": "bottom"}
         figure.text(MARGIN / width, y, f"costcalc · {drawable(self.title, FOOTER_LIMIT)}", ha="left", **footer)
         figure.text(1 - MARGIN / width, y, f"page {self.number}", ha="right", **footer)
         self.pdf.savefig(figure)
@@ -626,7 +640,7 @@ def _freeze_layout(figure: Figure) -> None:
     """
     import numpy as np
     from matplotlib.axes import Axes
-    from matplotlib.figure import FigureBase, SubFigure
+    from matplotlib.figure import SubFigure
     from matplotlib.text import Text
 
     figure.draw_without_rendering()
@@ -636,18 +650,19 @@ def _freeze_layout(figure: Figure) -> None:
     for axes in figure.findobj(Axes):
         axes.set_position(np.round(axes.get_position(original=True).bounds, 6), which="original")
         axes.set_position(np.round(axes.get_position(original=False).bounds, 6), which="active")
-    panels = figure.findobj(FigureBase)
-    frames = {id(f.transSubfigure) for f in panels} | {id(figure.transFigure)}
+    # A Figure's own transSubfigure is its transFigure: the page and each SubFigure in it.
+    frames = {id(f.transSubfigure) for f in figure.findobj(SubFigure)} | {id(figure.transFigure)}
     for text in figure.findobj(Text):
         if id(text.get_transform()) in frames:  # titles and notes placed by the layout, not data labels
-            text.set_position(tuple(round(float(v), 6) for v in text.get_position()))
+            x, y = text.get_position()
+            text.set_position((round(float(x), 6), round(float(y), 6)))
 
 
 def _advances(weight: str) -> Callable[[str], float]:
     """char -> advance width at 1 pt, from the first of the report's fonts that has the glyph
     (DejaVu Sans, then the installed fallbacks: `costcalc.text.fonts`), as matplotlib draws it."""
-    cached = _ADVANCES.get(weight)
-    if cached is None:
+    advance = _ADVANCES.get(weight)
+    if advance is None:
         import functools
 
         from matplotlib.ft2font import LoadFlags
@@ -666,8 +681,8 @@ def _advances(weight: str) -> Callable[[str], float]:
             glyph = font.load_char(ord(char), flags=LoadFlags.NO_HINTING)
             return glyph.linearHoriAdvance / 65536 / 100
 
-        _ADVANCES[weight] = cached
-    return cached
+        _ADVANCES[weight] = advance = cached
+    return advance
 
 
 _ADVANCES: dict[str, Callable[[str], float]] = {}
