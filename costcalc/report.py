@@ -109,7 +109,9 @@ class Report:
         tables = [self.output.table("summary"), self.output.table("assumptions"),
                   sources_table(self.comparison), self.output.table("monthly")]
         if self.dataset is not None:
-            tables += views.dataset_report(self.dataset).tables
+            # The training file as the report names it (not an absolute site-packages path).
+            shown = replace(self.dataset, file=views.shown_path(self.dataset.file))
+            tables += views.dataset_report(shown).tables
         return tables
 
 
@@ -176,6 +178,7 @@ def sources_table(comparison: Comparison) -> Table:
     """The sources of the prices the comparison applied, each with the sheets that cite it for them:
     read from the result, which records every snapshot it priced, not worked out again."""
     from .render import Table
+    from .views import shown_path
 
     a = comparison.assumptions
     rows = [[c.key, c.title, c.url or "-", ", ".join(c.sheets)]
@@ -183,7 +186,7 @@ def sources_table(comparison: Comparison) -> Table:
     used = {span.effective: span for month in a.price_sheets for span in month.spans}
     checked = sorted({span.checked.isoformat() for span in used.values() if span.checked is not None})
     notes = [f"Price sheets used: {', '.join(f'{s.effective.isoformat()} ({s.file})' for _, s in sorted(used.items()))}; "
-             f"checked {', '.join(checked)}; from {a.pricing_dir}."]
+             f"checked {', '.join(checked)}; from {shown_path(a.pricing_dir)}."]
     return Table("Sources of the prices", ["source", "title", "url", "cited by the sheets of"], rows, notes)
 
 
