@@ -21,6 +21,11 @@ if TYPE_CHECKING:
 
 Money = Callable[[Decimal], str]
 
+# Strategies the answer speaks of one by one at most, fine-tuned ones and the others each; the
+# rest are counted ("and 1,990 other strategies: see the table"), so that a scenario of 2,000
+# strategies still has an answer one can read. The table and the JSON have every one.
+ANSWER_MOST = 5
+
 
 def months_phrase(n: int) -> str:
     """'1 month' / '12 months'."""
@@ -39,10 +44,12 @@ def answer(comparison: Comparison, money: Money = format_usd) -> str:
     tuned = [s for s in comparison.strategies
              if s.type == "fine-tuned" and not s.is_baseline and s.break_even is not None]
     clauses = []
-    for s in tuned:
+    for s in tuned[:ANSWER_MOST]:
         assert s.break_even is not None  # a non-baseline strategy always has one
         subject = f"Fine-tuning {s.model}" if len(tuned) == 1 else f"{s.name} (fine-tuning {s.model})"
         clauses.append(_break_even_clause(subject, s.break_even, base.name, months, money))
+    if len(tuned) > ANSWER_MOST:
+        clauses.append(f"{_strategies(len(tuned) - ANSWER_MOST, 'other fine-tuned')} in the table")
     if clauses:
         first = "; ".join(clauses)
         named = {s.name for s in tuned}
@@ -51,11 +58,18 @@ def answer(comparison: Comparison, money: Money = format_usd) -> str:
         first = f"Over {months}, {base.name} costs {money(base.total_usd)}"
         others = [s for s in comparison.strategies if not s.is_baseline]
     if others:
-        parts = [f"{s.name} {relative(s.total_usd, base.total_usd, money)}" for s in others]
+        parts = [f"{s.name} {relative(s.total_usd, base.total_usd, money)}" for s in others[:ANSWER_MOST]]
         parts[0] = f"{others[0].name} costs {relative(others[0].total_usd, base.total_usd, money)}"
+        if len(others) > ANSWER_MOST:
+            parts.append(f"{_strategies(len(others) - ANSWER_MOST, 'other')} as the table shows")
         first += "; " + (", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0])
     cheapest = comparison.cheapest
     return f"{first}. Cheapest over {months}: {cheapest.name} ({money(cheapest.total_usd)})."
+
+
+def _strategies(count: int, kind: str) -> str:
+    """'1 other strategy' / '1,995 other fine-tuned strategies'."""
+    return f"{count:,} {kind} strateg{'y' if count == 1 else 'ies'}"
 
 
 def _break_even_clause(subject: str, be: BreakEven, baseline: str, months: str, money: Money) -> str:

@@ -14,7 +14,7 @@ import csv
 import io
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -72,6 +72,16 @@ class Table:
     # The currency of the table's Money cells when it is not USD: CSV, which has no title or
     # legend to say so, names it in those columns' headers ("total (EUR)").
     currency: str | None = None
+    # The strategy each row is about (None: the scenario as a whole), so that a report can show
+    # the rows of some strategies only; empty when the table does not say.
+    row_strategies: tuple[str | None, ...] = ()
+
+    def of_strategies(self, names: set[str]) -> Table:
+        """This table with only the rows about the strategies `names` and those about none."""
+        if not self.row_strategies:
+            return self
+        kept = [(row, owner) for row, owner in zip(self.rows, self.row_strategies) if owner is None or owner in names]
+        return replace(self, rows=[row for row, _ in kept], row_strategies=tuple(owner for _, owner in kept))
 
     @property
     def footer(self) -> list[str]:

@@ -49,6 +49,11 @@ FOOTER_LIMIT = 80
 CELL_LIMIT = 1_000
 PARAGRAPH_LIMIT = 3_000
 
+# Notes of one list (the break-even notes, a table's notes) the PDF prints at most, then how many
+# more there are: a report of 2,000 strategies would otherwise spend minutes laying out 2,000
+# paragraphs. The Markdown report and the JSON keep every one.
+PDF_NOTES_LIMIT = 12
+
 Progress = Callable[[str], None]  # called with a short message as each step starts
 
 
@@ -328,9 +333,9 @@ def write_pdf(report: Report, path: str | os.PathLike[str], *, progress: Progres
         flow = pages.flow()
         if summary.notes:
             flow.heading("Break-even and notes", size=11)
-            for note in summary.notes:
+            for note in _capped(summary.notes):
                 flow.paragraph(note, size=8.5)
-        for table in (assumptions, sources, monthly):
+        for table in (_drawn_only(report.comparison, assumptions), sources, _drawn_only(report.comparison, monthly)):
             flow.table(table)
         flow.finish()
         for name in report.chart_names():
@@ -342,6 +347,27 @@ def write_pdf(report: Report, path: str | os.PathLike[str], *, progress: Progres
                 flow.table(table)
             flow.finish()
     return Path(path)
+
+
+def _capped(notes: list[str]) -> list[str]:
+    """The first `PDF_NOTES_LIMIT` notes and, when there are more, a line saying how many."""
+    if len(notes) <= PDF_NOTES_LIMIT:
+        return notes
+    more = len(notes) - PDF_NOTES_LIMIT
+    return [*notes[:PDF_NOTES_LIMIT],
+            f"… and {more:,} more note{'' if more == 1 else 's'}: every one is in the Markdown report and the JSON."]
+
+
+def _drawn_only(comparison: Comparison, table: Table) -> Table:
+    """The table's rows about the strategies the charts draw (all of them, up to `charts.MOST_DRAWN`),
+    with a note saying where the others are: of 2,000 strategies, the monthly table alone would be
+    24,000 rows, hundreds of pages no one reads, that take minutes to lay out."""
+    drawn, rest = charts.drawn_strategies(comparison)
+    if not rest:
+        return table
+    note = (f"Only the {len(drawn)} strategies the charts draw; all {len(comparison.strategies):,} are in the "
+            "Markdown report and the JSON (`costcalc compare --monthly --format csv` for the months).")
+    return replace(table.of_strategies({s.name for s in drawn}), notes=[note, *table.notes])
 
 
 def _chart_drawer(report: Report, name: str) -> Callable[[Figure], Figure]:
@@ -360,7 +386,7 @@ def _first_page(pages: _Pages, report: Report, summary: Table) -> None:
                    size=9, colour="#555555")
     flow.paragraph(report.answer(), size=12.5, weight="bold", colour="#111111")
     # The legend says how to read the table; the break-even notes open page 2.
-    flow.table(replace(summary, title=None, notes=[]), size=8.5)
+    flow.table(_drawn_only(report.comparison, replace(summary, title=None, notes=[])), size=8.5)
     # The key chart fills what is left of the page.
     flow.chart_below(lambda figure: report.figure(KEY_CHART, figure=figure))
     flow.finish()
@@ -557,7 +583,7 @@ class _Flow:
                 x += widths[i] + _GAP
             self.y += height
         self.y += size * 0.5
-        for note in table.footer:
+        for note in _capped(table.footer):
             self.paragraph(note, size=size - 0.5, colour="#444444")
         self.y += size
 

@@ -404,9 +404,11 @@ def comparison(result, *, monthly: bool = False, currency=None, budget=None) -> 
         notes.append(("Over budget: " if budget.over else "Budget: ") + budget.describe(money) + ".")
     summary = Table(result.answer(money),
                     ["strategy", "type", "model", "total", "per 1K requests", "vs baseline", "break-even"],
-                    rows, notes, legend=legend, name="summary", currency=shown_code)
-    tables = [summary, Table("Assumptions", ["assumption", "value"], _assumption_rows(result, money), wrap=90,
-                             name="assumptions")]
+                    rows, notes, legend=legend, name="summary", currency=shown_code,
+                    row_strategies=tuple(s.name for s in result.strategies))
+    assumptions = _assumption_rows(result, money)
+    tables = [summary, Table("Assumptions", ["assumption", "value"], assumptions, wrap=90, name="assumptions",
+                             row_strategies=_row_strategies(result, assumptions))]
     if monthly:
         tables.append(_monthly_table(result, amount, currency))
     data = result.to_dict()
@@ -452,15 +454,25 @@ def _cache_rows(result: Comparison) -> list[list[object]]:
     return rows
 
 
-def _assumption_rows(result, money) -> list[list[object]]:
+# The assumptions rows about one strategy are labelled "<what>: <strategy name>".
+_STRATEGY_ROWS = ("prompt cache", "tokens", "models", "training", "fixed", "note")
+
+
+def _row_strategies(result: Comparison, rows: list[list[object]]) -> tuple[str | None, ...]:
+    """The strategy each assumptions row is about, None for the rows about the whole scenario."""
+    labels = {f"{what}: {s.name}": s.name for s in result.strategies for what in _STRATEGY_ROWS}
+    return tuple(labels.get(row[0]) if isinstance(row[0], str) else None for row in rows)
+
+
+def _assumption_rows(result: Comparison, money: Callable[[Decimal], str]) -> list[list[object]]:
     a = result.assumptions
-    rows = [["scenario", a.scenario + (f": {a.title}" if a.title else "")],
+    rows: list[list[object]] = [["scenario", a.scenario + (f": {a.title}" if a.title else "")],
             ["horizon", f"{a.horizon_months} months, {month_label(a.start_month)} to {month_label(a.end_month)}"]]
     first = f"{format_count(a.first_month_requests)} requests in {month_label(a.start_month)}"
     if a.requests_per_day is not None:
         first = f"{plain(a.requests_per_day)} requests a day ({first})"
     growth = f", growing {plain(a.monthly_growth_pct)}% a month" if a.monthly_growth_pct else ", flat"
-    total = sum((m.requests for m in result.strategies[0].months), 0)
+    total = sum((m.requests for m in result.strategies[0].months), Decimal(0))
     rows.append(["traffic", f"{first}{growth}; {format_count(total)} requests over the horizon"])
     rows.append(["Batch API share", f"{plain(a.batch_share * 100)}% of requests at batch prices"])
     rows += _cache_rows(result)
@@ -535,7 +547,8 @@ def _monthly_table(result: Comparison, amount: Callable[[Decimal], Money | None]
     notes = [ROUNDING_NOTE] if _rounding_shows(result, convert) else []
     return Table(f"Month by month ({currency.code if currency is not None else 'USD'})",
                  ["strategy", "month", "requests", "input", "output", "retrieval", "training", "fixed", "total",
-                  "cumulative"], rows, notes, name="monthly", currency=currency.code if currency is not None else None)
+                  "cumulative"], rows, notes, name="monthly", currency=currency.code if currency is not None else None,
+                 row_strategies=tuple(s.name for s in result.strategies for _ in s.months))
 
 
 def _training_runs(s, money) -> str:
