@@ -17,14 +17,16 @@ import os
 from collections.abc import Iterator, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .months import month_label
 from .text import drawable, font_families
 
 if TYPE_CHECKING:
+    from matplotlib.artist import Artist
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+    from matplotlib.typing import RcKeyType
 
     from .compare import Comparison, StrategyResult
     from .dataset import DatasetReport
@@ -56,7 +58,7 @@ COMPONENT_COLOURS = {
     "fixed": "#E69F00",
 }
 
-_STYLE = {
+_STYLE: dict[RcKeyType, Any] = {
     "font.size": 10,
     "axes.titlesize": 13,
     "axes.titleweight": "bold",
@@ -168,7 +170,8 @@ def style() -> Iterator[None]:
     import matplotlib
 
     # DejaVu Sans, then the installed fonts for what it lacks (CJK, emoji): see costcalc.text.
-    with matplotlib.rc_context({**_STYLE, "font.family": font_families()}):
+    settings: dict[RcKeyType, Any] = {**_STYLE, "font.family": font_families()}
+    with matplotlib.rc_context(settings):
         yield
 
 
@@ -343,18 +346,19 @@ def plot_cumulative(comparison: Comparison, *, figure: Figure | None = None) -> 
             axes.fill_between(xs, low, high, facecolor="#dddddd", edgecolor="#aaaaaa", linewidth=0.8, zorder=1,
                               label=f"{_others(rest)}: {span}")
         be = comparison.break_even
-        if be is not None and be.month is not None and focus is not None:
-            month = focus.months[be.month_number - 1]
-            base = comparison.baseline_result.months[be.month_number - 1]
+        if be is not None and be.month is not None and be.month_number is not None and focus is not None:
+            number = be.month_number
+            month = focus.months[number - 1]
+            base = comparison.baseline_result.months[number - 1]
             y = float(month.cumulative_usd)
-            axes.plot([be.month_number], [y], marker="*", markersize=16, color=colours[focus.name],
+            axes.plot([number], [y], marker="*", markersize=16, color=colours[focus.name],
                       markeredgecolor="white", zorder=5, linestyle="none")
             # Halfway down to the x axis, right of the point: under rising cumulative lines the
             # plot is empty there (left of it in the last month).
-            last = be.month_number >= len(months)
-            axes.annotate(f"break-even {month_label(be.month)} (month {be.month_number})\n"
+            last = number >= len(months)
+            axes.annotate(f"break-even {month_label(be.month)} (month {number})\n"
                           f"{money_text(month.cumulative_usd)} vs {money_text(base.cumulative_usd)} to date",
-                          (be.month_number, y), xytext=(be.month_number + (-0.6 if last else 0.6), y * 0.45),
+                          (number, y), xytext=(number + (-0.6 if last else 0.6), y * 0.45),
                           textcoords="data", ha="right" if last else "left", va="center", fontsize=9,
                           color="#222222", arrowprops={"arrowstyle": "->", "color": "#555555", "linewidth": 0.8},
                           bbox={"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": "#bbbbbb"})
@@ -399,7 +403,7 @@ def plot_monthly_breakdown(comparison: Comparison, strategy: str | None = None, 
     with style():
         figure = new_figure(size) if figure is None else figure
         grid = figure.subplots(rows, columns, squeeze=False)
-        used = set()
+        used: set[str] = set()
         for axes, result in zip(grid.flat, results):
             _stacked_months(axes, result, months=list(a.months), used=used, totals=len(results) == 1)
             title = f"{drawable(result.name, NAME_LIMIT)}: {money_text(result.total_usd)}"
@@ -428,7 +432,7 @@ def plot_monthly_breakdown(comparison: Comparison, strategy: str | None = None, 
     return figure
 
 
-def _stacked_months(axes: Axes, result, months: list[dt.date], used: set, totals: bool) -> None:
+def _stacked_months(axes: Axes, result: StrategyResult, months: list[dt.date], used: set[str], totals: bool) -> None:
     xs = list(range(1, len(months) + 1))
     bottom = [0.0] * len(xs)
     for column, name in COMPONENTS.items():
@@ -505,7 +509,8 @@ def plot_break_even_map(grid: SensitivityGrid, *, mark: tuple[float, float] | No
         bar.ax.invert_yaxis()  # month 1 at the top, as a calendar reads
         from matplotlib.patches import Patch
 
-        handles = [Patch(facecolor="#d9d9d9", edgecolor="#999999", label="no break-even within the horizon")]
+        handles: list[Artist] = [Patch(facecolor="#d9d9d9", edgecolor="#999999",
+                                       label="no break-even within the horizon")]
         if mark is not None:
             (line,) = axes.plot([mark[1] * 100], [mark[0]], marker="X", markersize=11, color="#D55E00",
                                 markeredgecolor="white", linestyle="none",
@@ -581,18 +586,20 @@ def plot_price_history(book: PriceBook, model: str, *, until: dt.date | None = N
             if all(v is None for v in values):
                 continue
             ys = [_float(v) for v in values]
-            axes.step([*dates, end], [*ys, ys[-1]], where="post", label=label, color=colour, linestyle=line,
-                      linewidth=2)
-            axes.plot(dates, ys, "o", color=colour, markersize=3.5)
+            # matplotlib's stubs omit dates, which its date converter takes (here and below).
+            axes.step([*dates, end], [*ys, ys[-1]], where="post",  # type: ignore[arg-type]
+                      label=label, color=colour, linestyle=line, linewidth=2)
+            axes.plot(dates, ys, "o", color=colour, markersize=3.5)  # type: ignore[arg-type]
             plotted += 1
         # Mark where the name starts meaning another snapshot (an alias moving on).
         for before, after in zip(entries, entries[1:]):
             if after.model.name != before.model.name:
-                axes.axvline(after.sheet.effective, color="#888888", linewidth=0.8, linestyle=":")
+                axes.axvline(after.sheet.effective, color="#888888",  # type: ignore[arg-type]
+                             linewidth=0.8, linestyle=":")
                 axes.annotate(f"→ {drawable(after.model.name, NAME_LIMIT)}", (after.sheet.effective, 1), xycoords=("data", "axes fraction"),
                               xytext=(3, -3), textcoords="offset points", fontsize=8, color="#555555",
                               va="top", ha="left")
-        axes.set_xlim(dates[0] - dt.timedelta(days=round(span * 0.02)), end)
+        axes.set_xlim(dates[0] - dt.timedelta(days=round(span * 0.02)), end)  # type: ignore[arg-type]
         axes.set_ylim(bottom=0)
         _date_axis(axes.xaxis, dates[0], end)
         _money_axis(axes.yaxis)
@@ -640,24 +647,28 @@ def plot_tokens_histogram(report: DatasetReport, tokens: Sequence[int] | None = 
         axes = figure.add_subplot()
         if examples:
             low, high = int(values.min()), int(values.max())
-            show_limit = limit is not None and limit <= high * 1.5
-            top = max(high, limit) if show_limit else high
+            shown_limit = limit if limit is not None and limit <= high * 1.5 else None
+            show_limit = shown_limit is not None
+            top = max(high, shown_limit) if shown_limit is not None else high
             start = 0 if show_limit else low
             # Whole-token bins, so a bar never straddles two counts unevenly.
             width = max(1, math.ceil((top - start + 1) / min(40, max(8, 2 * math.isqrt(examples)))))
             bins = np.arange(start, top + width + 1, width)
             within = np.ones(len(values), dtype=bool) if limit is None else values <= limit
             # Each distinct count once, weighted by its examples: the same bars as one per example.
-            axes.hist(values[within], bins=bins, weights=counts[within], color=COLOURS[0], edgecolor="white",
-                      linewidth=0.5, label="examples" if limit is None else "examples within the limit")
+            # matplotlib's stubs omit an ndarray of bins, which hist takes (here and below).
+            axes.hist(values[within], bins=bins,  # type: ignore[arg-type]
+                      weights=counts[within], color=COLOURS[0], edgecolor="white", linewidth=0.5, label="examples" if limit is None else "examples within the limit")
             over = int(counts[~within].sum())
             if over:
-                axes.hist(values[~within], bins=bins, weights=counts[~within], color=COLOURS[1], edgecolor="white",
-                          linewidth=0.5, label=f"examples over the limit ({over:,}, truncated)")
+                axes.hist(values[~within], bins=bins,  # type: ignore[arg-type]
+                          weights=counts[~within], color=COLOURS[1], edgecolor="white", linewidth=0.5, label=f"examples over the limit ({over:,}, truncated)")
             median = Distribution.of_counts(zip(values.tolist(), counts.tolist())).median
+            # A median of no examples is None; there are examples here.
+            assert median is not None
             axes.axvline(median, color="#333333", linewidth=1, linestyle="--", label=f"median {median:,.0f} tokens")
-            if show_limit:
-                axes.axvline(limit, color=COLOURS[1], linewidth=2, label=f"limit {limit:,} tokens per example")
+            if shown_limit is not None:
+                axes.axvline(shown_limit, color=COLOURS[1], linewidth=2, label=f"limit {shown_limit:,} tokens per example")
                 axes.set_xlim(left=0)
             subtitle += f"\n{examples:,} examples of {low:,} to {high:,} tokens"
             if limit is None:

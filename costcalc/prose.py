@@ -21,6 +21,11 @@ if TYPE_CHECKING:
 
 Money = Callable[[Decimal], str]
 
+# Strategies the answer speaks of one by one at most, fine-tuned ones and the others each; the
+# rest are counted ("and 1,990 other strategies: see the table"), so that a scenario of 2,000
+# strategies still has an answer one can read. The table and the JSON have every one.
+ANSWER_MOST = 5
+
 
 def months_phrase(n: int) -> str:
     """'1 month' / '12 months'."""
@@ -28,34 +33,58 @@ def months_phrase(n: int) -> str:
 
 
 def answer(comparison: Comparison, money: Money = format_usd) -> str:
-    """The answer in one sentence, then the cheapest strategy."""
+    """The answer in one sentence, then the cheapest strategy.
+
+    Each fine-tuned strategy gets its own clause: "Fine-tuning gpt-3.5-turbo breaks even ..." when
+    there is one, and, when there are more (two may fine-tune the same model), each named by its
+    strategy name, "Fine-tuned A (gpt-3.5-turbo) breaks even ...; Fine-tuned B (...) does not ...".
+    """
     base = comparison.baseline_result
     months = months_phrase(comparison.assumptions.horizon_months)
-    focus, be = comparison.focus, comparison.break_even
-    if focus is not None and be is not None:
-        subject = f"Fine-tuning {focus.model}"
-        if be.month is not None:
-            first = f"{subject} breaks even in {month_label(be.month)} (month {be.month_number})"
-            if be.saving_usd >= 0:
-                first += f" and saves {money(be.saving_usd)} over {months} vs {base.name}"
-            else:
-                first += f" but costs {money(-be.saving_usd)} more than {base.name} over {months}"
-        elif be.monthly_requests is not None:
-            first = (f"{subject} does not break even within {months} at "
-                     f"{count_phrase(be.first_month_requests)} requests a month (it needs "
-                     f"{be.monthly_requests:,}) and costs {money(-be.saving_usd)} more than {base.name}")
-        else:
-            first = f"{subject} never pays off vs {base.name}: {break_even_reason(be, money)}"
-        others = [s for s in comparison.strategies if s is not focus and not s.is_baseline]
+    tuned = [s for s in comparison.strategies
+             if s.type == "fine-tuned" and not s.is_baseline and s.break_even is not None]
+    clauses = []
+    for s in tuned[:ANSWER_MOST]:
+        assert s.break_even is not None  # a non-baseline strategy always has one
+        subject = f"Fine-tuning {s.model}" if len(tuned) == 1 else f"{s.name} (fine-tuning {s.model})"
+        clauses.append(_break_even_clause(subject, s.break_even, base.name, months, money))
+    if len(tuned) > ANSWER_MOST:
+        clauses.append(f"{_strategies(len(tuned) - ANSWER_MOST, 'other fine-tuned')} in the table")
+    if clauses:
+        first = "; ".join(clauses)
+        named = {s.name for s in tuned}
+        others = [s for s in comparison.strategies if s.name not in named and not s.is_baseline]
     else:
         first = f"Over {months}, {base.name} costs {money(base.total_usd)}"
         others = [s for s in comparison.strategies if not s.is_baseline]
     if others:
-        parts = [f"{s.name} {relative(s.total_usd, base.total_usd, money)}" for s in others]
+        parts = [f"{s.name} {relative(s.total_usd, base.total_usd, money)}" for s in others[:ANSWER_MOST]]
         parts[0] = f"{others[0].name} costs {relative(others[0].total_usd, base.total_usd, money)}"
+        if len(others) > ANSWER_MOST:
+            parts.append(f"{_strategies(len(others) - ANSWER_MOST, 'other')} as the table shows")
         first += "; " + (", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0])
     cheapest = comparison.cheapest
     return f"{first}. Cheapest over {months}: {cheapest.name} ({money(cheapest.total_usd)})."
+
+
+def _strategies(count: int, kind: str) -> str:
+    """'1 other strategy' / '1,995 other fine-tuned strategies'."""
+    return f"{count:,} {kind} strateg{'y' if count == 1 else 'ies'}"
+
+
+def _break_even_clause(subject: str, be: BreakEven, baseline: str, months: str, money: Money) -> str:
+    """'<subject> breaks even in 2023-12 (month 4) and saves $1,228.76 over 12 months vs <baseline>'
+    (or does not, or never pays off, and why)."""
+    if be.month is not None:
+        text = f"{subject} breaks even in {month_label(be.month)} (month {be.month_number})"
+        if be.saving_usd >= 0:
+            return text + f" and saves {money(be.saving_usd)} over {months} vs {baseline}"
+        return text + f" but costs {money(-be.saving_usd)} more than {baseline} over {months}"
+    if be.monthly_requests is not None:
+        return (f"{subject} does not break even within {months} at "
+                f"{count_phrase(be.first_month_requests)} requests a month (it needs "
+                f"{be.monthly_requests:,}) and costs {money(-be.saving_usd)} more than {baseline}")
+    return f"{subject} never pays off vs {baseline}: {break_even_reason(be, money)}"
 
 
 def break_even_reason(be: BreakEven, money: Money = format_usd) -> str:
@@ -102,9 +131,11 @@ def count_phrase(value: Decimal) -> str:
 
 
 def relative(total: Decimal, base: Decimal, money: Money = format_usd) -> str:
-    """'21.3× as much' / '12% more' / '8% less' than the baseline (the amount if the baseline is $0)."""
+    """'21.3× as much' / '12% more' / '8% less' than the baseline; when the baseline costs nothing
+    (no requests), no ratio means anything: '$846.00 more', or 'nothing more'."""
     if not base:
-        return money(total)
+        # Not "costs $0.00": at no traffic a strategy costs nothing more, it is not free.
+        return "nothing more" if not total else f"{money(total)} more"
     ratio = total / base
     if ratio >= 2:
         return f"{ratio:.1f}× as much"

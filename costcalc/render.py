@@ -3,6 +3,9 @@
 Every command hands the renderer an `Output`: the JSON-ready `data` (the contract scripts rely on)
 and the `tables` a person reads. Both are built from the same result object, so they cannot
 disagree. Money stays `Decimal` up to here; this is the one place it is rounded for display.
+
+Text in a table (a strategy name, a title) is put on one line by `costcalc.text.one_line`, the rule
+the charts and the PDF use too, so a newline in a name never breaks a row; the JSON keeps it as given.
 """
 
 from __future__ import annotations
@@ -11,10 +14,19 @@ import csv
 import io
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal, localcontext
+from typing import Any
+
+from .text import one_line, shorten
 
 FORMATS = ("table", "json", "csv", "markdown")
+
+# Characters of one cell, title or note a terminal table shows at most, the rest cut with "…" (CSV
+# and JSON keep the text in full): tabulate wraps an unbroken word in time quadratic in its length,
+# a minute for a title of a million characters. Markdown cells too: tabulate pads every row of a
+# column to its widest cell, 22 MB for that title.
+SCREEN_LIMIT = 2_000
 
 
 class Money(Decimal):
@@ -57,6 +69,19 @@ class Table:
     wrap: int | None = None
     legend: str | None = None
     name: str = ""
+    # The currency of the table's Money cells when it is not USD: CSV, which has no title or
+    # legend to say so, names it in those columns' headers ("total (EUR)").
+    currency: str | None = None
+    # The strategy each row is about (None: the scenario as a whole), so that a report can show
+    # the rows of some strategies only; empty when the table does not say.
+    row_strategies: tuple[str | None, ...] = ()
+
+    def of_strategies(self, names: set[str]) -> Table:
+        """This table with only the rows about the strategies `names` and those about none."""
+        if not self.row_strategies:
+            return self
+        kept = [(row, owner) for row, owner in zip(self.rows, self.row_strategies) if owner is None or owner in names]
+        return replace(self, rows=[row for row, _ in kept], row_strategies=tuple(owner for _, owner in kept))
 
     @property
     def footer(self) -> list[str]:
@@ -68,7 +93,7 @@ class Table:
 class Output:
     """What a command prints: `data` for JSON, `tables` for table/CSV/Markdown (CSV: the first)."""
 
-    data: dict
+    data: dict[str, Any]
     tables: list[Table]
 
     def table(self, name: str) -> Table:
@@ -94,39 +119,54 @@ def render(output: Output, fmt: str) -> str:
 def render_table(table: Table) -> str:
     from tabulate import tabulate
 
-    rows = [[display(cell) for cell in row] for row in table.rows]
-    parts = [table.title] if table.title else []
-    widths = [table.wrap if table.wrap and not a == "right" else None for a in _align(table)]
-    parts.append(tabulate(rows, headers=table.headers, tablefmt="simple", disable_numparse=True,
-                          colalign=_align(table), maxcolwidths=widths if table.wrap else None))
-    parts += table.footer
+    def screen(text: str) -> str:
+        return shorten(one_line(text), SCREEN_LIMIT)
+
+    rows = [[screen(display(cell)) for cell in row] for row in table.rows]
+    parts = [screen(table.title)] if table.title else []
+    aligns = _align(table)
+    widths = [table.wrap if table.wrap and not a == "right" else None for a in aligns]
+    parts.append(tabulate(rows, headers=[screen(h) for h in table.headers], tablefmt="simple",
+                          disable_numparse=True, colalign=aligns, maxcolwidths=widths if table.wrap else None))
+    parts += [screen(line) for line in table.footer]
     return "\n".join(parts)
 
 
 def render_markdown(table: Table) -> str:
     from tabulate import tabulate
 
-    rows = [[display(cell).replace("|", "\\|") for cell in row] for row in table.rows]
-    parts = [f"### {table.title}", ""] if table.title else []
-    parts.append(tabulate(rows, headers=table.headers, tablefmt="github", disable_numparse=True,
-                          colalign=_align(table)))
+    def cell(text: str) -> str:
+        return shorten(one_line(text), SCREEN_LIMIT).replace("|", "\\|")
+
+    rows = [[cell(display(value)) for value in row] for row in table.rows]
+    parts = [f"### {one_line(table.title)}", ""] if table.title else []
+    parts.append(tabulate(rows, headers=[cell(h) for h in table.headers], tablefmt="github",
+                          disable_numparse=True, colalign=_align(table)))
     if table.footer:
-        parts += [""] + [f"{note}  " for note in table.footer]
+        parts += [""] + [f"{one_line(note)}  " for note in table.footer]
     return "\n".join(parts)
 
 
 def render_csv(table: Table) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(table.headers)
+    writer.writerow([one_line(header) for header in _csv_headers(table)])
     for row in table.rows:
-        writer.writerow([exact(cell) for cell in row])
+        writer.writerow([one_line(exact(cell)) for cell in row])
     return buffer.getvalue().rstrip("\n")
+
+
+def _csv_headers(table: Table) -> list[str]:
+    """The headers, those of money columns with the table's currency when it is not USD."""
+    if table.currency is None:
+        return list(table.headers)
+    money = [any(i < len(row) and isinstance(row[i], Money) for row in table.rows) for i in range(len(table.headers))]
+    return [f"{header} ({table.currency})" if is_money else header for header, is_money in zip(table.headers, money)]
 
 
 def _align(table: Table) -> list[str]:
     """Right-align columns whose cells are all numbers (or blank), left-align the rest."""
-    aligns = []
+    aligns: list[str] = []
     for i in range(len(table.headers)):
         cells = [row[i] for row in table.rows if i < len(row) and row[i] not in (None, "")]
         numeric = bool(cells) and all(isinstance(c, (int, Decimal)) and not isinstance(c, bool) for c in cells)
@@ -205,7 +245,7 @@ def decimal_string(value: Decimal) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def json_default(value: object):
+def json_default(value: object) -> str:
     if isinstance(value, Decimal):
         return decimal_string(value)
     if hasattr(value, "isoformat"):

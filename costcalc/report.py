@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import charts
 from .errors import UsageError
@@ -48,6 +48,11 @@ HEADING_LIMIT = 200
 FOOTER_LIMIT = 80
 CELL_LIMIT = 1_000
 PARAGRAPH_LIMIT = 3_000
+
+# Notes of one list (the break-even notes, a table's notes) the PDF prints at most, then how many
+# more there are: a report of 2,000 strategies would otherwise spend minutes laying out 2,000
+# paragraphs. The Markdown report and the JSON keep every one.
+PDF_NOTES_LIMIT = 12
 
 Progress = Callable[[str], None]  # called with a short message as each step starts
 
@@ -109,7 +114,9 @@ class Report:
         tables = [self.output.table("summary"), self.output.table("assumptions"),
                   sources_table(self.comparison), self.output.table("monthly")]
         if self.dataset is not None:
-            tables += views.dataset_report(self.dataset).tables
+            # The training file as the report names it (not an absolute site-packages path).
+            shown = replace(self.dataset, file=views.shown_path(self.dataset.file))
+            tables += views.dataset_report(shown).tables
         return tables
 
 
@@ -176,6 +183,7 @@ def sources_table(comparison: Comparison) -> Table:
     """The sources of the prices the comparison applied, each with the sheets that cite it for them:
     read from the result, which records every snapshot it priced, not worked out again."""
     from .render import Table
+    from .views import shown_path
 
     a = comparison.assumptions
     rows = [[c.key, c.title, c.url or "-", ", ".join(c.sheets)]
@@ -183,13 +191,15 @@ def sources_table(comparison: Comparison) -> Table:
     used = {span.effective: span for month in a.price_sheets for span in month.spans}
     checked = sorted({span.checked.isoformat() for span in used.values() if span.checked is not None})
     notes = [f"Price sheets used: {', '.join(f'{s.effective.isoformat()} ({s.file})' for _, s in sorted(used.items()))}; "
-             f"checked {', '.join(checked)}; from {a.pricing_dir}."]
+             f"checked {', '.join(checked)}; from {shown_path(a.pricing_dir)}."]
     return Table("Sources of the prices", ["source", "title", "url", "cited by the sheets of"], rows, notes)
 
 
 def _source_order(key: str) -> tuple:
     """S2 before S11a: by letters, then number, then suffix."""
-    letters, number, rest = re.fullmatch(r"([^\d]*)(\d*)(.*)", key).groups()
+    match = re.fullmatch(r"([^\d]*)(\d*)(.*)", key, re.DOTALL)
+    assert match is not None  # every string matches: each group may be empty
+    letters, number, rest = match.groups()
     return letters, int(number or 0), rest
 
 
@@ -323,20 +333,50 @@ def write_pdf(report: Report, path: str | os.PathLike[str], *, progress: Progres
         flow = pages.flow()
         if summary.notes:
             flow.heading("Break-even and notes", size=11)
-            for note in summary.notes:
+            for note in _capped(summary.notes):
                 flow.paragraph(note, size=8.5)
-        for table in (assumptions, sources, monthly):
+        for table in (_drawn_only(report.comparison, assumptions), sources, _drawn_only(report.comparison, monthly)):
             flow.table(table)
         flow.finish()
         for name in report.chart_names():
             say(f"drawing {name}")
-            pages.chart(lambda figure, name=name: report.figure(name, figure=figure))
+            pages.chart(_chart_drawer(report, name))
         if dataset:
             flow = pages.flow()
             for table in dataset:
                 flow.table(table)
             flow.finish()
     return Path(path)
+
+
+def _capped(notes: list[str]) -> list[str]:
+    """The first `PDF_NOTES_LIMIT` notes and, when there are more, a line saying how many."""
+    if len(notes) <= PDF_NOTES_LIMIT:
+        return notes
+    more = len(notes) - PDF_NOTES_LIMIT
+    return [*notes[:PDF_NOTES_LIMIT],
+            f"… and {more:,} more note{'' if more == 1 else 's'}: every one is in the Markdown report and the JSON."]
+
+
+def _drawn_only(comparison: Comparison, table: Table) -> Table:
+    """The table's rows about the strategies the charts draw (all of them, up to `charts.MOST_DRAWN`),
+    with a note saying where the others are: of 2,000 strategies, the monthly table alone would be
+    24,000 rows, hundreds of pages no one reads, that take minutes to lay out."""
+    drawn, rest = charts.drawn_strategies(comparison)
+    if not rest:
+        return table
+    note = (f"Only the {len(drawn)} strategies the charts draw; all {len(comparison.strategies):,} are in the "
+            "Markdown report and the JSON (`costcalc compare --monthly --format csv` for the months).")
+    return replace(table.of_strategies({s.name for s in drawn}), notes=[note, *table.notes])
+
+
+def _chart_drawer(report: Report, name: str) -> Callable[[Figure], Figure]:
+    """Draws the report's chart `name` into the figure (a page's region) it is given."""
+
+    def draw(figure: Figure) -> Figure:
+        return report.figure(name, figure=figure)
+
+    return draw
 
 
 def _first_page(pages: _Pages, report: Report, summary: Table) -> None:
@@ -346,7 +386,7 @@ def _first_page(pages: _Pages, report: Report, summary: Table) -> None:
                    size=9, colour="#555555")
     flow.paragraph(report.answer(), size=12.5, weight="bold", colour="#111111")
     # The legend says how to read the table; the break-even notes open page 2.
-    flow.table(replace(summary, title=None, notes=[]), size=8.5)
+    flow.table(_drawn_only(report.comparison, replace(summary, title=None, notes=[])), size=8.5)
     # The key chart fills what is left of the page.
     flow.chart_below(lambda figure: report.figure(KEY_CHART, figure=figure))
     flow.finish()
@@ -377,7 +417,10 @@ class _Pages:
         figure.set_layout_engine(ConstrainedLayoutEngine())
         height = PAGE[1] * 72 - top - bottom
         width = PAGE[0] * 72 - 2 * MARGIN
+        import numpy as np
+
         cells = figure.subfigures(3, 3, width_ratios=[MARGIN, width, MARGIN], height_ratios=[top, height, bottom])
+        assert isinstance(cells, np.ndarray)  # a 3 × 3 grid of SubFigures (one alone would not be an array)
         # Drawn after the page's own text, so the PDF's text reads title, answer, table, then chart.
         cells[1][1].set_zorder(10)
         return cells[1][1]
@@ -388,7 +431,7 @@ class _Pages:
         self.number += 1
         width, y = PAGE[0] * 72, 18 / (PAGE[1] * 72)
         # zorder: the footer comes after the page's content in the PDF's text, as a reader expects.
-        footer = {"fontsize": 7, "color": "#777777", "zorder": 20, "va": "bottom"}
+        footer: dict[str, Any] = {"fontsize": 7, "color": "#777777", "zorder": 20, "va": "bottom"}
         figure.text(MARGIN / width, y, f"costcalc · {drawable(self.title, FOOTER_LIMIT)}", ha="left", **footer)
         figure.text(1 - MARGIN / width, y, f"page {self.number}", ha="right", **footer)
         self.pdf.savefig(figure)
@@ -540,7 +583,7 @@ class _Flow:
                 x += widths[i] + _GAP
             self.y += height
         self.y += size * 0.5
-        for note in table.footer:
+        for note in _capped(table.footer):
             self.paragraph(note, size=size - 0.5, colour="#444444")
         self.y += size
 
@@ -626,7 +669,7 @@ def _freeze_layout(figure: Figure) -> None:
     """
     import numpy as np
     from matplotlib.axes import Axes
-    from matplotlib.figure import FigureBase, SubFigure
+    from matplotlib.figure import SubFigure
     from matplotlib.text import Text
 
     figure.draw_without_rendering()
@@ -636,18 +679,19 @@ def _freeze_layout(figure: Figure) -> None:
     for axes in figure.findobj(Axes):
         axes.set_position(np.round(axes.get_position(original=True).bounds, 6), which="original")
         axes.set_position(np.round(axes.get_position(original=False).bounds, 6), which="active")
-    panels = figure.findobj(FigureBase)
-    frames = {id(f.transSubfigure) for f in panels} | {id(figure.transFigure)}
+    # A Figure's own transSubfigure is its transFigure: the page and each SubFigure in it.
+    frames = {id(f.transSubfigure) for f in figure.findobj(SubFigure)} | {id(figure.transFigure)}
     for text in figure.findobj(Text):
         if id(text.get_transform()) in frames:  # titles and notes placed by the layout, not data labels
-            text.set_position(tuple(round(float(v), 6) for v in text.get_position()))
+            x, y = text.get_position()
+            text.set_position((round(float(x), 6), round(float(y), 6)))
 
 
 def _advances(weight: str) -> Callable[[str], float]:
     """char -> advance width at 1 pt, from the first of the report's fonts that has the glyph
     (DejaVu Sans, then the installed fallbacks: `costcalc.text.fonts`), as matplotlib draws it."""
-    cached = _ADVANCES.get(weight)
-    if cached is None:
+    advance = _ADVANCES.get(weight)
+    if advance is None:
         import functools
 
         from matplotlib.ft2font import LoadFlags
@@ -666,8 +710,8 @@ def _advances(weight: str) -> Callable[[str], float]:
             glyph = font.load_char(ord(char), flags=LoadFlags.NO_HINTING)
             return glyph.linearHoriAdvance / 65536 / 100
 
-        _ADVANCES[weight] = cached
-    return cached
+        _ADVANCES[weight] = advance = cached
+    return advance
 
 
 _ADVANCES: dict[str, Callable[[str], float]] = {}

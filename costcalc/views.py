@@ -6,10 +6,12 @@ so a script can build the same JSON the CLI prints.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
-from decimal import Decimal
+from collections.abc import Callable
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .cost import CACHE_INCREMENT_TOKENS, CACHE_MIN_TOKENS, UsageCost
 from .months import month_label
@@ -41,7 +43,36 @@ PRICE_COLUMNS = {
 }
 
 
-def sheet_ref(sheet: PriceSheet) -> dict:
+BUNDLED_SHEETS = "the bundled price sheets"
+
+
+def shown_path(path: str | os.PathLike[str]) -> str:
+    """A file or folder as a report names it: never an absolute path into site-packages.
+
+    costcalc's own price sheets are "the bundled price sheets" and its other files are named from
+    the package ("examples/example-train.jsonl (bundled with costcalc)"), wherever pip put them;
+    any other path is relative to the working directory when it is below it, else as given.
+    """
+    from ._schema import display_path
+
+    target = Path(path)
+    try:
+        resolved = target.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python < 3.13)
+        return str(target)
+    package = Path(__file__).resolve().parent
+    # Where costcalc.pricing.default_pricing_dir finds the sheets: in a wheel, and in a checkout.
+    for bundled in (package / "data" / "pricing", package.parent / "pricing"):
+        if resolved == bundled:
+            return BUNDLED_SHEETS
+        if resolved.is_relative_to(bundled):
+            return f"{BUNDLED_SHEETS} ({resolved.relative_to(bundled).as_posix()})"
+    if resolved.is_relative_to(package):
+        return f"{resolved.relative_to(package).as_posix()} (bundled with costcalc)"
+    return display_path(target)
+
+
+def sheet_ref(sheet: PriceSheet) -> dict[str, Any]:
     return {"effective": sheet.revision, "file": sheet.path.name, "provider": sheet.provider,
             "checked": sheet.checked.isoformat()}
 
@@ -352,6 +383,7 @@ def comparison(result, *, monthly: bool = False, currency=None, budget=None) -> 
     """
     money = currency.format if currency is not None else format_usd
     code = currency.code if currency is not None else "USD"
+    shown_code = currency.code if currency is not None else None  # a CSV names a currency other than USD
 
     def amount(usd):
         if usd is None:
@@ -373,11 +405,13 @@ def comparison(result, *, monthly: bool = False, currency=None, budget=None) -> 
         notes.append(("Over budget: " if budget.over else "Budget: ") + budget.describe(money) + ".")
     summary = Table(result.answer(money),
                     ["strategy", "type", "model", "total", "per 1K requests", "vs baseline", "break-even"],
-                    rows, notes, legend=legend, name="summary")
-    tables = [summary, Table("Assumptions", ["assumption", "value"], _assumption_rows(result, money), wrap=90,
-                             name="assumptions")]
+                    rows, notes, legend=legend, name="summary", currency=shown_code,
+                    row_strategies=tuple(s.name for s in result.strategies))
+    assumptions = _assumption_rows(result, money)
+    tables = [summary, Table("Assumptions", ["assumption", "value"], assumptions, wrap=90, name="assumptions",
+                             row_strategies=_row_strategies(result, assumptions))]
     if monthly:
-        tables.append(_monthly_table(result, amount, code))
+        tables.append(_monthly_table(result, amount, currency))
     data = result.to_dict()
     if currency is not None:
         data["display_currency"] = currency.to_dict(result)
@@ -421,15 +455,25 @@ def _cache_rows(result: Comparison) -> list[list[object]]:
     return rows
 
 
-def _assumption_rows(result, money) -> list[list[object]]:
+# The assumptions rows about one strategy are labelled "<what>: <strategy name>".
+_STRATEGY_ROWS = ("prompt cache", "tokens", "models", "training", "fixed", "note")
+
+
+def _row_strategies(result: Comparison, rows: list[list[object]]) -> tuple[str | None, ...]:
+    """The strategy each assumptions row is about, None for the rows about the whole scenario."""
+    labels = {f"{what}: {s.name}": s.name for s in result.strategies for what in _STRATEGY_ROWS}
+    return tuple(labels.get(row[0]) if isinstance(row[0], str) else None for row in rows)
+
+
+def _assumption_rows(result: Comparison, money: Callable[[Decimal], str]) -> list[list[object]]:
     a = result.assumptions
-    rows = [["scenario", a.scenario + (f": {a.title}" if a.title else "")],
+    rows: list[list[object]] = [["scenario", a.scenario + (f": {a.title}" if a.title else "")],
             ["horizon", f"{a.horizon_months} months, {month_label(a.start_month)} to {month_label(a.end_month)}"]]
     first = f"{format_count(a.first_month_requests)} requests in {month_label(a.start_month)}"
     if a.requests_per_day is not None:
         first = f"{plain(a.requests_per_day)} requests a day ({first})"
     growth = f", growing {plain(a.monthly_growth_pct)}% a month" if a.monthly_growth_pct else ", flat"
-    total = sum((m.requests for m in result.strategies[0].months), 0)
+    total = sum((m.requests for m in result.strategies[0].months), Decimal(0))
     rows.append(["traffic", f"{first}{growth}; {format_count(total)} requests over the horizon"])
     rows.append(["Batch API share", f"{plain(a.batch_share * 100)}% of requests at batch prices"])
     rows += _cache_rows(result)
@@ -463,19 +507,49 @@ def _assumption_rows(result, money) -> list[list[object]]:
     rows.append(["proration", a.proration])
     if a.counting_rule:
         rows.append(["token counting", a.counting_rule])
-    rows.append(["prices from", a.pricing_dir])
+    rows.append(["prices from", shown_path(a.pricing_dir)])
     for s in result.strategies:
         rows += [[f"note: {s.name}", note] for note in s.notes]
     return rows
 
 
-def _monthly_table(result, amount, code) -> Table:
+# Under the monthly table when its amounts, each rounded to the cent on its own, do not add up.
+ROUNDING_NOTE = ("Each amount is rounded on its own; the components may not add up to the total, nor the "
+                 "totals to the cumulative, by a cent.")
+
+_COMPONENTS = ("input_usd", "output_usd", "retrieval_usd", "training_usd", "fixed_usd")
+
+
+def _cent(amount: Decimal) -> Decimal:
+    return amount.quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def _rounding_shows(result: Comparison, convert: Callable[[Decimal], Decimal]) -> bool:
+    """Whether some month's components (or some strategy's totals so far), rounded to the cent one
+    by one, add up to a cent more or less than the rounded total (or cumulative) shown beside them."""
+    for s in result.strategies:
+        cumulative = Decimal(0)
+        for m in s.months:
+            total = _cent(convert(m.total_usd))
+            cumulative += total
+            if sum(_cent(convert(getattr(m, c))) for c in _COMPONENTS) != total:
+                return True
+            if cumulative != _cent(convert(m.cumulative_usd)):
+                return True
+    return False
+
+
+def _monthly_table(result: Comparison, amount: Callable[[Decimal], Money | None],
+                   currency: DisplayCurrency | None) -> Table:
     rows = [[s.name, month_label(m.month), Count(m.requests), amount(m.input_usd), amount(m.output_usd), amount(m.retrieval_usd),
              amount(m.training_usd), amount(m.fixed_usd), amount(m.total_usd), amount(m.cumulative_usd)]
             for s in result.strategies for m in s.months]
-    return Table(f"Month by month ({code})",
+    convert = currency.convert if currency is not None else Decimal
+    notes = [ROUNDING_NOTE] if _rounding_shows(result, convert) else []
+    return Table(f"Month by month ({currency.code if currency is not None else 'USD'})",
                  ["strategy", "month", "requests", "input", "output", "retrieval", "training", "fixed", "total",
-                  "cumulative"], rows, name="monthly")
+                  "cumulative"], rows, notes, name="monthly", currency=currency.code if currency is not None else None,
+                 row_strategies=tuple(s.name for s in result.strategies for _ in s.months))
 
 
 def _training_runs(s, money) -> str:
