@@ -26,6 +26,28 @@ if TYPE_CHECKING:
     from .scenario import Override, Scenario
 
 
+OVER_BUDGET = 3  # the exit code of a --budget that the projection exceeds (README: Errors)
+
+
+class _Failed(click.ClickException):
+    exit_code = 1  # a failed run
+
+
+class _BadUsage(click.ClickException):
+    exit_code = 2
+
+
+class _OverBudget(click.ClickException):
+    exit_code = OVER_BUDGET
+
+
+def failure(message: str, exit_code: int) -> click.ClickException:
+    """`Error: <message>` with its exit code. click types `exit_code` as a class attribute, so each
+    code is a class of its own rather than an attribute set on an instance."""
+    kind = {2: _BadUsage, OVER_BUDGET: _OverBudget}.get(exit_code, _Failed)
+    return kind(message)
+
+
 class CostCalcGroup(click.Group):
     """Turns every CostCalcError raised by a command into `Error: <message>` and its exit code."""
 
@@ -33,9 +55,7 @@ class CostCalcGroup(click.Group):
         try:
             return super().invoke(ctx)
         except CostCalcError as exc:
-            error = click.ClickException(str(exc))
-            error.exit_code = exc.exit_code
-            raise error from None
+            raise failure(str(exc), exc.exit_code) from None
         except BrokenPipeError:  # `costcalc prices list | head` is not an error
             sys.stderr.close()
             ctx.exit(0)
@@ -579,9 +599,7 @@ def compare_command(ctx, scenario_file, dataset, settings, monthly, currency, fx
         output = Output(output.data, [output.table("monthly")])
     emit(output, fmt)
     if check is not None and check.over:
-        error = click.ClickException("over budget: " + check.describe(display.format if display else format_usd))
-        error.exit_code = 3
-        raise error
+        raise failure("over budget: " + check.describe(display.format if display else format_usd), OVER_BUDGET)
 
 
 @cli.group(cls=CostCalcGroup)
