@@ -91,10 +91,12 @@ class Table:
 
 @dataclass(frozen=True)
 class Output:
-    """What a command prints: `data` for JSON, `tables` for table/CSV/Markdown (CSV: the first)."""
+    """What a command prints: `data` for JSON, `tables` for table and Markdown; CSV is one table,
+    `csv` where a command gives one that holds everything (else the first table)."""
 
     data: dict[str, Any]
     tables: list[Table]
+    csv: Table | None = None
 
     def table(self, name: str) -> Table:
         """The table named `name`; KeyError if there is none."""
@@ -108,7 +110,7 @@ def render(output: Output, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(output.data, indent=2, default=json_default, ensure_ascii=False)
     if fmt == "csv":
-        return render_csv(output.tables[0])
+        return render_csv(output.csv or output.tables[0])
     if fmt == "markdown":
         return "\n\n".join(render_markdown(t) for t in output.tables)
     if fmt == "table":

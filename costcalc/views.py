@@ -302,7 +302,14 @@ def dataset_report(report: DatasetReport) -> Output:
             [[e.kind, e.count, ", ".join(map(str, e.lines)) or "-", e.message] for e in report.errors],
             name="errors",
         ))
-    return Output(report.to_dict(), tables)
+    # CSV is one table, so the summary, the errors and the warnings share one: a section column
+    # says which is which, and no format drops what the others show.
+    csv_rows: list[list[object]] = [["summary", *row] for row in rows]
+    csv_rows += [["error", e.kind, e.count, f"first lines {', '.join(map(str, e.lines)) or '-'}: {e.message}"]
+                 for e in report.errors]
+    csv_rows += [["warning", "", None, warning] for warning in report.warnings]
+    csv = Table(None, ["section", "name", "value", "note"], csv_rows, name="dataset csv")
+    return Output(report.to_dict(), tables, csv=csv)
 
 
 def token_count(count: TokenCount) -> Output:

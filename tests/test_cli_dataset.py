@@ -282,3 +282,21 @@ def test_tokens_names_binary_stdin_and_a_utf16_file(run, tmp_path):
     path.write_bytes("こんにちは世界".encode("utf-16"))
     result = run("tokens", str(path))
     assert (result.exit_code, result.stderr) == (1, f"Error: {path}: not UTF-8 text: it is UTF-16 (save it as UTF-8)\n")
+
+
+def test_dataset_csv_holds_the_errors_and_warnings_too(run, tmp_path):
+    # CSV is one table: the summary rows, then each error and warning, told apart by a section column.
+    import csv
+    import io
+
+    path = tmp_path / "t.jsonl"
+    path.write_text('{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "x"}]}\n'
+                    "not json\n")
+    result = run("dataset", str(path), "--format", "csv")
+    assert result.exit_code == 0
+    rows = list(csv.reader(io.StringIO(result.stdout)))
+    assert rows[0] == ["section", "name", "value", "note"]
+    assert rows[1][:3] == ["summary", "file", str(path)]
+    assert ["error", "invalid_json", "1",
+            "first lines 2: line is not valid JSON (each line must hold one complete JSON object)"] in rows
+    assert ["warning", "", "", "1 example has no system message"] in rows
