@@ -110,8 +110,8 @@ def test_dataset_from_stdin(run):
 
 def test_dataset_csv_and_markdown(run, train):
     csv_out = run("dataset", str(train), "--format", "csv").output
-    assert csv_out.splitlines()[0] == ",value,note"
-    assert "billing tokens,270," in csv_out
+    assert csv_out.splitlines()[0] == "section,name,value,note"
+    assert "summary,billing tokens,270," in csv_out
     assert run("dataset", str(train), "--format", "markdown").output.startswith(f"### Dataset {train}")
 
 
