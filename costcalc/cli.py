@@ -11,6 +11,7 @@ import datetime as dt
 import functools
 import os
 import sys
+from typing import Any
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -48,8 +49,32 @@ def failure(message: str, exit_code: int) -> click.ClickException:
     return kind(message)
 
 
+# click 8.2+ raises this for a group called with nothing; older versions print the help themselves.
+_NO_ARGS_IS_HELP: Any = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
 class CostCalcGroup(click.Group):
     """Turns every CostCalcError raised by a command into `Error: <message>` and its exit code."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        """click's main, with every error on one line as the README promises: `Error: <message>`,
+        not click's usage block before it (the message names the flag; `--help` shows the usage)."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            # Without standalone mode click raises errors and returns the code of ctx.exit().
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except _NO_ARGS_IS_HELP as exc:  # `costcalc` or `costcalc prices` alone: the help, as click shows it
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            click.echo(f"Error: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(result if isinstance(result, int) else 0)
 
     def invoke(self, ctx):
         try:
