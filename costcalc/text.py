@@ -48,12 +48,17 @@ FALLBACK_FAMILIES = (
 # C0 controls (tab and newline among them), DEL, C1 controls, and the Unicode line and paragraph
 # separators; a run of them is one space.
 _CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
-
+# Invisible format characters that change how the text around them reads: the bidirectional
+# embeddings, overrides and isolates (U+202E turns "$3,725.18" into "81.527,3$"), the directional
+# marks, the zero-width space and the byte-order mark. They are dropped. The zero-width joiners,
+# which emoji sequences and some scripts need, are kept.
+_INVISIBLE = re.compile("[\u061c\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]+")
 
 
 def one_line(text: str) -> str:
-    """`text` with each run of control characters (newline, tab, NUL, C1...) as one space."""
-    return _CONTROLS.sub(" ", text)
+    """`text` on one line as written: each run of control characters (newline, tab, NUL, C1...)
+    one space, and no invisible character that would reorder what follows it."""
+    return _CONTROLS.sub(" ", _INVISIBLE.sub("", text))
 
 
 def shorten(text: str, limit: int) -> str:

@@ -185,3 +185,15 @@ def test_tool_definitions_that_are_not_a_list_are_an_error_not_a_crash(run, tmp_
     with pytest.raises(DatasetError) as error:
         measure_sample(tmp_path / "sample.jsonl", "cl100k_base")
     assert str(error.value) == 'sample.jsonl: line 1: "functions" must be a list of definitions'
+
+
+def test_a_right_to_left_override_in_a_name_never_reorders_a_table(run, scenario_file):
+    # U+202E would print "$3,725.18" as "81.527,3$"; control and format characters are dropped or
+    # made spaces in every table, as in the charts and the PDF (text.one_line).
+    from .conftest import FOUR_STRATEGIES
+
+    text = FOUR_STRATEGIES.replace('[strategies."GPT-4"]', '[strategies."GPT\\u202e-4\\u200b\\nnew"]')
+    result = run("compare", str(scenario_file(text)), "--format", "markdown")
+    assert result.exit_code == 0, result.output
+    assert "\u202e" not in result.output and "\u200b" not in result.output
+    assert "| GPT-4 new " in result.output
