@@ -147,7 +147,7 @@ SCENARIO_OPTIONS = (
     click.option("--sample", type=click.Path(dir_okay=False), metavar="FILE",
                  help='Sample requests (JSONL, {"messages": [...]}) to measure prompt and completion tokens from.'),
     click.option("--batch-share", metavar="SHARE", help="Share of requests sent through the Batch API (0-1)."),
-    click.option("--cached-share", metavar="SHARE", help="Share of input tokens served from the prompt cache (0-1)."),
+    click.option("--cached-share", metavar="SHARE", help="Share of requests whose cacheable prompt (1,024+ tokens, in 128-token steps) is served from the prompt cache (0-1)."),
     click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
                  help='Set any scenario value, with the key as in the file: traffic.horizon_months=24, '
                       'strategies."GPT-4".model="gpt-4-32k". Repeatable.'),

@@ -820,7 +820,10 @@ def break_even(result: StrategyResult, base: StrategyResult, first_month_request
     """
     with localcontext() as context:
         context.prec = PRECISION
-        month = next((m for m, b in zip(result.months, base.months) if m.cumulative_usd <= b.cumulative_usd), None)
+        # At or below the baseline's cumulative cost; two strategies that have cost nothing yet (no
+        # traffic, no fixed costs) have not broken even, they have not started.
+        month = next((m for m, b in zip(result.months, base.months)
+                      if m.cumulative_usd <= b.cumulative_usd and (m.cumulative_usd or b.cumulative_usd)), None)
         saving_per_unit = sum((r.weight * (b.request_usd(base.tokens) - r.request_usd(result.tokens))
                                for r, b in zip(result.rates, base.rates)), ZERO)
         extra = sum((r.traffic_free_usd - b.traffic_free_usd for r, b in zip(result.rates, base.rates)), ZERO)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .cost import CACHE_INCREMENT_TOKENS, CACHE_MIN_TOKENS, UsageCost
 from .months import month_label
+from .prose import months_phrase
 from .errors import PricingError
 from .pricing import HistoryEntry, ModelPrice, PriceBook, PriceSheet, SheetDiff
 from .training import TrainingBill
@@ -435,7 +436,7 @@ def _break_even_cell(s, a) -> str:
     if be.month is not None:
         return f"{month_label(be.month)} (month {be.month_number})"
     if be.monthly_requests is not None:
-        return f"not in {a.horizon_months} months (needs {be.monthly_requests:,} req/month)"
+        return f"not in {months_phrase(a.horizon_months)} (needs {be.monthly_requests:,} req/month)"
     return "never"
 
 
@@ -475,7 +476,7 @@ def _row_strategies(result: Comparison, rows: list[list[object]]) -> tuple[str |
 def _assumption_rows(result: Comparison, money: Callable[[Decimal], str]) -> list[list[object]]:
     a = result.assumptions
     rows: list[list[object]] = [["scenario", a.scenario + (f": {a.title}" if a.title else "")],
-            ["horizon", f"{a.horizon_months} months, {month_label(a.start_month)} to {month_label(a.end_month)}"]]
+            ["horizon", f"{months_phrase(a.horizon_months)}, {month_label(a.start_month)} to {month_label(a.end_month)}"]]
     first = f"{format_count(a.first_month_requests)} requests in {month_label(a.start_month)}"
     if a.requests_per_day is not None:
         first = f"{plain(a.requests_per_day)} requests a day ({first})"

@@ -538,3 +538,11 @@ def test_the_assumptions_say_what_the_prompt_cache_served(priced):
                                           "50% of the 2,432 cacheable ones")
     assert rows["prompt cache: Short"] == ("none: a 200-token prompt is below the 1,024-token minimum "
                                            "(cached_share 0.5)")
+
+
+def test_no_traffic_breaks_nothing_even(priced):
+    # With no requests GPT-4 and the baseline both cost $0 every month: equal, not a break-even in month 1.
+    c = priced(_single("gpt-3.5-turbo", start="2023-09", months=3).replace("10_000", "0")
+               + '\n[strategies."GPT-4"]\ntype = "base"\nmodel = "gpt-4"\n')
+    be = c.strategy("GPT-4").break_even
+    assert (c.strategy("GPT-4").total_usd, be.month, be.month_number) == (0, None, None)
