@@ -595,7 +595,8 @@ def load_pricebook(directory: str | os.PathLike[str] | None = None) -> PriceBook
         else:
             folder = path.parent
             if folder not in catalogues:
-                catalogue, catalogue_problems, catalogue_warnings = load_catalogue(folder)
+                catalogue, catalogue_problems, catalogue_warnings = load_catalogue(
+                    folder, named_for_provider=folder != root)
                 catalogues[folder] = catalogue
                 problems += catalogue_problems
                 warnings += catalogue_warnings
@@ -638,7 +639,7 @@ def load_sheet(path: str | os.PathLike[str]) -> PriceSheet:
     if not isinstance(raw.get("schema_version"), str):
         sheet, problems = _sheet_v1(book_path, raw)
     else:
-        catalogue, problems, _ = load_catalogue(book_path.parent)
+        catalogue, problems, _ = load_catalogue(book_path.parent, named_for_provider=False)
         check = _SheetV2Checker(book_path, catalogue)
         sheet = check.sheet(raw)
         problems = problems + check.problems
@@ -968,8 +969,15 @@ def _key(path: KeyPath, key: str) -> str:
     return key_path((*path, key))
 
 
-def load_catalogue(folder: Path) -> tuple[Catalogue | None, list[Problem], list[Problem]]:
-    """A provider folder's sources.toml and models.toml, with every problem and warning of both."""
+def load_catalogue(folder: Path, *, named_for_provider: bool = True) -> tuple[Catalogue | None, list[Problem],
+                                                                             list[Problem]]:
+    """A provider folder's sources.toml and models.toml, with every problem and warning of both.
+
+    The catalogue comes back even when it has problems (None only when a file cannot be read), so
+    the sheets beside it are checked too and every problem is reported at once; the caller refuses
+    a catalogue with problems. `named_for_provider`: the folder is named for its provider
+    (pricing/openai/), so the files' `provider` must match it; a folder given as such (a copy
+    under any name, `--pricing-dir my-prices`) may have any name."""
     problems: list[Problem] = []
     warnings: list[Problem] = []
     sources_path, models_path = folder / "sources.toml", folder / "models.toml"
@@ -987,23 +995,24 @@ def load_catalogue(folder: Path) -> tuple[Catalogue | None, list[Problem], list[
             raws[path.name] = raw
     if problems:
         return None, problems, warnings
+    folder_name = folder.name if named_for_provider else None
     check_sources = _CatalogueChecker(sources_path)
-    sources = check_sources.sources_file(raws["sources.toml"], folder.name)
+    sources = check_sources.sources_file(raws["sources.toml"], folder_name)
     check_models = _CatalogueChecker(models_path)
-    catalogue = check_models.models_file(raws["models.toml"], folder.name, sources)
+    catalogue = check_models.models_file(raws["models.toml"], folder_name, sources)
     problems += check_sources.problems + check_models.problems
     warnings += check_sources.warnings + check_models.warnings
-    return (catalogue if not problems else None), problems, warnings
+    return catalogue, problems, warnings
 
 
 class _CatalogueChecker(_V2Checker):
-    def provider(self, raw: Raw, folder: str) -> str | None:
+    def provider(self, raw: Raw, folder: str | None) -> str | None:
         provider = self.string(raw, ("provider",), required=True)
-        if provider is not None and provider != folder:
+        if provider is not None and folder is not None and provider != folder:
             self.problem(("provider",), f"{provider!r} does not match its folder {folder!r}")
         return provider
 
-    def sources_file(self, raw: Raw, folder: str) -> dict[str, Source]:
+    def sources_file(self, raw: Raw, folder: str | None) -> dict[str, Source]:
         if not self.version(raw):
             return {}
         self.unknown_keys(raw, ("schema_version", "provider", "sources"), ())
@@ -1026,7 +1035,7 @@ class _CatalogueChecker(_V2Checker):
                 sources[key] = Source(key, title, url)
         return sources
 
-    def models_file(self, raw: Raw, folder: str, sources: dict[str, Source]) -> Catalogue | None:
+    def models_file(self, raw: Raw, folder: str | None, sources: dict[str, Source]) -> Catalogue | None:
         if not self.version(raw):
             return None
         self.unknown_keys(raw, ("schema_version", "provider", "models", "aliases", "fine_tuning_wind_down"), ())

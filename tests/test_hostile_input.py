@@ -197,3 +197,23 @@ def test_a_right_to_left_override_in_a_name_never_reorders_a_table(run, scenario
     assert result.exit_code == 0, result.output
     assert "\u202e" not in result.output and "\u200b" not in result.output
     assert "| GPT-4 new " in result.output
+
+
+def test_a_copy_of_the_openai_folder_under_any_name_loads_and_reports_every_problem(run, tmp_path):
+    import shutil
+
+    from costcalc.pricing import default_pricing_dir
+
+    copy = tmp_path / "my-prices"
+    shutil.copytree(default_pricing_dir() / "openai", copy)
+    assert run("prices", "validate", str(copy)).exit_code == 0
+    # A problem in models.toml and one in a sheet: both reported at once.
+    models = copy / "models.toml"
+    models.write_text(models.read_text().replace("[aliases", "bogus_key = 1\n\n[aliases", 1))
+    sheet = copy / "2023-11-06.toml"
+    text = sheet.read_text()
+    sheet.write_text(text.replace("input_per_1m = ", 'input_per_1m = "cheap" #', 1))
+    result = run("prices", "validate", str(copy), "--format", "json")
+    problems = json.loads(result.stdout)["problems"]
+    assert result.exit_code == 1
+    assert {p["file"].rsplit("/", 1)[-1] for p in problems} == {"models.toml", "2023-11-06.toml"}
