@@ -43,3 +43,16 @@ def test_a_table_is_found_by_name_and_prints_its_legend_before_its_notes():
     assert render(Output({}, [summary]), "markdown") == (
         "### Answer\n\n|   a |\n|-----|\n|   1 |\n\nHow to read it.  \nBreak-even in 2023-12.  ")
     assert render(Output({}, [monthly, summary]), "csv") == "month\n2023-09"  # CSV: the first table only
+
+
+def test_wide_characters_keep_the_columns_aligned():
+    # CJK characters take two columns on a terminal: with the numbers right-aligned, every row of the
+    # table is as wide on screen as the header.
+    from wcwidth import wcswidth
+
+    from costcalc.render import Output, Table, render
+
+    text = render(Output({}, [Table(None, ["name", "total"], [["ベース", 1], ["微调 파인튜닝", 2], ["plain", 3]])]), "table")
+
+    rows = text.splitlines()
+    assert len({wcswidth(row) for row in rows}) == 1  # padded by width on screen, not by characters
