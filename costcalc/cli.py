@@ -428,14 +428,17 @@ def estimate(ctx, model, input_tokens, output_tokens, cached_input_tokens, reque
     from .cost import Usage, usage_cost
     from .errors import UsageError
     from .pricing import split_fine_tuned
-    from .training import bill_tokens
+    from .training import bill_tokens, not_fine_tunable
 
     if cached_input_tokens > input_tokens:
         raise UsageError(f"--cached-input-tokens ({cached_input_tokens}) cannot exceed --input-tokens ({input_tokens})")
     if epochs is not None and training_tokens is None:
         raise UsageError("--epochs needs --training-tokens")
     fine_tuned = fine_tuned or split_fine_tuned(model)[1] or training_tokens is not None
-    price = pricebook(ctx).as_of(as_of).model(model)
+    sheet, price = pricebook(ctx).model_on(model, as_of)
+    refusal = not_fine_tunable(model, price, sheet.revision, as_of) if fine_tuned else None
+    if refusal is not None:  # the words dataset and compare use for a model that cannot be fine-tuned
+        raise UsageError(refusal)
     usage = Usage(input_tokens * requests, output_tokens * requests, cached_input_tokens * requests)
     cost = usage_cost(price, usage, fine_tuned=fine_tuned, batch=batch)
     training = None
@@ -480,8 +483,7 @@ def dataset(ctx, file, model, epochs, strict, as_of, fmt):
     from .progress import progress_bar
     from .training import not_fine_tunable
 
-    sheet = pricebook(ctx).as_of(as_of)
-    price = sheet.model(model)
+    sheet, price = pricebook(ctx).model_on(model, as_of)
     dataset_format(price)  # an embedding model is named as one
     refusal = not_fine_tunable(model, price, sheet.revision, as_of)
     if refusal is not None:  # the library still scans for it; a command that prices training refuses
@@ -526,7 +528,7 @@ def tokens(ctx, text, model, as_text, as_of, fmt):
     from . import views
     from .tokens import count_input
 
-    price = pricebook(ctx).as_of(as_of).model(model)
+    _, price = pricebook(ctx).model_on(model, as_of)
     emit(views.token_count(count_input(text if as_text else read_input(text), price)), fmt)
 
 
@@ -543,6 +545,8 @@ def read_input(argument: str) -> str:
 
     if argument == STDIN:
         return read_text(STDIN)
+    if not argument.strip():  # Path("") is the working directory: an empty text is 0 tokens, not a folder
+        return argument
     path = Path(argument)
     try:
         is_file, is_dir = path.is_file(), path.is_dir()
@@ -553,6 +557,8 @@ def read_input(argument: str) -> str:
         return read_text(path, argument)
     if is_dir:
         raise DatasetError(f"{argument}: is a folder, not a file {hint}")
+    if path.is_symlink():  # a link that leads nowhere (dangling, or a loop) is a file name, not text
+        raise DatasetError(f"{argument}: cannot read: the link leads to no file")
     if looks_like_path(argument):
         raise DatasetError(f"{argument}: no such file {hint}")
     return argument

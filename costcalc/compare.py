@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 from .cost import cacheable_tokens, per_token, token_prices, tokens_cost
 from .errors import MissingPriceError, UnknownModelError, UsageError
 from .inputs import Inputs, ScanProgress, read_inputs, sample_need, training_months
-from .pricing import ModelPrice, PriceBook, PriceSheet, Source, split_fine_tuned
+from .pricing import ModelPrice, PriceBook, PriceSheet, Source, not_priced_yet, split_fine_tuned
 
 Money = Callable[[Decimal], str]  # formats an amount in USD for a sentence (prose.py's default: USD)
 from .months import days_in_month, month_label
@@ -659,10 +659,9 @@ class _Pricer:
         try:
             model = sheet.model(name)
         except UnknownModelError as exc:
-            later = next((s for s in self.book.sheets if s.effective > sheet.effective and name in s.names()), None)
+            later = self.book.first_sheet_with(name, sheet.effective)
             if later is not None:  # a real model, just not out yet in this month
-                raise self.scenario.error(key, f"{name} is not in the price sheet effective {sheet.revision}: "
-                                               f"it first appears in the sheet effective {later.revision}") from None
+                raise self.scenario.error(key, not_priced_yet(name, sheet, later)) from None
             raise self.scenario.error(key, str(exc)) from None
         if embedding and model.kind != "embedding":
             raise self.scenario.error(key, f"{name} is a {model.kind} model, not an embedding model")

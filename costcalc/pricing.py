@@ -246,6 +246,13 @@ class UnknownProviderError(UnknownModelError):
         Exception.__init__(self, message)
 
 
+def not_priced_yet(name: str, sheet: PriceSheet, later: PriceSheet) -> str:
+    """'gpt-4o-mini is not in the price sheet effective 2023-08-22: it first appears in the sheet
+    effective 2024-07-18' (one wording for every command)."""
+    return (f"{name} is not in the price sheet effective {sheet.revision}: it first appears in the sheet "
+            f"effective {later.revision}")
+
+
 def split_fine_tuned(name: str) -> tuple[str, bool]:
     """`ft:gpt-3.5-turbo-0613:acme::abc123` -> ('gpt-3.5-turbo-0613', True); other names unchanged.
 
@@ -404,6 +411,22 @@ class PriceBook:
         if catalogue is None or date == sheet.effective:
             return sheet
         return replace(sheet, aliases=_aliases_in(catalogue, date, sheet.models))
+
+    def model_on(self, name: str, date: dt.date | str | None = None) -> tuple[PriceSheet, ModelPrice]:
+        """The sheet in force on `date` and what `name` means there. A model that a later sheet
+        prices is not unknown but not out yet: the error says when it first appears."""
+        sheet = self.as_of(date)
+        try:
+            return sheet, sheet.model(name)
+        except UnknownModelError:
+            later = self.first_sheet_with(name, sheet.effective)
+            if later is None:
+                raise
+            raise UsageError(not_priced_yet(name, sheet, later)) from None
+
+    def first_sheet_with(self, name: str, after: dt.date) -> PriceSheet | None:
+        """The first sheet effective after `after` that knows `name`, None if none does."""
+        return next((s for s in self.sheets if s.effective > after and name in s.names()), None)
 
     # --- lifecycle ---
 

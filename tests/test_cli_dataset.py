@@ -299,3 +299,11 @@ def test_dataset_csv_holds_the_errors_and_warnings_too(run, tmp_path):
     assert ["error", "invalid_json", "1",
             "first lines 2: line is not valid JSON (each line must hold one complete JSON object)"] in rows
     assert ["warning", "", "", "1 example has no system message"] in rows
+
+
+def test_tokens_of_an_empty_text_and_of_a_broken_link(run, tmp_path):
+    assert json.loads(run("tokens", "", "--format", "json").output)["tokens"] == 0
+    (tmp_path / "a.txt").symlink_to(tmp_path / "b.txt")
+    (tmp_path / "b.txt").symlink_to(tmp_path / "a.txt")
+    result = run("tokens", str(tmp_path / "a.txt"))
+    assert (result.exit_code, result.stderr) == (1, f"Error: {tmp_path / 'a.txt'}: cannot read: the link leads to no file\n")

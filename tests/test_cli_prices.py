@@ -173,8 +173,13 @@ def test_estimate_fine_tuned_json(run):
      "Error: Invalid value for '--input-tokens': '1.5' is not a valid integer range.\n"),
     (("estimate", "gpt-3.5-turbo", "--input-tokens", "10", "--batch", "--as-of", "2023-09-01"), 1,
      "Error: no batch input price for gpt-3.5-turbo-0613 in the price sheet effective 2023-08-22\n"),
-    (("estimate", "gpt-4", "--training-tokens", "1000", "--as-of", "2023-09-01"), 1,
-     "Error: no training price for gpt-4-0613 in the price sheet effective 2023-08-22\n"),
+    # A model that cannot be fine-tuned is refused as dataset and compare refuse it (a bad value: exit 2).
+    (("estimate", "gpt-4", "--training-tokens", "1000", "--as-of", "2023-09-01"), 2,
+     "Error: gpt-4 (gpt-4-0613) has no fine-tuning prices in the price sheet effective 2023-08-22 "
+     "(in force on 2023-09-01)\n"),
+    (("estimate", "gpt-4o-mini", "--as-of", "2023-09-01"), 2,
+     "Error: gpt-4o-mini is not in the price sheet effective 2023-08-22: it first appears in the sheet "
+     "effective 2024-07-18\n"),
     (("prices", "list", "--format", "yaml"), 2,
      "Error: Invalid value for '--format': 'yaml' is not one of 'table', 'json', 'csv', 'markdown'.\n"),
 ])
