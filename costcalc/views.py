@@ -17,7 +17,7 @@ from .cost import CACHE_INCREMENT_TOKENS, CACHE_MIN_TOKENS, UsageCost
 from .months import month_label
 from .prose import months_phrase
 from .errors import PricingError
-from .pricing import HistoryEntry, ModelPrice, PriceBook, PriceSheet, SheetDiff
+from .pricing import HistoryEntry, ModelPrice, PriceBook, PriceSheet, SheetDiff, split_fine_tuned
 from .training import TrainingBill
 from .render import Count, Money, Output, Price, Table, format_count, format_usd, plain
 
@@ -495,7 +495,10 @@ def _assumption_rows(result: Comparison, money: Callable[[Decimal], str]) -> lis
             text += f"; {format_count(t.query)} query tokens embedded with {s.embedding_model}"
         rows.append([f"tokens: {s.name}", text])
     for s in result.strategies:
-        rows.append([f"models: {s.name}", _snapshot_periods(s)])
+        text = _snapshot_periods(s)
+        if s.type != "fine-tuned" and split_fine_tuned(s.model)[1]:
+            text += " at fine-tuned rates (an ft: model is already trained: no training fee)"
+        rows.append([f"models: {s.name}", text])
     for s in result.strategies:
         if s.type == "fine-tuned":
             rows.append([f"training: {s.name}",

@@ -481,6 +481,11 @@ model = "ft:gpt-3.5-turbo:acme:bot:xyz"
     # OpenAI's 2023 names carry the alias; it means the snapshot of the first month, fixed from then.
     assert c.strategy("Trained in 2023").months[0].snapshots == ("gpt-3.5-turbo-0613",)
     assert c.strategy("Trained in 2023").total_usd == 1360
+    from costcalc import views
+
+    rows = {row[0]: row[1] for row in views.comparison(c, monthly=False).table("assumptions").rows}
+    assert rows["models: Trained"] == ("gpt-3.5-turbo-0613 (2023-09) at fine-tuned rates "
+                                       "(an ft: model is already trained: no training fee)")
 
 
 def _training_file(path):
