@@ -246,6 +246,24 @@ class UnknownProviderError(UnknownModelError):
         Exception.__init__(self, message)
 
 
+def read_sources(check: Checker, table: Raw) -> dict[str, Source]:
+    """The `[sources]` table of a v1 sheet or a v2 sources.toml: key -> {title, url}, every problem
+    reported through `check`."""
+    sources = {}
+    for key, body in table.items():
+        path = ("sources", key)
+        if not isinstance(body, dict):
+            check.problem(path, "must be a table with title and url")
+            continue
+        check.unknown_keys(body, ("title", "url"), path)
+        title = check.string(body, (*path, "title"), required=True)
+        # A URL where the source has one; a repository file at a commit may only have a title.
+        url = check.string(body, (*path, "url")) or ""
+        if title is not None:
+            sources[key] = Source(key, title, url)
+    return sources
+
+
 def not_priced_yet(name: str, sheet: PriceSheet, later: PriceSheet) -> str:
     """'gpt-4o-mini is not in the price sheet effective 2023-08-22: it first appears in the sheet
     effective 2024-07-18' (one wording for every command)."""
@@ -749,19 +767,7 @@ class _Checker(Checker):
         if not isinstance(raw, dict) or not raw:
             self.problem(("sources",), "must be a non-empty table of {title, url}")
             return {}
-        sources = {}
-        for key, body in raw.items():
-            path = ("sources", key)
-            if not isinstance(body, dict):
-                self.problem(path, "must be a table with title and url")
-                continue
-            self.unknown_keys(body, ("title", "url"), path)
-            title = self.string(body, (*path, "title"), required=True)
-            # A URL where the source has one; a repository file at a commit may only have a title.
-            url = self.string(body, (*path, "url")) or ""
-            if title is not None:
-                sources[key] = Source(key, title, url)
-        return sources
+        return read_sources(self, raw)
 
     def model(self, name: str, body: Raw, p: KeyPath, effective: dt.date, sources: dict[str, Source]) -> ModelPrice:
         self.unknown_keys(body, _MODEL_KEYS, p)
@@ -1045,18 +1051,7 @@ class _CatalogueChecker(_V2Checker):
             if body is not None:
                 self.problem(("sources",), "must be a non-empty table of {title, url}")
             return {}
-        sources = {}
-        for key, entry in body.items():
-            path = ("sources", key)
-            if not isinstance(entry, dict):
-                self.problem(path, "must be a table with title and url")
-                continue
-            self.unknown_keys(entry, ("title", "url"), path)
-            title = self.string(entry, (*path, "title"), required=True)
-            url = self.string(entry, (*path, "url")) or ""
-            if title is not None:
-                sources[key] = Source(key, title, url)
-        return sources
+        return read_sources(self, body)
 
     def models_file(self, raw: Raw, folder: str | None, sources: dict[str, Source]) -> Catalogue | None:
         if not self.version(raw):
