@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .months import month_label
+from .prose import months_phrase, requests_phrase
 from .text import drawable, font_families
 
 if TYPE_CHECKING:
@@ -454,7 +455,7 @@ def _stacked_months(axes: Axes, result: StrategyResult, months: list[dt.date], u
 
 def _traffic(a) -> str:
     """'100,000 requests in the first month, +5%/month' (the traffic the chart assumes)."""
-    text = f"{int(a.first_month_requests.to_integral_value()):,} requests in the first month"
+    text = f"{requests_phrase(a.first_month_requests)} in the first month"
     if a.monthly_growth_pct:
         text += f", {'+' if a.monthly_growth_pct > 0 else ''}{_plain(a.monthly_growth_pct)}% a month"
     return text
@@ -518,7 +519,7 @@ def plot_break_even_map(grid: SensitivityGrid, *, mark: tuple[float, float] | No
             handles.append(line)
         figure.legend(handles=handles, loc="outside lower center", ncols=len(handles))
         _title(axes, f"When does {drawable(grid.strategy, NAME_LIMIT)} break even?",
-               f"vs {drawable(grid.baseline, NAME_LIMIT)}, over {count} months ({month_label(months[0])} to {month_label(months[-1])}); traffic grows as in "
+               f"vs {drawable(grid.baseline, NAME_LIMIT)}, over {months_phrase(count)} ({month_label(months[0])} to {month_label(months[-1])}); traffic grows as in "
                "the scenario")
         _drawable_texts(figure)
     return figure

@@ -67,7 +67,7 @@ class CostCalcGroup(click.Group):
             result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except _NO_ARGS_IS_HELP as exc:  # `costcalc` or `costcalc prices` alone: the help, as click shows it
             exc.show()
-            sys.exit(exc.exit_code)
+            sys.exit(0)  # asking for nothing is asking for the help, not a mistake
         except click.ClickException as exc:
             click.echo(f"Error: {exc.format_message()}", err=True)
             sys.exit(exc.exit_code)
@@ -237,7 +237,7 @@ def pricebook(ctx: click.Context):
 
 @click.group(cls=CostCalcGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="costcalc")
-@click.option("--pricing-dir", type=click.Path(file_okay=False), envvar="COSTCALC_PRICING_DIR",
+@click.option("--pricing-dir", type=click.Path(exists=True, file_okay=False), envvar="COSTCALC_PRICING_DIR",
               help="Folder of price sheets to use instead of the bundled OpenAI sheets "
                    "(e.g. negotiated rates). Also $COSTCALC_PRICING_DIR.")
 @click.pass_context
@@ -362,7 +362,8 @@ def prices_diff(ctx, old, new, as_of, fmt):
 
 
 @prices.command("validate")
-@click.argument("directory", required=False, type=click.Path(file_okay=False))
+# A folder that is missing, or a file, is a problem of the folder (exit 1, and data with --format json).
+@click.argument("directory", required=False, type=click.Path())
 @output_options
 @click.pass_context
 def prices_validate(ctx, directory, fmt):

@@ -82,7 +82,7 @@ def _break_even_clause(subject: str, be: BreakEven, baseline: str, months: str, 
         return text + f" but costs {money(-be.saving_usd)} more than {baseline} over {months}"
     if be.monthly_requests is not None:
         return (f"{subject} does not break even within {months} at "
-                f"{count_phrase(be.first_month_requests)} requests a month (it needs "
+                f"{requests_phrase(be.first_month_requests)} a month (it needs "
                 f"{be.monthly_requests:,}) and costs {money(-be.saving_usd)} more than {baseline}")
     return f"{subject} never pays off vs {baseline}: {break_even_reason(be, money)}"
 
@@ -92,7 +92,7 @@ def break_even_reason(be: BreakEven, money: Money = format_usd) -> str:
     request = "a fine-tuned request" if be.strategy_type == "fine-tuned" else f"a request with {be.strategy}"
     costs = f"{request} costs {money(be.request_usd)} vs {money(be.baseline_request_usd)} for the baseline"
     horizon = months_phrase(be.horizon_months)
-    traffic = count_phrase(be.first_month_requests)
+    traffic = requests_phrase(be.first_month_requests)
     extra_costs = {"fine-tuned": "training and upkeep", "retrieval": "embedding and vector-database costs"}.get(
         be.strategy_type, "fixed costs")
     if be.monthly_requests is None:
@@ -109,7 +109,7 @@ def break_even_reason(be: BreakEven, money: Money = format_usd) -> str:
         payback = (f"from {be.monthly_requests:,} requests in the first month the saving repays "
                    f"{money(be.extra_fixed_usd)} of {extra_costs} within {horizon}")
     if be.month is None:
-        return f"not within {horizon} at {traffic} requests in the first month: {costs}, and {payback}"
+        return f"not within {horizon} at {traffic} in the first month: {costs}, and {payback}"
     text = (f"cumulative cost at or below the baseline's from {month_label(be.month)} (month {be.month_number}); "
             f"{payback}")
     if be.final_gap_usd > 0:
@@ -123,6 +123,12 @@ def budget_sentence(check: BudgetCheck, money: Money = format_usd) -> str:
     verdict = "above" if check.over else "within"
     return (f"{which} is projected to cost {money(check.total_usd)} over {check.horizon}, "
             f"{verdict} the budget of {money(check.budget_usd)}")
+
+
+def requests_phrase(value: Decimal) -> str:
+    """'1 request' / '100,000 requests' (rounded to a whole request)."""
+    count = count_phrase(value)
+    return f"{count} request{'' if count == '1' else 's'}"
 
 
 def count_phrase(value: Decimal) -> str:
@@ -145,4 +151,4 @@ def relative(total: Decimal, base: Decimal, money: Money = format_usd) -> str:
     return f"{abs(pct):.0f}% {'more' if pct > 0 else 'less'}"
 
 
-__all__ = ["answer", "break_even_reason", "budget_sentence", "count_phrase", "months_phrase", "relative"]
+__all__ = ["answer", "break_even_reason", "budget_sentence", "count_phrase", "months_phrase", "relative", "requests_phrase"]

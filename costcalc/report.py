@@ -281,7 +281,7 @@ def markdown(report: Report, png_names: list[str]) -> str:
     summary, assumptions, sources, monthly, *dataset = report.tables()
     a = report.comparison.assumptions
     # On one line each (a newline in a title would end the heading), but in full.
-    parts = [f"# {one_line(report.title)}", "", report.answer(), "",
+    parts = [f"# {one_line(report.title)}", "", one_line(report.answer()), "",
              f"![{titles[KEY_CHART]}]({images[KEY_CHART]})", "",
              render_markdown(replace(summary, title="Summary")), "",
              render_markdown(assumptions), "", render_markdown(sources), "", render_markdown(monthly), "",

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .cost import CACHE_INCREMENT_TOKENS, CACHE_MIN_TOKENS, UsageCost
 from .months import month_label
-from .prose import months_phrase
+from .prose import months_phrase, requests_phrase
 from .errors import PricingError
 from .pricing import HistoryEntry, ModelPrice, PriceBook, PriceSheet, SheetDiff, split_fine_tuned
 from .training import TrainingBill
@@ -477,12 +477,12 @@ def _assumption_rows(result: Comparison, money: Callable[[Decimal], str]) -> lis
     a = result.assumptions
     rows: list[list[object]] = [["scenario", a.scenario + (f": {a.title}" if a.title else "")],
             ["horizon", f"{months_phrase(a.horizon_months)}, {month_label(a.start_month)} to {month_label(a.end_month)}"]]
-    first = f"{format_count(a.first_month_requests)} requests in {month_label(a.start_month)}"
+    first = f"{requests_phrase(a.first_month_requests)} in {month_label(a.start_month)}"
     if a.requests_per_day is not None:
         first = f"{plain(a.requests_per_day)} requests a day ({first})"
     growth = f", growing {plain(a.monthly_growth_pct)}% a month" if a.monthly_growth_pct else ", flat"
     total = sum((m.requests for m in result.strategies[0].months), Decimal(0))
-    rows.append(["traffic", f"{first}{growth}; {format_count(total)} requests over the horizon"])
+    rows.append(["traffic", f"{first}{growth}; {requests_phrase(Decimal(total))} over the horizon"])
     rows.append(["Batch API share", f"{plain(a.batch_share * 100)}% of requests at batch prices"])
     rows += _cache_rows(result)
     for s in result.strategies:

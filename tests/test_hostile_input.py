@@ -217,3 +217,31 @@ def test_a_copy_of_the_openai_folder_under_any_name_loads_and_reports_every_prob
     problems = json.loads(result.stdout)["problems"]
     assert result.exit_code == 1
     assert {p["file"].rsplit("/", 1)[-1] for p in problems} == {"models.toml", "2023-11-06.toml"}
+
+
+def test_a_pricing_dir_that_is_missing_or_a_file_is_a_bad_flag(run, tmp_path):
+    result = run("--pricing-dir", str(tmp_path / "nope"), "prices", "list")
+    assert (result.exit_code, result.stderr) == (
+        2, f"Error: Invalid value for '--pricing-dir': Directory '{tmp_path / 'nope'}' does not exist.\n")
+    assert run("--pricing-dir", __file__, "prices", "list").exit_code == 2
+
+
+def test_costcalc_alone_shows_the_help_and_exits_0(run):
+    result = run()
+    assert result.exit_code == 0 and "Should we fine-tune" in result.output
+
+
+def test_one_request_and_one_month_are_singular(run):
+    result = run("compare", "--months", "1", "--requests-per-month", "1")
+    assert result.exit_code == 0
+    assert "1 requests" not in result.output and "1 months" not in result.output
+    assert "1 request in 2023-09" in result.output
+
+
+def test_the_markdown_report_answer_has_no_invisible_characters(run, scenario_file, tmp_path):
+    from .conftest import FOUR_STRATEGIES
+
+    text = FOUR_STRATEGIES.replace('[strategies.Retrieval]', '[strategies."Retrieval\\u202eevil"]')
+    out = tmp_path / "r.md"
+    assert run("report", str(scenario_file(text)), "-o", str(out)).exit_code == 0
+    assert "\u202e" not in out.read_text()
