@@ -246,6 +246,15 @@ class UnknownProviderError(UnknownModelError):
         Exception.__init__(self, message)
 
 
+def read_kind(check: Checker, body: Raw, p: KeyPath) -> str | None:
+    """A model's `kind` (chat, completion, embedding, moderation), for a v1 sheet or models.toml."""
+    kind = check.string(body, (*p, "kind"), required=True)
+    if kind is not None and kind not in MODEL_KINDS:
+        check.problem((*p, "kind"), f"must be one of {', '.join(MODEL_KINDS)}, not {kind!r}")
+        return None
+    return kind
+
+
 def read_sources(check: Checker, table: Raw) -> dict[str, Source]:
     """The `[sources]` table of a v1 sheet or a v2 sources.toml: key -> {title, url}, every problem
     reported through `check`."""
@@ -771,9 +780,7 @@ class _Checker(Checker):
 
     def model(self, name: str, body: Raw, p: KeyPath, effective: dt.date, sources: dict[str, Source]) -> ModelPrice:
         self.unknown_keys(body, _MODEL_KEYS, p)
-        kind = self.string(body, (*p, "kind"), required=True)
-        if kind is not None and kind not in MODEL_KINDS:
-            self.problem((*p, "kind"), f"must be one of {', '.join(MODEL_KINDS)}, not {kind!r}")
+        kind = read_kind(self, body, p)
         encoding = self.string(body, (*p, "encoding"))
         if encoding is None and kind in ("chat", "completion", "embedding") and "encoding" not in body:
             # Token counts of datasets and samples need the model's tokenizer.
@@ -1074,9 +1081,7 @@ class _CatalogueChecker(_V2Checker):
 
     def model_facts(self, name: str, body: Raw, p: KeyPath, sources: dict[str, Source]) -> ModelFacts:
         self.unknown_keys(body, _FACT_KEYS, p)
-        kind = self.string(body, (*p, "kind"), required=True)
-        if kind is not None and kind not in MODEL_KINDS:
-            self.problem((*p, "kind"), f"must be one of {', '.join(MODEL_KINDS)}, not {kind!r}")
+        kind = read_kind(self, body, p)
         tokenizer = self.string(body, (*p, "tokenizer"))
         if tokenizer is None and kind in ("chat", "completion", "embedding") and "tokenizer" not in body:
             self.problem((*p, "tokenizer"), f"missing (a {kind} model needs its tokenizer, e.g. \"tiktoken:o200k_base\")")
