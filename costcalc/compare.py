@@ -265,6 +265,12 @@ class StrategyResult:
     notes: tuple[str, ...] = ()
 
     @property
+    def fine_tuned_rates(self) -> bool:
+        """Whether requests are priced at the fine-tuned model's rates: a fine-tuned strategy, or
+        any strategy whose model is an `ft:` name (a model already trained)."""
+        return self.type == "fine-tuned" or split_fine_tuned(self.model)[1]
+
+    @property
     def request_usd(self) -> Decimal:
         """Usage cost of one request, averaged over the horizon by requests."""
         return _average_request_usd(self.rates, self.tokens)
@@ -284,6 +290,7 @@ class StrategyResult:
             "type": self.type,
             "model": self.model,
             "baseline": self.is_baseline,
+            "fine_tuned_rates": self.fine_tuned_rates,
             "tokens_per_request": _tokens_dict(self.tokens),
             "embedding_model": self.embedding_model,
             "training": training,

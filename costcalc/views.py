@@ -17,7 +17,7 @@ from .cost import CACHE_INCREMENT_TOKENS, CACHE_MIN_TOKENS, UsageCost
 from .months import month_label
 from .prose import months_phrase, requests_phrase
 from .errors import PricingError
-from .pricing import HistoryEntry, ModelPrice, PriceBook, PriceSheet, SheetDiff, split_fine_tuned
+from .pricing import HistoryEntry, ModelPrice, PriceBook, PriceSheet, SheetDiff
 from .training import TrainingBill
 from .render import Count, Money, Output, Price, Table, format_count, format_usd, plain
 
@@ -496,7 +496,7 @@ def _assumption_rows(result: Comparison, money: Callable[[Decimal], str]) -> lis
         rows.append([f"tokens: {s.name}", text])
     for s in result.strategies:
         text = _snapshot_periods(s)
-        if s.type != "fine-tuned" and split_fine_tuned(s.model)[1]:
+        if s.type != "fine-tuned" and s.fine_tuned_rates:
             text += " at fine-tuned rates (an ft: model is already trained: no training fee)"
         rows.append([f"models: {s.name}", text])
     for s in result.strategies:

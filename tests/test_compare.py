@@ -486,6 +486,7 @@ model = "ft:gpt-3.5-turbo:acme:bot:xyz"
     rows = {row[0]: row[1] for row in views.comparison(c, monthly=False).table("assumptions").rows}
     assert rows["models: Trained"] == ("gpt-3.5-turbo-0613 (2023-09) at fine-tuned rates "
                                        "(an ft: model is already trained: no training fee)")
+    assert [s["fine_tuned_rates"] for s in c.to_dict()["strategies"]] == [False, True, True]
 
 
 def _training_file(path):
