@@ -56,7 +56,10 @@ def type_name(value: object) -> str:
 
 
 def show_value(value: object) -> str:
-    """A value as a message quotes it: 1.5 (not Decimal('1.5')), 'January', True, 1.000E+400."""
+    """A value as a message quotes it, as TOML writes it: 1.5 (not Decimal('1.5')), 'January', true,
+    1.000E+400."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, Decimal):
         if not value.is_finite():  # NaN, sNaN, Infinity: as written
             return str(value)

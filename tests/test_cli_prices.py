@@ -86,7 +86,7 @@ def test_validate_reports_every_problem(run, two_problems):
         "Error: 2 problems in price sheets:\n"
         "  prices/2024-01-01.toml: models.chat-1.kind: must be one of chat, completion, embedding, "
         "moderation, not 'chatbot'\n"
-        "  prices/2024-01-01.toml: models.chat-1.input: must be a number (USD per 1M tokens), not True (a boolean)\n"
+        "  prices/2024-01-01.toml: models.chat-1.input: must be a number (USD per 1M tokens), not true (a boolean)\n"
     ))
 
 
@@ -97,7 +97,7 @@ def test_validate_json_prints_the_problems_as_data(run, two_problems):
         {"file": "prices/2024-01-01.toml", "key": "models.chat-1.kind",
          "message": "must be one of chat, completion, embedding, moderation, not 'chatbot'"},
         {"file": "prices/2024-01-01.toml", "key": "models.chat-1.input",
-         "message": "must be a number (USD per 1M tokens), not True (a boolean)"},
+         "message": "must be a number (USD per 1M tokens), not true (a boolean)"},
     ]}
 
 

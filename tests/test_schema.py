@@ -18,7 +18,7 @@ PATH = ("traffic", "k")  # every getter below reads raw["k"], reported as traffi
     # string
     ("string", {}, {"k": "gpt-4"}, "gpt-4", None),
     ("string", {}, {"k": 4}, None, "must be a string, not 4 (an integer)"),
-    ("string", {}, {"k": True}, None, "must be a string, not True (a boolean)"),
+    ("string", {}, {"k": True}, None, "must be a string, not true (a boolean)"),
     ("string", {}, {}, None, None),
     ("string", {"required": True}, {}, None, "missing"),
     ("string", {"non_empty": True}, {"k": "  "}, None, "is blank (only white space)"),
@@ -37,7 +37,7 @@ PATH = ("traffic", "k")  # every getter below reads raw["k"], reported as traffi
     # number: exact, and never a boolean
     ("number", {}, {"k": 3}, D(3), None),
     ("number", {}, {"k": D("0.075")}, D("0.075"), None),
-    ("number", {}, {"k": True}, None, "must be a number, not True (a boolean)"),
+    ("number", {}, {"k": True}, None, "must be a number, not true (a boolean)"),
     ("number", {}, {"k": "1.5"}, None, "must be a number, not '1.5' (a string)"),
     ("number", {}, {"k": 1.5}, None, "must be a number, not 1.5 (float)"),  # a float only comes from a script
     ("number", {"expected": "a number (USD)"}, {"k": dt.date(2024, 1, 1)}, None, "must be a number (USD), not 2024-01-01 (a date)"),
@@ -45,7 +45,7 @@ PATH = ("traffic", "k")  # every getter below reads raw["k"], reported as traffi
     # integer: one message for a wrong type and a value out of range
     ("integer", {}, {"k": 0}, 0, None),
     ("integer", {"minimum": 1, "unit": "tokens"}, {"k": 4096}, 4096, None),
-    ("integer", {"minimum": 1, "unit": "tokens"}, {"k": True}, None, "must be a whole number of tokens >= 1, not True (a boolean)"),
+    ("integer", {"minimum": 1, "unit": "tokens"}, {"k": True}, None, "must be a whole number of tokens >= 1, not true (a boolean)"),
     ("integer", {"minimum": 1, "unit": "tokens"}, {"k": 0}, None, "must be a whole number of tokens >= 1, not 0"),
     ("integer", {"minimum": 1, "unit": "tokens"}, {"k": D("1.5")}, None,
      "must be a whole number of tokens >= 1, not 1.5 (a float, not a whole number)"),
@@ -85,7 +85,7 @@ def test_type_name(value, name):
 
 
 @pytest.mark.parametrize("value, shown", [
-    (D("1.50"), "1.5"), (D("-0.10"), "-0.1"), (D("1E+3"), "1000"), ("January", "'January'"), (True, "True"),
+    (D("1.50"), "1.5"), (D("-0.10"), "-0.1"), (D("1E+3"), "1000"), ("January", "'January'"), (True, "true"),  # as TOML writes it
     (0, "0"), (dt.date(2024, 1, 1), "2024-01-01"),
 ])
 def test_show_value(value, shown):
