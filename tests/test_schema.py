@@ -85,7 +85,8 @@ def test_type_name(value, name):
 
 
 @pytest.mark.parametrize("value, shown", [
-    (D("1.50"), "1.5"), (D("-0.10"), "-0.1"), (D("1E+3"), "1000"), ("January", "'January'"), (True, "true"),  # as TOML writes it
+    (D("1.50"), "1.5"), (D("-0.10"), "-0.1"), (D("1E+3"), "1000"), ("January", "'January'"),
+    (True, "true"),  # as TOML writes it, not Python's True
     (0, "0"), (dt.date(2024, 1, 1), "2024-01-01"),
 ])
 def test_show_value(value, shown):
