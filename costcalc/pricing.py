@@ -255,6 +255,26 @@ def read_kind(check: Checker, body: Raw, p: KeyPath) -> str | None:
     return kind
 
 
+def read_cited(check: Checker, body: Raw, p: KeyPath, sources: dict[str, Source], *, defined_in: str,
+               required: bool = True) -> tuple[str, ...]:
+    """The source keys a price cites (`sources = ["S1", ...]`), each one defined in `defined_in`
+    (a v1 sheet's [sources], a v2 folder's sources.toml). With no sources read at all (a broken
+    [sources] table, already reported) the keys are not checked one by one."""
+    path = (*p, "sources")
+    cited = body.get("sources")
+    if cited is None:
+        if required:
+            check.problem(path, "missing: every price needs a source")
+        return ()
+    if not isinstance(cited, list) or not cited or not all(isinstance(c, str) for c in cited):
+        check.problem(path, "must be a non-empty list of source keys")
+        return ()
+    for key in cited:
+        if sources and key not in sources:
+            check.problem(path, f"{key!r} is not defined in {defined_in}" + did_you_mean(key, sources))
+    return tuple(cited)
+
+
 def read_sources(check: Checker, table: Raw) -> dict[str, Source]:
     """The `[sources]` table of a v1 sheet or a v2 sources.toml: key -> {title, url}, every problem
     reported through `check`."""
@@ -841,18 +861,7 @@ class _Checker(Checker):
         )
 
     def cited_sources(self, body: Raw, p: KeyPath, sources: dict[str, Source]) -> tuple[str, ...]:
-        path = (*p, "sources")
-        cited = body.get("sources")
-        if cited is None:
-            self.problem(path, "missing: every price needs a source")
-            return ()
-        if not isinstance(cited, list) or not cited or not all(isinstance(c, str) for c in cited):
-            self.problem(path, "must be a non-empty list of source keys")
-            return ()
-        for key in cited:
-            if sources and key not in sources:
-                self.problem(path, f"{key!r} is not in [sources]")
-        return tuple(cited)
+        return read_cited(self, body, p, sources, defined_in="[sources]")
 
     def price(self, body: Raw, path: KeyPath) -> Decimal | None:
         value = self.number(body, path, expected="a number (USD per 1M tokens)")
@@ -973,19 +982,7 @@ class _V2Checker(Checker):
         return value
 
     def cited(self, body: Raw, p: KeyPath, sources: dict[str, Source], *, required: bool = True) -> tuple[str, ...]:
-        path = (*p, "sources")
-        cited = body.get("sources")
-        if cited is None:
-            if required:
-                self.problem(path, "missing: every price needs a source")
-            return ()
-        if not isinstance(cited, list) or not cited or not all(isinstance(c, str) for c in cited):
-            self.problem(path, "must be a non-empty list of source keys")
-            return ()
-        for key in cited:
-            if key not in sources:
-                self.problem(path, f"{key!r} is not defined in sources.toml" + did_you_mean(key, sources))
-        return tuple(cited)
+        return read_cited(self, body, p, sources, defined_in="sources.toml", required=required)
 
     def date_list(self, body: Raw, p: KeyPath, keys: tuple[str, ...]) -> dict[str, dt.date]:
         return {key: d for key in keys if (d := self.date(body, (*p, key))) is not None}

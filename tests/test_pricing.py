@@ -204,7 +204,7 @@ def test_every_problem_is_reported_with_file_and_key(pricing_folder, monkeypatch
     (('"chat" = "chat-1"', '"chat" = "chat-9"'),
      'aliases.chat: points to \'chat-9\', which is not a model in this sheet'),
     (('sources = ["C1"]\n\n[models."chat-1".fine_tuning]', 'sources = ["C9"]\n\n[models."chat-1".fine_tuning]'),
-     'models.chat-1.sources: \'C9\' is not in [sources]'),
+     'models.chat-1.sources: \'C9\' is not defined in [sources]'),
     (("output = 2.00", "output = -2.00"), 'models.chat-1.output: must be a finite number >= 0, not -2.00'),
     (("effective = 2024-01-01", "effective = 2024-02-01"),
      "effective: 2024-02-01 does not match the file name 2024-01-01.toml"),
