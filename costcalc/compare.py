@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 
 from .cost import cacheable_tokens, per_token, token_prices, tokens_cost
 from .errors import MissingPriceError, UnknownModelError, UsageError
-from .inputs import Inputs, ScanProgress, read_inputs, sample_need, training_months
+from .inputs import Inputs, ScanProgress, due, given_tokens, read_inputs, sample_need, training_months
 from .pricing import ModelPrice, PriceBook, PriceSheet, Source, not_priced_yet, split_fine_tuned
 
 Money = Callable[[Decimal], str]  # formats an amount in USD for a sentence (prose.py's default: USD)
@@ -591,7 +591,7 @@ class _Pricer:
                 trainings.append(run)
                 training_usd = run.training_usd
                 snapshot = run.snapshot
-            if strategy.type == "retrieval" and _due(i, strategy.refresh_every_months) and strategy.corpus_tokens:
+            if strategy.type == "retrieval" and due(i, strategy.refresh_every_months) and strategy.corpus_tokens:
                 embedder = self.model(strategy.embedding_model, sheet_on_1st, (*key, "embedding_model"), embedding=True)
                 self.cite(sheet_on_1st, embedder, fine_tuned=False)
                 corpus_usd = tokens_cost(strategy.corpus_tokens, embedder.price("input_per_1m"))
@@ -700,11 +700,9 @@ class _Pricer:
     # --- tokens and training data ---
 
     def tokens(self, strategy: Strategy, model: ModelPrice) -> RequestTokens:
-        traffic, key = self.traffic, ("strategies", strategy.name)
-        prompt, completion, source = strategy.prompt_tokens, strategy.completion_tokens, "given"
-        if strategy.sample_file is None:  # the strategy's own sample outranks the traffic's numbers
-            prompt = prompt if prompt is not None else traffic.prompt_tokens
-            completion = completion if completion is not None else traffic.completion_tokens
+        traffic = self.traffic
+        prompt, completion = given_tokens(strategy, traffic)
+        source = "given"
         need = sample_need(strategy, traffic)
         if need is not None:
             if model.encoding is None:
@@ -850,11 +848,6 @@ def break_even(result: StrategyResult, base: StrategyResult, first_month_request
 
 
 # --- helpers -------------------------------------------------------------------------------------
-
-
-def _due(index: int, every: int) -> bool:
-    """Whether a recurring job (training, corpus refresh) runs in the `index`-th month."""
-    return index == 0 or (every > 0 and index % every == 0)
 
 
 def _average_request_usd(rates, tokens: RequestTokens) -> Decimal:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -47,28 +48,40 @@ class Inputs:
     scans: dict[tuple[Path, str], DatasetReport] = field(default_factory=dict)
 
 
-def sample_need(strategy: Strategy, traffic: Traffic) -> SampleNeed | None:
-    """The sample to measure for `strategy`, or None when its prompt and completion are given.
+def given_tokens(strategy: Strategy, traffic: Traffic) -> tuple[Decimal | None, Decimal | None]:
+    """The prompt and completion tokens a scenario gives for `strategy` (None: to be measured).
 
-    The strategy's own sample outranks the traffic's numbers; the traffic's sample only fills in
-    what neither the strategy nor the traffic gives.
-    """
+    The strategy's own numbers come first; the traffic's fill in, unless the strategy names its own
+    sample, which outranks the traffic's numbers."""
     prompt, completion = strategy.prompt_tokens, strategy.completion_tokens
-    if strategy.sample_file is not None:
-        if prompt is None or completion is None:
-            return SampleNeed(strategy.sample_file, ("strategies", strategy.name, "sample_file"))
+    if strategy.sample_file is None:
+        prompt = prompt if prompt is not None else traffic.prompt_tokens
+        completion = completion if completion is not None else traffic.completion_tokens
+    return prompt, completion
+
+
+def sample_need(strategy: Strategy, traffic: Traffic) -> SampleNeed | None:
+    """The sample to measure for `strategy`, or None when its prompt and completion are given:
+    the strategy's own sample, else the traffic's (see `given_tokens` for which numbers count)."""
+    prompt, completion = given_tokens(strategy, traffic)
+    if prompt is not None and completion is not None:
         return None
-    prompt = prompt if prompt is not None else traffic.prompt_tokens
-    completion = completion if completion is not None else traffic.completion_tokens
-    if (prompt is None or completion is None) and traffic.sample_file is not None:
+    if strategy.sample_file is not None:
+        return SampleNeed(strategy.sample_file, ("strategies", strategy.name, "sample_file"))
+    if traffic.sample_file is not None:
         return SampleNeed(traffic.sample_file, ("traffic", "sample_file"))
     return None
 
 
+def due(index: int, every: int) -> bool:
+    """Whether a recurring job (a training run, a corpus refresh) runs in the `index`-th month
+    (0-based): the first month, then every `every` months (0: only the first)."""
+    return index == 0 or (every > 0 and index % every == 0)
+
+
 def training_months(strategy: Strategy, months: list[dt.date]) -> list[int]:
     """Indexes of the months a fine-tuned strategy trains in: the first, then every N months."""
-    every = strategy.retrain_every_months
-    return [i for i in range(len(months)) if i == 0 or (every > 0 and i % every == 0)]
+    return [i for i in range(len(months)) if due(i, strategy.retrain_every_months)]
 
 
 def read_inputs(scenario: Scenario, book: PriceBook, *, scan_progress: ScanProgress | None = None) -> Inputs:
@@ -122,4 +135,4 @@ def _scan(scenario: Scenario, strategy: Strategy, model: ModelPrice, sheet: Pric
     return report
 
 
-__all__ = ["Inputs", "SampleNeed", "read_inputs", "sample_need", "training_months"]
+__all__ = ["Inputs", "SampleNeed", "due", "given_tokens", "read_inputs", "sample_need", "training_months"]
