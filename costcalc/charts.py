@@ -19,8 +19,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .months import month_label
-from .prose import months_phrase, requests_phrase
+from .months import month_label, months_phrase
+from .prose import requests_phrase
 from .text import drawable, font_families
 
 if TYPE_CHECKING:

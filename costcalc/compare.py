@@ -40,7 +40,7 @@ from .inputs import Inputs, ScanProgress, due, given_tokens, read_inputs, sample
 from .pricing import ModelPrice, PriceBook, PriceSheet, Source, not_priced_yet, split_fine_tuned
 
 Money = Callable[[Decimal], str]  # formats an amount in USD for a sentence (prose.py's default: USD)
-from .months import days_in_month, month_label
+from .months import days_in_month, month_label, months_phrase
 from .scenario import KeyPath, Scenario, Strategy
 from .training import bill_tokens
 
@@ -390,7 +390,7 @@ class Comparison:
     @property
     def horizon(self) -> str:
         a = self.assumptions
-        months = f"{a.horizon_months} month{'s' if a.horizon_months != 1 else ''}"
+        months = months_phrase(a.horizon_months)
         if a.horizon_months == 1:
             return f"{months} ({month_label(a.start_month)})"
         return f"{months} ({month_label(a.start_month)} to {month_label(a.end_month)})"

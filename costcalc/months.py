@@ -21,6 +21,11 @@ def month_label(month: dt.date) -> str:
     return f"{month.year:04d}-{month.month:02d}"
 
 
+def months_phrase(n: int) -> str:
+    """'1 month' / '12 months'."""
+    return f"{n} month{'s' if n != 1 else ''}"
+
+
 def add_months(month: dt.date, n: int) -> dt.date:
     index = month.year * 12 + month.month - 1 + n
     return dt.date(index // 12, index % 12 + 1, 1)
@@ -30,4 +35,4 @@ def days_in_month(month: dt.date) -> int:
     return calendar.monthrange(month.year, month.month)[1]
 
 
-__all__ = ["add_months", "days_in_month", "month_label", "parse_month"]
+__all__ = ["add_months", "days_in_month", "month_label", "months_phrase", "parse_month"]

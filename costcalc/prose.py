@@ -13,7 +13,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from .months import month_label
+from .months import month_label, months_phrase
 from .render import format_usd
 
 if TYPE_CHECKING:
@@ -25,11 +25,6 @@ Money = Callable[[Decimal], str]
 # rest are counted ("and 1,990 other strategies: see the table"), so that a scenario of 2,000
 # strategies still has an answer one can read. The table and the JSON have every one.
 ANSWER_MOST = 5
-
-
-def months_phrase(n: int) -> str:
-    """'1 month' / '12 months'."""
-    return f"{n} month{'s' if n != 1 else ''}"
 
 
 def answer(comparison: Comparison, money: Money = format_usd) -> str:
@@ -151,4 +146,4 @@ def relative(total: Decimal, base: Decimal, money: Money = format_usd) -> str:
     return f"{abs(pct):.0f}% {'more' if pct > 0 else 'less'}"
 
 
-__all__ = ["answer", "break_even_reason", "budget_sentence", "count_phrase", "months_phrase", "relative", "requests_phrase"]
+__all__ = ["answer", "break_even_reason", "budget_sentence", "count_phrase", "relative", "requests_phrase"]

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .cost import CACHE_INCREMENT_TOKENS, CACHE_MIN_TOKENS, UsageCost
-from .months import month_label
-from .prose import months_phrase, requests_phrase
+from .months import month_label, months_phrase
+from .prose import requests_phrase
 from .errors import PricingError
 from .pricing import HistoryEntry, ModelPrice, PriceBook, PriceSheet, SheetDiff
 from .training import TrainingBill
