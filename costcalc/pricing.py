@@ -892,8 +892,10 @@ SCHEMA_V2 = (2, 0)  # the major.minor version this costcalc writes and reads
 # Every price key ends in its unit: per 1M tokens, per hour, per month of storage, per job.
 UNIT_SUFFIXES = ("_per_1m", "_per_hour", "_per_month", "_per_job")
 MODE_PRICE_KEYS = ("input_per_1m", "cached_input_per_1m", "cache_write_per_1m", "output_per_1m")
-# Ways of calling a model: OpenAI's processing tiers, and Azure's deployment types.
-MODES = ("standard", "batch", "flex", "priority", "global", "global_batch", "data_zone", "regional", "developer")
+# Ways of calling a model: OpenAI's processing tiers (and, for a fine-tuned model trained with data
+# sharing enabled, its discounted rates), and Azure's deployment types.
+MODES = ("standard", "batch", "flex", "priority", "data_sharing", "data_sharing_batch",
+         "global", "global_batch", "data_zone", "regional", "developer")
 FINE_TUNING_TABLE_PRICES = ("training_per_1m", "training_per_hour", "hosting_per_hour", "storage_per_month",
                             "minimum_per_job")
 _V2_SHEET_KEYS = ("schema_version", "provider", "effective", "currency", "checked", "summary", "models")
