@@ -427,9 +427,17 @@ class HistoryEntry:
     model: ModelPrice
 
 
+DEFAULT_PROVIDER = "openai"  # what a model name without a `provider/` prefix means
+
+
 @dataclass(frozen=True)
 class PriceBook:
-    """Every sheet of a pricing folder, oldest first."""
+    """Every sheet of a pricing folder: one timeline per provider, oldest first.
+
+    `sheets` is the timeline of the book's own provider (OpenAI where the folder has it); a name with
+    another provider's prefix (`azure/gpt-4.1-mini-2025-04-14`) is looked up in that provider's
+    timeline, through `for_name`, so every query below reads one provider's sheets at a time.
+    """
 
     directory: Path
     sheets: tuple[PriceSheet, ...] = field(default_factory=tuple)
@@ -438,6 +446,39 @@ class PriceBook:
     # Problems that do not stop loading: a sheet of a newer minor schema version, and what it says
     # that this costcalc does not know.
     warnings: tuple[Problem, ...] = ()
+    # Every provider's timeline, this book's own included (empty: `sheets` is the only one).
+    timelines: dict[str, tuple[PriceSheet, ...]] = field(default_factory=dict)
+
+    @property
+    def provider(self) -> str:
+        return self.sheets[0].provider
+
+    @property
+    def providers(self) -> list[str]:
+        """The providers this folder prices, the book's own first."""
+        return [self.provider, *sorted(p for p in self.timelines if p != self.provider)]
+
+    @property
+    def all_sheets(self) -> tuple[PriceSheet, ...]:
+        """Every provider's sheets, by provider (the book's own first), each oldest first."""
+        return tuple(sheet for provider in self.providers for sheet in self.provider_book(provider).sheets)
+
+    def provider_book(self, provider: str) -> PriceBook:
+        """This folder as seen from `provider`: its timeline becomes `sheets`."""
+        if provider == self.provider:
+            return self
+        if provider not in self.timelines:
+            raise UnknownProviderError(provider, provider, self.providers)
+        return replace(self, sheets=self.timelines[provider])
+
+    def for_name(self, name: str) -> tuple[PriceBook, str]:
+        """The book of the provider `name` names (`azure/...`), and the name without its prefix."""
+        provider, bare = split_provider(name)
+        if provider is None or provider == self.provider:
+            return self, bare if provider is not None else name
+        if provider not in self.timelines:
+            raise UnknownProviderError(provider, name, self.providers)
+        return self.provider_book(provider), bare
 
     def as_of(self, date: dt.date | str | None = None) -> PriceSheet:
         """The newest sheet effective on or before `date`, a date or "YYYY-MM-DD" (the newest sheet when None).
@@ -462,6 +503,9 @@ class PriceBook:
     def model_on(self, name: str, date: dt.date | str | None = None) -> tuple[PriceSheet, ModelPrice]:
         """The sheet in force on `date` and what `name` means there. A model that a later sheet
         prices is not unknown but not out yet: the error says when it first appears."""
+        book, name = self.for_name(name)
+        if book is not self:
+            return book.model_on(name, date)
         sheet = self.as_of(date)
         try:
             return sheet, sheet.model(name)
@@ -473,12 +517,18 @@ class PriceBook:
 
     def first_sheet_with(self, name: str, after: dt.date) -> PriceSheet | None:
         """The first sheet effective after `after` that knows `name`, None if none does."""
+        book, name = self.for_name(name)
+        if book is not self:
+            return book.first_sheet_with(name, after)
         return next((s for s in self.sheets if s.effective > after and name in s.names()), None)
 
     # --- lifecycle ---
 
     def facts(self, name: str, date: dt.date | str | None = None) -> ModelFacts | None:
         """The models.toml facts of the snapshot `name` means on `date` (None for a v1 folder)."""
+        book, name = self.for_name(name)
+        if book is not self:
+            return book.facts(name, date)
         sheet = self.as_of(date)
         catalogue = self.catalogues.get(sheet.provider)
         if catalogue is None:
@@ -491,6 +541,9 @@ class PriceBook:
         A fine-tuned name (`ft:...`) stops on its own shutdown day where the provider lists one, else
         with its base model (PRICING_FACTS_2025_2026 §4b).
         """
+        book, name = self.for_name(name)
+        if book is not self:
+            return book.shutdown_on(name, date)
         facts = self.facts(name, date)
         if facts is None:
             return None
@@ -504,6 +557,9 @@ class PriceBook:
 
         Prices stay readable for any date (`as_of`); this says whether the model could be used then.
         """
+        book, name = self.for_name(name)
+        if book is not self:
+            return book.status(name, date)
         day = as_date(date)
         if day < self.sheets[0].effective:
             return "not released"
@@ -534,6 +590,9 @@ class PriceBook:
     def fine_tuning_jobs(self, name: str, date: dt.date | str) -> str | None:
         """Whether a fine-tuning job on `name` could be created on `date`: "open", "existing customers
         only", "closed", or None for a model that was never fine-tunable."""
+        book, name = self.for_name(name)
+        if book is not self:
+            return book.fine_tuning_jobs(name, date)
         day = as_date(date)
         sheet = self.as_of(day)
         snapshot = sheet.resolve(name)
@@ -557,15 +616,20 @@ class PriceBook:
         return steps[-1].jobs if steps else "open"
 
     def revision(self, name: str) -> PriceSheet:
-        """The sheet with this effective date (YYYY-MM-DD) or file stem."""
-        for sheet in self.sheets:
+        """The sheet with this effective date (YYYY-MM-DD), file stem or path; `azure/2025-05-01` names
+        another provider's sheet (a bare date is the book's own provider's)."""
+        book, name = self.for_name(name)
+        for sheet in book.sheets:
             if name in (sheet.revision, sheet.path.stem, str(sheet.path)):
                 return sheet
-        known = ", ".join(s.revision for s in self.sheets)
+        known = ", ".join(s.revision for s in book.sheets)
         raise UsageError(f"no price sheet {name!r}; revisions are: {known}")
 
     def history(self, name: str) -> list[HistoryEntry]:
         """The model's prices on every sheet that knows the name, oldest first."""
+        book, name = self.for_name(name)
+        if book is not self:
+            return book.history(name)
         entries = []
         for sheet in self.sheets:
             try:
@@ -690,13 +754,32 @@ def load_pricebook(directory: str | os.PathLike[str] | None = None) -> PriceBook
         seen[key] = sheet.path
     if problems:
         raise PricingError(problems)
-    providers = {s.provider for s in sheets}
-    if len(providers) > 1:
-        # One book is one provider's timeline; several providers would need a provider key per model.
-        raise PricingError([Problem(str(root), "", f"sheets of several providers ({', '.join(sorted(providers))}) "
-                                                   "in one folder")])
     by_provider = {c.provider: c for c in catalogues.values() if c is not None}
-    return PriceBook(root, tuple(sorted(sheets, key=lambda s: s.effective)), by_provider, tuple(warnings))
+    timelines = {}
+    for provider in sorted({s.provider for s in sheets}):
+        timeline = sorted((s for s in sheets if s.provider == provider), key=lambda s: s.effective)
+        timelines[provider] = _carried_forward(timeline, by_provider.get(provider))
+    own = DEFAULT_PROVIDER if DEFAULT_PROVIDER in timelines else next(iter(timelines))
+    return PriceBook(root, timelines[own], by_provider, tuple(warnings), timelines)
+
+
+def _carried_forward(timeline: list[PriceSheet], catalogue: Catalogue | None) -> tuple[PriceSheet, ...]:
+    """A provider's sheets, each v2 sheet completed with the models of the sheet before it.
+
+    A v2 sheet lists what its revision priced (new models, changed prices); every model it does not
+    list keeps the price it had, with that price's own date and sources, until a later sheet lists it
+    again. Whether a model can still be used on a date is the lifecycle's answer (models.toml), not a
+    sheet's silence. A v1 sheet is whole: it lists every model it prices.
+    """
+    composed: list[PriceSheet] = []
+    for sheet in timeline:
+        if composed and catalogue is not None and isinstance(sheet.schema_version, str):  # a v2 sheet
+            carried = {name: model for name, model in composed[-1].models.items() if name not in sheet.models}
+            models = {**carried, **sheet.models}
+            sheet = replace(sheet, models=models, sources=_cited_by(models, catalogue.sources),
+                            aliases=_aliases_in(catalogue, sheet.effective, models))
+        composed.append(sheet)
+    return tuple(composed)
 
 
 def load_sheet(path: str | os.PathLike[str]) -> PriceSheet:
