@@ -286,3 +286,75 @@ def test_the_pricing_readme_lifecycle_example_says_what_it_prints(v2):
     assert v2.shutdown_on("ft:gpt-3.5-turbo-0613:acme::x1") == dt.date(2026, 10, 23)
     assert v2.fine_tuning_jobs("gpt-4.1-mini", "2027-02-01") == "closed"
     assert v2.as_of("2025-05-01").model("gpt-4.1").rate("input", "batch", fine_tuned=True) == Decimal("1.50")
+
+
+# --- a sheet lists what its revision changed; a folder holds several providers ---------------------
+
+CUT = """\
+schema_version = "2.0"
+provider = "acme"
+effective = 2024-07-01
+currency = "USD"
+checked = 2024-07-02
+summary = "A cut on chat-1's output price only."
+
+[models."chat-1"]
+sources = ["C1"]
+[models."chat-1".standard]
+input_per_1m = 2.50
+output_per_1m = 10.00
+"""
+
+EMBED_MODELS = MODELS.replace("[aliases]", """\
+[models."embed-1"]
+kind = "embedding"
+tokenizer = "tiktoken:cl100k_base"
+released = 2024-01-01
+sources = ["C1"]
+
+[aliases]""")
+
+EMBED_SHEET = SHEET + """
+[models."embed-1"]
+sources = ["C1"]
+[models."embed-1".standard]
+input_per_1m = 0.02
+"""
+
+
+def test_a_model_a_later_sheet_does_not_list_keeps_its_price_date_and_sources(acme):
+    folder = acme(sheet=EMBED_SHEET, models=EMBED_MODELS)
+    (folder / "acme" / "2024-07-01.toml").write_text(CUT)
+    book = load_pricebook(folder)
+    after = book.as_of("2024-08-01")
+    assert after.effective == dt.date(2024, 7, 1)
+    # chat-1 is repriced by the cut: $15.00 -> $10.00 output; its 2024-01-01 tier and batch are not
+    # carried into the new entry, since the sheet restates the model as a whole.
+    assert after.model("chat-1").output_per_1m == Decimal("10.00")
+    assert after.model("chat-1").batch_output_per_1m is None
+    # embed-1 is not in the cut's sheet: it keeps its 2024-01-01 price, and says so.
+    embed = after.model("embed-1")
+    assert (embed.input_per_1m, embed.effective, embed.sources) == (Decimal("0.02"), dt.date(2024, 1, 1), ("C1",))
+    assert sorted(after.models) == ["chat-1", "embed-1"]
+    assert after.aliases == {"chat": "chat-1"}
+
+
+def test_a_folder_with_two_providers_keeps_a_timeline_each(acme):
+    folder = acme()
+    beta = folder / "beta"
+    beta.mkdir()
+    for name, text in (("2024-03-01.toml", SHEET.replace("2024-01-01", "2024-03-01")), ("models.toml", MODELS),
+                       ("sources.toml", SOURCES)):
+        (beta / name).write_text(text.replace('provider = "acme"', 'provider = "beta"'))
+    book = load_pricebook(folder)
+    assert book.providers == ["acme", "beta"]
+    assert [s.provider for s in book.all_sheets] == ["acme", "beta"]
+    # A bare name is the book's own provider's (acme: there is no openai folder here); beta/ reads beta's.
+    assert book.model_on("chat", "2024-02-01")[1].provider == "acme"
+    sheet, model = book.model_on("beta/chat-1", "2024-03-15")
+    assert (sheet.provider, sheet.effective, model.provider) == ("beta", dt.date(2024, 3, 1), "beta")
+    with pytest.raises(UnknownModelError) as err:
+        book.model_on("gamma/chat-1", "2024-03-15")
+    assert str(err.value) == "unknown provider 'gamma' in 'gamma/chat-1'; the price sheets are of: acme, beta"
+    # beta's first sheet is 2024-03-01: before it, beta has no price, whatever acme has.
+    assert book.status("beta/chat-1", "2024-02-01") == "not released"
