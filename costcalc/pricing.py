@@ -1410,15 +1410,19 @@ class _SheetV2Checker(_V2Checker):
         batch_mode = _batch_mode(default)
         plain = modes[default].rates if default in modes else {}
         batch = modes[batch_mode].rates if batch_mode in modes else {}
-        written_raw = body.get(default)
-        written: Raw = written_raw if isinstance(written_raw, dict) else {}
         ft_body = self.table(body, (*p, "fine_tuning"))
         # A model listed only for its fine-tuning (Azure's Llama 3.3 70B, Mistral's per-job minimum)
-        # need not give base prices; one with any base mode must give its default mode's.
-        fine_tuning_only = ft_body is not None and not any(mode in body for mode in MODES)
+        # need not give base prices; one with base modes must give the default mode's, or where the
+        # default is not offered yet (Azure's first meters were regional), the first mode's it lists.
+        listed = [mode for mode in body if mode in MODES]
+        fine_tuning_only = ft_body is not None and not listed
+        checked_mode = default if default in body or not listed else listed[0]
+        written_raw = body.get(checked_mode)
+        written: Raw = written_raw if isinstance(written_raw, dict) else {}
         for key in () if fine_tuning_only else REQUIRED_PRICES.get(facts.kind, ()):
             if f"{key}_per_1m" not in written:  # a price of the wrong type is reported as such, not as missing
-                self.problem((*p, default, f"{key}_per_1m"), f"missing (a {facts.kind} model needs an {key} price)")
+                self.problem((*p, checked_mode, f"{key}_per_1m"),
+                             f"missing (a {facts.kind} model needs an {key} price)")
         cited = self.cited(body, p, catalogue.sources)
         fine_tuned_body = self.table(body, (*p, "fine_tuned"))
         fine_tuning: FineTuningPrice | None = None
