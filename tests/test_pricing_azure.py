@@ -56,6 +56,7 @@ def test_azure_gpt_4_1_mini_prices_by_deployment_type(book):
     assert by_mode["regional"].output_per_1m == Decimal("1.76")
     # Developer Tier tokens "Same as Global Standard" (P1, P5).
     assert by_mode["developer"].input_per_1m == Decimal("0.40")
+    assert by_mode["developer"].sources == ("P5", "P1", "P3")
 
 
 def test_azure_o4_mini_rft_is_billed_per_hour_with_a_5000_cap(book):
