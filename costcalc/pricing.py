@@ -83,6 +83,7 @@ class FineTuningPrice:
     hosting_per_hour: Decimal | None = None
     storage_per_month: Decimal | None = None
     minimum_per_job: Decimal | None = None
+    maximum_per_job: Decimal | None = None  # a per-job billing cap (Azure RFT: $5,000, PROVIDERS_FACTS §1a)
 
 
 @dataclass(frozen=True)
@@ -123,13 +124,19 @@ class ModelPrice:
     # Schema v2: every mode of the base model and of the fine-tuned model, tiers included.
     modes: dict[str, ModeRates] = field(default_factory=dict)
     fine_tuned_modes: dict[str, ModeRates] = field(default_factory=dict)
+    # The provider's default mode (Azure: "global"): input_per_1m, fine_tuning, ... are its prices.
+    default_mode: str = "standard"
+    # Fine-tuning prices by mode (Azure's deployment types), the default mode's included.
+    fine_tuning_by_mode: dict[str, FineTuningPrice] = field(default_factory=dict)
 
-    def rate(self, kind: str, mode: str = "standard", *, fine_tuned: bool = False,
+    def rate(self, kind: str, mode: str | None = None, *, fine_tuned: bool = False,
              input_tokens: int = 0) -> Decimal:
-        """A price by kind (`input`, `cached_input`, `cache_write`, `output`) and mode; missing is an error.
+        """A price by kind (`input`, `cached_input`, `cache_write`, `output`) and mode (the provider's
+        default mode when None); missing is an error.
 
         `input_tokens` picks the tier: the prices of the highest tier the request's input is above.
         """
+        mode = mode or self.default_mode
         modes = self.fine_tuned_modes if fine_tuned else self.modes
         key = f"{kind}_per_1m"
         rates = modes.get(mode)
@@ -138,7 +145,7 @@ class ModelPrice:
             if input_tokens > tier.above_input_tokens and key in tier.rates:
                 value = tier.rates[key]
         if value is None:
-            what = " ".join(["fine-tuned" if fine_tuned else "", "" if mode == "standard" else mode,
+            what = " ".join(["fine-tuned" if fine_tuned else "", "" if mode == self.default_mode else mode,
                              kind.replace("_", " ")]).split()
             raise MissingPriceError(self.name, " ".join(what), self.effective)
         return value
@@ -335,6 +342,9 @@ class FineTuningFacts:
     max_tokens_per_example: int | None = None
     training_opens: dt.date | None = None  # None: from the first sheet with its fine-tuning prices
     training_closes: dt.date | None = None  # for this model only; the provider's wind-down applies too
+    # From this day only existing customers may create jobs (Azure: from the base model's retirement,
+    # PROVIDERS_FACTS §1g footnote); jobs stay possible past the base model's shutdown until training_closes.
+    existing_customers_from: dt.date | None = None
     fine_tuned_notice: dt.date | None = None  # the day the fine-tuned models' own shutdown was announced
     fine_tuned_shutdown: dt.date | None = None  # None: the fine-tuned models stop with the base model
     sources: tuple[str, ...] = ()
@@ -375,6 +385,19 @@ class WindDownStep:
 
 
 @dataclass(frozen=True)
+class Rule:
+    """A provider's rule that is not a price but bounds what is billed (Azure deletes a fine-tuned
+    deployment after 15 days of inactivity; a developer-tier deployment lives 24 hours)."""
+
+    key: str
+    value: Decimal
+    unit: str  # "days", "hours", ...
+    wording: str
+    sources: tuple[str, ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class Catalogue:
     """One provider's models.toml and sources.toml."""
 
@@ -383,6 +406,8 @@ class Catalogue:
     aliases: dict[str, tuple[AliasMove, ...]]
     sources: dict[str, Source]
     wind_down: tuple[WindDownStep, ...] = ()
+    default_mode: str = "standard"  # the mode a model's plain prices are of (Azure: "global")
+    rules: tuple[Rule, ...] = ()
 
     def aliases_on(self, date: dt.date) -> dict[str, str]:
         """Alias -> the snapshot it meant on `date` (aliases not yet created are left out)."""
@@ -610,6 +635,8 @@ class PriceBook:
             return "closed"
         if ft.training_closes is not None and day >= ft.training_closes:
             return "closed"
+        if ft.existing_customers_from is not None and day >= ft.existing_customers_from:
+            return "existing customers only"
         if facts.shutdown is not None and day >= facts.shutdown:
             return "closed"
         steps = [step for step in (catalogue.wind_down if catalogue else ()) if step.on <= day]
@@ -922,6 +949,7 @@ class _Checker(Checker):
                                        fine_tuning.output_per_1m, fine_tuning.batch_input_per_1m,
                                        fine_tuning.batch_cached_input_per_1m, fine_tuning.batch_output_per_1m)
             if fine_tuning else {},
+            fine_tuning_by_mode={"standard": fine_tuning} if fine_tuning else {},
         )
 
     def fine_tuning(self, body: Raw, p: KeyPath, sources: dict[str, Source]) -> FineTuningPrice:
@@ -980,15 +1008,21 @@ MODE_PRICE_KEYS = ("input_per_1m", "cached_input_per_1m", "cache_write_per_1m", 
 MODES = ("standard", "batch", "flex", "priority", "data_sharing", "data_sharing_batch",
          "global", "global_batch", "data_zone", "regional", "developer")
 FINE_TUNING_TABLE_PRICES = ("training_per_1m", "training_per_hour", "hosting_per_hour", "storage_per_month",
-                            "minimum_per_job")
+                            "minimum_per_job", "maximum_per_job")
+# Modes that fine-tuning prices differ by (Azure's training and deployment types, PROVIDERS_FACTS §1b).
+FINE_TUNING_MODES = ("standard", "global", "regional", "developer", "data_zone")
 _V2_SHEET_KEYS = ("schema_version", "provider", "effective", "currency", "checked", "summary", "models")
 _V2_MODEL_KEYS = ("sources", "note", "fine_tuning", "fine_tuned", *MODES)
 _V2_FINE_TUNING_KEYS = ("sources", "note", *FINE_TUNING_TABLE_PRICES)
 _FACT_KEYS = ("kind", "tokenizer", "context_window", "max_output_tokens", "released", "deprecation_notice",
               "shutdown", "fine_tuning", "sources", "note")
-_FT_FACT_KEYS = ("methods", "max_tokens_per_example", "training_opens", "training_closes", "fine_tuned_notice",
+_FT_FACT_KEYS = ("methods", "max_tokens_per_example", "training_opens", "training_closes", "existing_customers_from",
+                 "fine_tuned_notice",
                  "fine_tuned_shutdown",
                  "sources", "note")
+_CATALOGUE_KEYS = ("schema_version", "provider", "default_mode", "models", "aliases", "fine_tuning_wind_down",
+                   "deployment_rules")
+_RULE_KEYS = ("value", "unit", "wording", "sources", "note")
 _TOKENIZER = re.compile(r"([a-z][a-z0-9_-]*):(\S+)")
 
 
@@ -1145,8 +1179,14 @@ class _CatalogueChecker(_V2Checker):
     def models_file(self, raw: Raw, folder: str | None, sources: dict[str, Source]) -> Catalogue | None:
         if not self.version(raw):
             return None
-        self.unknown_keys(raw, ("schema_version", "provider", "models", "aliases", "fine_tuning_wind_down"), ())
+        self.unknown_keys(raw, _CATALOGUE_KEYS, ())
         provider = self.provider(raw, folder)
+        default_mode = self.string(raw, ("default_mode",)) or "standard"
+        if default_mode not in MODES:
+            self.problem(("default_mode",), f"must be one of {', '.join(MODES)}, not {default_mode!r}"
+                         + did_you_mean(default_mode, MODES))
+            default_mode = "standard"
+        rules = self.rules(self.table(raw, ("deployment_rules",)), sources)
         models_raw = self.table(raw, ("models",), required=True) or {}
         models = {}
         for name in models_raw:
@@ -1159,7 +1199,25 @@ class _CatalogueChecker(_V2Checker):
         wind_down = self.wind_down(self.table(raw, ("fine_tuning_wind_down",)), sources)
         if provider is None:
             return None
-        return Catalogue(provider, models, aliases, sources, wind_down)
+        return Catalogue(provider, models, aliases, sources, wind_down, default_mode, rules)
+
+    def rules(self, raw: Raw | None, sources: dict[str, Source]) -> tuple[Rule, ...]:
+        rules = []
+        for key in raw or {}:
+            p = ("deployment_rules", key)
+            body = self.table(raw or {}, p)
+            if body is None:
+                continue
+            self.unknown_keys(body, _RULE_KEYS, p)
+            value = self.amount(body, (*p, "value")) if "value" in body else None
+            if "value" not in body:
+                self.problem((*p, "value"), "missing (a rule needs its value, e.g. value = 15 with unit = \"days\")")
+            unit = self.string(body, (*p, "unit"), required=True)
+            wording = self.string(body, (*p, "wording"), required=True)
+            cited = self.cited(body, p, sources)
+            if value is not None and unit is not None and wording is not None:
+                rules.append(Rule(key, value, unit, wording, cited, self.string(body, (*p, "note")) or ""))
+        return tuple(rules)
 
     def model_facts(self, name: str, body: Raw, p: KeyPath, sources: dict[str, Source]) -> ModelFacts:
         self.unknown_keys(body, _FACT_KEYS, p)
@@ -1199,15 +1257,18 @@ class _CatalogueChecker(_V2Checker):
             if method not in FINE_TUNING_METHODS:
                 self.problem((*p, "methods"), f"{method!r} is not one of {', '.join(FINE_TUNING_METHODS)}"
                              + did_you_mean(method, FINE_TUNING_METHODS))
-        dates = self.date_list(body, p, ("training_opens", "training_closes", "fine_tuned_notice", "fine_tuned_shutdown"))
+        dates = self.date_list(body, p, ("training_opens", "training_closes", "existing_customers_from",
+                                         "fine_tuned_notice", "fine_tuned_shutdown"))
         self.in_order({**({"released": model_dates["released"]} if "released" in model_dates else {}), **dates},
                       ("released", "training_opens", "training_closes"), p)
         self.in_order(dates, ("training_opens", "fine_tuned_shutdown"), p)
+        self.in_order(dates, ("training_opens", "existing_customers_from", "training_closes"), p)
         self.in_order(dates, ("fine_tuned_notice", "fine_tuned_shutdown"), p)
         return FineTuningFacts(
             methods=tuple(methods),
             max_tokens_per_example=self.integer(body, (*p, "max_tokens_per_example"), minimum=1, unit="tokens"),
             training_opens=dates.get("training_opens"), training_closes=dates.get("training_closes"),
+            existing_customers_from=dates.get("existing_customers_from"),
             fine_tuned_notice=dates.get("fine_tuned_notice"), fine_tuned_shutdown=dates.get("fine_tuned_shutdown"),
             sources=self.cited(body, p, sources), note=self.string(body, (*p, "note")) or "",
         )
@@ -1345,17 +1406,27 @@ class _SheetV2Checker(_V2Checker):
     def model(self, facts: ModelFacts, body: Raw, p: KeyPath, effective: dt.date, catalogue: Catalogue) -> ModelPrice:
         self.unknown_keys(body, _V2_MODEL_KEYS, p)
         modes = self.modes(body, p)
-        standard = modes["standard"].rates if "standard" in modes else {}
-        batch = modes["batch"].rates if "batch" in modes else {}
-        written_raw = body.get("standard")
-        written: Raw = written_raw if isinstance(written_raw, dict) else {}
-        for key in REQUIRED_PRICES.get(facts.kind, ()):
-            if f"{key}_per_1m" not in written:  # a price of the wrong type is reported as such, not as missing
-                self.problem((*p, "standard", f"{key}_per_1m"), f"missing (a {facts.kind} model needs an {key} price)")
-        cited = self.cited(body, p, catalogue.sources)
+        default = catalogue.default_mode
+        batch_mode = _batch_mode(default)
+        plain = modes[default].rates if default in modes else {}
+        batch = modes[batch_mode].rates if batch_mode in modes else {}
         ft_body = self.table(body, (*p, "fine_tuning"))
+        # A model listed only for its fine-tuning (Azure's Llama 3.3 70B, Mistral's per-job minimum)
+        # need not give base prices; one with base modes must give the default mode's, or where the
+        # default is not offered yet (Azure's first meters were regional), the first mode's it lists.
+        listed = [mode for mode in body if mode in MODES]
+        fine_tuning_only = ft_body is not None and not listed
+        checked_mode = default if default in body or not listed else listed[0]
+        written_raw = body.get(checked_mode)
+        written: Raw = written_raw if isinstance(written_raw, dict) else {}
+        for key in () if fine_tuning_only else REQUIRED_PRICES.get(facts.kind, ()):
+            if f"{key}_per_1m" not in written:  # a price of the wrong type is reported as such, not as missing
+                self.problem((*p, checked_mode, f"{key}_per_1m"),
+                             f"missing (a {facts.kind} model needs an {key} price)")
+        cited = self.cited(body, p, catalogue.sources)
         fine_tuned_body = self.table(body, (*p, "fine_tuned"))
         fine_tuning: FineTuningPrice | None = None
+        by_mode: dict[str, FineTuningPrice] = {}
         fine_tuned_modes: dict[str, ModeRates] = {}
         if fine_tuned_body is not None:
             self.unknown_keys(fine_tuned_body, MODES, (*p, "fine_tuned"))
@@ -1364,45 +1435,82 @@ class _SheetV2Checker(_V2Checker):
                 self.problem((*p, "fine_tuning"), "missing (the fine-tuned prices need a fine_tuning table with "
                                                   "the training price and the sources)")
         if ft_body is not None:
-            fine_tuning = self.fine_tuning(ft_body, (*p, "fine_tuning"), fine_tuned_modes, facts, catalogue)
+            by_mode = self.fine_tuning(ft_body, (*p, "fine_tuning"), fine_tuned_modes, facts, catalogue)
+            fine_tuning = by_mode[default]
         return ModelPrice(
             name=facts.name, kind=facts.kind, effective=effective, encoding=facts.encoding,
             context_window=facts.context_window,
-            input_per_1m=standard.get("input_per_1m"), cached_input_per_1m=standard.get("cached_input_per_1m"),
-            output_per_1m=standard.get("output_per_1m"),
+            input_per_1m=plain.get("input_per_1m"), cached_input_per_1m=plain.get("cached_input_per_1m"),
+            output_per_1m=plain.get("output_per_1m"),
             batch_input_per_1m=batch.get("input_per_1m"), batch_output_per_1m=batch.get("output_per_1m"),
             fine_tuning=fine_tuning, sources=cited, note=self.string(body, (*p, "note")) or "",
             provider=catalogue.provider, tokenizer=facts.tokenizer, modes=modes, fine_tuned_modes=fine_tuned_modes,
+            default_mode=default, fine_tuning_by_mode=by_mode,
         )
 
     def fine_tuning(self, body: Raw, p: KeyPath, fine_tuned: dict[str, ModeRates], facts: ModelFacts,
-                    catalogue: Catalogue) -> FineTuningPrice:
-        self.unknown_keys({k: v for k, v in body.items() if not _is_number_key(k, v)}, _V2_FINE_TUNING_KEYS, p)
-        prices = self.price_keys(body, FINE_TUNING_TABLE_PRICES, p)
-        if "training_per_1m" not in prices and "training_per_hour" not in prices and not self.problems:
-            self.problem((*p, "training_per_1m"), "missing (a fine_tuning table needs training_per_1m or "
-                                                  "training_per_hour)")
-        standard = fine_tuned["standard"].rates if "standard" in fine_tuned else {}
-        batch = fine_tuned["batch"].rates if "batch" in fine_tuned else {}
-        for key in ("input_per_1m", "output_per_1m"):
-            if key not in standard:
-                self.problem((*p[:-1], "fine_tuned", "standard", key),
-                             "missing (a fine-tuned model needs its input and output prices)")
-        return FineTuningPrice(
-            training_per_1m=prices.get("training_per_1m"),
-            input_per_1m=standard.get("input_per_1m"), cached_input_per_1m=standard.get("cached_input_per_1m"),
-            output_per_1m=standard.get("output_per_1m"), batch_input_per_1m=batch.get("input_per_1m"),
-            batch_cached_input_per_1m=batch.get("cached_input_per_1m"), batch_output_per_1m=batch.get("output_per_1m"),
-            max_tokens_per_example=facts.fine_tuning.max_tokens_per_example if facts.fine_tuning else None,
-            sources=self.cited(body, p, catalogue.sources), note=self.string(body, (*p, "note")) or "",
-            training_per_hour=prices.get("training_per_hour"), hosting_per_hour=prices.get("hosting_per_hour"),
-            storage_per_month=prices.get("storage_per_month"), minimum_per_job=prices.get("minimum_per_job"),
-        )
+                    catalogue: Catalogue) -> dict[str, FineTuningPrice]:
+        """The fine_tuning table: the default mode's prices at its top, every other mode's (Azure's
+        deployment types) in a sub-table of its name, e.g. [models.X.fine_tuning.regional]."""
+        default = catalogue.default_mode
+        others = tuple(m for m in FINE_TUNING_MODES if m != default)
+        self.unknown_keys({k: v for k, v in body.items() if not _is_number_key(k, v)},
+                          (*_V2_FINE_TUNING_KEYS, *others), p)
+        tables = {default: (body, p)}
+        for mode in others:
+            sub = self.table(body, (*p, mode))
+            if sub is not None:
+                self.unknown_keys({k: v for k, v in sub.items() if not _is_number_key(k, v)},
+                                  _V2_FINE_TUNING_KEYS, (*p, mode))
+                tables[mode] = (sub, (*p, mode))
+        prices = {mode: self.price_keys(table, FINE_TUNING_TABLE_PRICES, tp) for mode, (table, tp) in tables.items()}
+        if not any(prices.values()) and not self.problems:
+            self.problem((*p, "training_per_1m"), "missing (a fine_tuning table needs a price: "
+                                                  f"{', '.join(FINE_TUNING_TABLE_PRICES)})")
+        trained = any("training_per_1m" in pr or "training_per_hour" in pr for pr in prices.values())
+        inferred = [m for m, rates in fine_tuned.items()
+                    if "input_per_1m" in rates.rates and "output_per_1m" in rates.rates]
+        if trained and not inferred:
+            # A model one can train must say what the trained model costs to use.
+            for key in ("input_per_1m", "output_per_1m"):
+                if key not in (fine_tuned[default].rates if default in fine_tuned else {}):
+                    self.problem((*p[:-1], "fine_tuned", default, key),
+                                 "missing (a fine-tuned model needs its input and output prices)")
+        parent_sources = self.cited(body, p, catalogue.sources)
+        parent_note = self.string(body, (*p, "note")) or ""
+        by_mode = {}
+        for mode, (table, tp) in tables.items():
+            own = prices[mode]
+            plain = fine_tuned[mode].rates if mode in fine_tuned else {}
+            batch_mode = _batch_mode(mode)
+            batch = fine_tuned[batch_mode].rates if batch_mode in fine_tuned else {}
+            by_mode[mode] = FineTuningPrice(
+                training_per_1m=own.get("training_per_1m"),
+                input_per_1m=plain.get("input_per_1m"), cached_input_per_1m=plain.get("cached_input_per_1m"),
+                output_per_1m=plain.get("output_per_1m"), batch_input_per_1m=batch.get("input_per_1m"),
+                batch_cached_input_per_1m=batch.get("cached_input_per_1m"),
+                batch_output_per_1m=batch.get("output_per_1m"),
+                max_tokens_per_example=facts.fine_tuning.max_tokens_per_example if facts.fine_tuning else None,
+                sources=parent_sources if mode == default else
+                (self.cited(table, tp, catalogue.sources, required=False) or parent_sources),
+                note=parent_note if mode == default else (self.string(table, (*tp, "note")) or ""),
+                training_per_hour=own.get("training_per_hour"), hosting_per_hour=own.get("hosting_per_hour"),
+                storage_per_month=own.get("storage_per_month"), minimum_per_job=own.get("minimum_per_job"),
+                maximum_per_job=own.get("maximum_per_job"),
+            )
+        return by_mode
+
+
+def _batch_mode(mode: str) -> str:
+    """The batch mode beside a mode: standard -> batch, global -> global_batch."""
+    return "batch" if mode == "standard" else f"{mode}_batch"
 
 
 def _cited_by(models: dict[str, ModelPrice], sources: dict[str, Source]) -> dict[str, Source]:
     """The provider's sources that this sheet's prices cite, in the provider's order (what a v1 sheet listed)."""
-    cited = {key for m in models.values() for key in (*m.sources, *(m.fine_tuning.sources if m.fine_tuning else ()))}
+    cited = {key for m in models.values()
+             for key in (*m.sources, *(m.fine_tuning.sources if m.fine_tuning else ()),
+                         *(k for ft in m.fine_tuning_by_mode.values() for k in ft.sources))}
     return {key: source for key, source in sources.items() if key in cited}
 
 
@@ -1413,6 +1521,7 @@ def _is_number_key(key: str, value: object) -> bool:
 
 __all__ = [
     "AliasMove",
+    "Rule",
     "as_date",
     "Catalogue",
     "FineTuningFacts",
