@@ -137,8 +137,8 @@ BAD_FILES = [
      "Error: scenario.toml: traffic.batch_share: must be between 0 and 1, not 1.5"),
     ("horizon_months = 3", "horizon_months = 0",
      "Error: scenario.toml: traffic.horizon_months: must be a whole number of months from 1 to 120, not 0"),
-    ('model = "gpt-4"', 'model = "gpt-5"',
-     "Error: scenario.toml: strategies.GPT-4.model: unknown model 'gpt-5' in the price sheet effective 2023-08-22; "
+    ('model = "gpt-4"', 'model = "gpt-5000"',
+     "Error: scenario.toml: strategies.GPT-4.model: unknown model 'gpt-5000' in the price sheet effective 2023-08-22; "
      "did you mean gpt-4?"),
     ('model = "gpt-3.5-turbo"\nprompt_tokens = 100', 'model = "gpt-4"\nprompt_tokens = 100',
      "Error: scenario.toml: strategies.Fine-tuned.model: gpt-4 (gpt-4-0613) has no fine-tuning prices in the price "
@@ -167,8 +167,8 @@ def test_bad_scenario_files_exit_1_with_one_line(run, scenario, old, new, messag
      "Error: --set traffic.batch_share: expected KEY=VALUE, e.g. --set traffic.requests_per_month=50000"),
     (["--set", "traffic..x=1"], "Error: --set traffic..x=1: 'traffic..x' is not a key path like traffic.batch_share "
                                 'or strategies."My strategy".model'),
-    (["--set", 'strategies.GPT-4.model="gpt-5"'],
-     "Error: --set strategies.GPT-4.model: unknown model 'gpt-5' in the price sheet effective 2023-08-22; "
+    (["--set", 'strategies.GPT-4.model="gpt-5000"'],
+     "Error: --set strategies.GPT-4.model: unknown model 'gpt-5000' in the price sheet effective 2023-08-22; "
      "did you mean gpt-4?"),
     (["--currency", "EUR"], "Error: --currency and --fx-rate go together: --currency EUR --fx-rate 0.92 "
                             "(EUR per 1 USD)"),

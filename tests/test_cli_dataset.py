@@ -94,7 +94,7 @@ def test_bad_usage_exits_2(run, train, args, message):
 
 def test_unknown_model_is_bad_usage_exit_2(run, train):
     # The same exit code as an unknown model in `compare --set ...model=` (tests/test_cli_compare.py).
-    result = run("dataset", str(train), "--model", "gpt-5000")
+    result = run("dataset", str(train), "--model", "gpt-5000", "--as-of", "2025-04-14")
     assert (result.exit_code, result.stdout, result.stderr) == (
         2, "", "Error: unknown model 'gpt-5000' in the price sheet effective 2025-04-14; did you mean gpt-4?\n")
 
@@ -194,9 +194,10 @@ def test_every_commands_json_starts_with_its_schema_version(run, args):
 
 def test_dataset_refuses_a_model_with_no_fine_tuning_prices_as_compare_does(run, train):
     # compare's words (tests/test_cli_compare.py), from the one function in costcalc/training.py.
-    result = run("dataset", str(train), "--model", "gpt-4")
+    result = run("dataset", str(train), "--model", "gpt-4", "--as-of", "2025-04-14")
     assert (result.exit_code, result.stdout, result.stderr) == (
-        2, "", "Error: gpt-4 (gpt-4-0613) has no fine-tuning prices in the price sheet effective 2025-04-14\n")
+        2, "", "Error: gpt-4 (gpt-4-0613) has no fine-tuning prices in the price sheet effective 2025-04-14 "
+               "(in force on 2025-04-14)\n")
     result = run("dataset", str(train), "--model", "gpt-4-0613", "--as-of", "2024-01-01")
     assert (result.exit_code, result.stderr) == (
         2, "Error: gpt-4-0613 has no fine-tuning prices in the price sheet effective 2023-11-06 "

@@ -66,7 +66,7 @@ def test_diff_table(run):
 
 def test_validate_bundled(run):
     result = run("prices", "validate")
-    assert result.exit_code == 0 and "All 10 price sheets in " in result.output
+    assert result.exit_code == 0 and "All 27 price sheets in " in result.output
 
 
 @pytest.fixture
@@ -156,11 +156,11 @@ def test_estimate_fine_tuned_json(run):
 
 @pytest.mark.parametrize("args, code, message", [
     # An unknown model named on the command line is bad usage, as for every command.
-    (("prices", "show", "gpt-5-turbo"), 2,
+    (("prices", "show", "gpt-5-turbo", "--as-of", "2025-04-14"), 2,
      "Error: unknown model 'gpt-5-turbo' in the price sheet effective 2025-04-14; did you mean gpt-3.5-turbo, "
      "gpt-4-turbo, gpt-3.5-turbo-16k?\n"),
     (("prices", "history", "gpt-5000"), 2,
-     "Error: unknown model 'gpt-5000' in any price sheet; did you mean gpt-4?\n"),
+     "Error: unknown model 'gpt-5000' in any price sheet; did you mean gpt-5, gpt-5.5, gpt-5.4?\n"),
     (("estimate", "gpt-5000", "--as-of", "2023-09-01"), 2,
      "Error: unknown model 'gpt-5000' in the price sheet effective 2023-08-22; did you mean gpt-4?\n"),
     (("prices", "show", "gpt-4", "--as-of", "2023-01-01"), 2,

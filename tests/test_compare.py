@@ -152,9 +152,10 @@ def test_fine_tuning_that_never_pays(priced):
                          "so no traffic repays the training fee")
     assert c.answer().startswith(
         "Fine-tuning gpt-3.5-turbo never pays off vs Base: a fine-tuned request costs $0.0015 vs $0.000625")
-    # April 2025 is split by the 2025-04-14 sheet (13 + 17 days) at unchanged prices.
+    # April 2025 is split by the 2025-04-14 and 2025-04-16 sheets (13 + 2 + 15 days) at unchanged prices.
     april = c.assumptions.price_sheets[3]
-    assert [(s.effective.isoformat(), s.days) for s in april.spans] == [("2024-10-01", 13), ("2025-04-14", 17)]
+    assert [(s.effective.isoformat(), s.days) for s in april.spans] == [
+        ("2024-10-01", 13), ("2025-04-14", 2), ("2025-04-16", 15)]
     assert base.months[3].total_usd == D("62.5")
 
 

@@ -24,7 +24,11 @@ else:  # pragma: no cover
 
 D = Decimal
 REVISIONS = ["2023-06-13", "2023-08-22", "2023-11-06", "2024-01-25", "2024-05-13", "2024-07-18",
-             "2024-08-06", "2024-08-20", "2024-10-01", "2025-04-14"]
+             "2024-08-06", "2024-08-20", "2024-10-01", "2025-04-14",
+             # PRICING_FACTS_2025_2026 §6: one sheet per dated price revision, and the sol promotion's end
+             "2025-04-16", "2025-05-08", "2025-06-10", "2025-06-26", "2025-08-07", "2025-10-06", "2025-11-13",
+             "2025-12-11", "2026-02-05", "2026-03-05", "2026-03-17", "2026-04-23", "2026-07-09", "2026-07-30",
+             "2026-08-21", "2026-09-22", "2026-11-22"]
 
 
 def test_every_bundled_sheet_validates(book):
@@ -90,7 +94,7 @@ def test_fine_tuned_gpt35_usage_price_before_and_after_devday(book, date, ft_inp
 def test_as_of_picks_newest_sheet_on_or_before_the_date(book):
     assert book.as_of(dt.date(2023, 11, 5)).revision == "2023-08-22"
     assert book.as_of(dt.date(2023, 11, 6)).revision == "2023-11-06"
-    assert book.as_of(None).revision == "2025-04-14"
+    assert book.as_of(None).revision == "2026-11-22"
     assert book.revision("2024-10-01").effective == dt.date(2024, 10, 1)
 
 

@@ -28,9 +28,11 @@ def v2():
 
 
 def test_every_v1_price_comes_out_identical_from_the_v2_sheets(v1, v2):
-    assert [s.revision for s in v1.sheets] == [s.revision for s in v2.sheets]
+    # The v1 copy ends at 2025-04-14; the sheets after it are v2 only (tests/test_pricing_openai_2025_2026.py).
+    migrated = v2.sheets[:len(v1.sheets)]
+    assert [s.revision for s in v1.sheets] == [s.revision for s in migrated]
     compared = 0
-    for old, new in zip(v1.sheets, v2.sheets):
+    for old, new in zip(v1.sheets, migrated):
         assert old.schema_version == 1 and new.schema_version == "2.0"
         assert set(old.models) == set(new.models), old.revision
         assert list(old.sources) == list(new.sources), old.revision
