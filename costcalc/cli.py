@@ -325,6 +325,9 @@ def prices_list(ctx, as_of, provider, include_shut_down, fmt):
     book = pricebook(ctx)
     date = on_date(as_of)
     if provider is not None:
+        if provider not in book.providers:
+            raise failure(f"--provider {provider}: no price sheets of {provider!r}; the folder has: "
+                          f"{', '.join(book.providers)}", 2)
         sheets = [book.provider_book(provider).as_of(date)]
     else:
         # Every provider with a sheet in force that day (a provider whose first sheet is later has none).

@@ -105,7 +105,7 @@ def default_mode(model: ModelPrice) -> str:
     """The deployment type a model's prices mean when none is named: "standard" for OpenAI, Azure's
     "global"; from the sheet where it says so, else the first mode the sheet prices."""
     mode = getattr(model, "default_mode", None)
-    if mode:
+    if mode and (mode in model.modes or not model.modes):
         return str(mode)
     return "standard" if "standard" in model.modes or not model.modes else next(iter(model.modes))
 
@@ -319,7 +319,7 @@ def price_show(model: ModelPrice, sheet: PriceSheet, requested: str, book: Price
              if value is not None]
     title = f"{shown_name(model.name, model.provider)} in the price sheet effective {sheet.revision} (USD per 1M tokens"
     title += ")" if mode == "standard" else f", {mode} deployment)"
-    if requested != model.name:
+    if requested not in (model.name, shown_name(model.name, model.provider)):
         title += f"; {requested!r} resolves to {model.name}"
     facts = []
     if book is not None and date is not None:
