@@ -269,7 +269,8 @@ def prices_list(sheets: PriceSheet | list[PriceSheet], book: PriceBook | None = 
     also those shut down or not yet released, marked so)."""
     if isinstance(sheets, PriceSheet):
         sheets = [sheets]
-    tables, providers = [], []
+    tables: list[Table] = []
+    providers: list[dict[str, Any]] = []
     for sheet in sheets:
         pb = book.provider_book(sheet.provider) if book is not None else None
         models = []
