@@ -274,81 +274,136 @@ def prices():
     """
 
 
+def today_option(command):
+    """--as-of for the `prices` commands: the prices and the lifecycle of a date, today unless given."""
+    return click.option(
+        "--as-of", "as_of", type=DATE, default=None,
+        help="The date to look at (YYYY-MM-DD). Default: today.",
+    )(command)
+
+
+def on_date(as_of: dt.date | None) -> dt.date:
+    from .months import today
+
+    return as_of if as_of is not None else today()
+
+
+def note_carried_forward(data: dict, fmt: str) -> None:
+    """A date past a provider's newest sheet: a note on stderr for tables (JSON has carried_forward_from)."""
+    from . import views
+
+    if fmt == "json":
+        return
+    for entry in data.get("providers") or [data]:
+        newest = entry.get("carried_forward_from")
+        if newest:
+            click.echo(views.carried_forward_note(entry["provider"], dt.date.fromisoformat(newest),
+                                                  dt.date.fromisoformat(data["as_of"])), err=True)
+
+
 @prices.command("list")
-@as_of_option
+@today_option
+@click.option("--provider", metavar="NAME",
+              help="Only this provider's models (openai, azure, ...). Default: every provider in the folder.")
+@click.option("--include-shut-down", is_flag=True,
+              help="Also list the models shut down or not yet released on that date, marked with their status.")
 @output_options
 @click.pass_context
-def prices_list(ctx, as_of, fmt):
-    """List every model and its prices in the sheet in force on a date.
+def prices_list(ctx, as_of, provider, include_shut_down, fmt):
+    """List the models that could be used on a date, and their prices then.
+
+    Names of models other than OpenAI's carry their provider (azure/gpt-4.1-mini-2025-04-14).
 
     \b
     Examples:
       costcalc prices list
       costcalc prices list --as-of 2023-08-22 --format markdown
+      costcalc prices list --provider azure --include-shut-down
     """
     from . import views
 
-    emit(views.prices_list(pricebook(ctx).as_of(as_of)), fmt)
+    book = pricebook(ctx)
+    date = on_date(as_of)
+    if provider is not None:
+        if provider not in book.providers:
+            raise failure(f"--provider {provider}: no price sheets of {provider!r}; the folder has: "
+                          f"{', '.join(book.providers)}", 2)
+        sheets = [book.provider_book(provider).as_of(date)]
+    else:
+        # Every provider with a sheet in force that day (a provider whose first sheet is later has none).
+        books = [book.provider_book(p) for p in book.providers]
+        sheets = [b.as_of(date) for b in books if b.sheets[0].effective <= date] or [book.as_of(date)]
+    output = views.prices_list(sheets, book, date, include_shut_down=include_shut_down)
+    note_carried_forward(output.data, fmt)
+    emit(output, fmt)
 
 
 @prices.command("show")
 @click.argument("model")
-@as_of_option
+@today_option
 @output_options
 @click.pass_context
 def prices_show(ctx, model, as_of, fmt):
-    """Show one model's prices, limits and sources on a date.
+    """Show one model's prices, lifecycle, limits and sources on a date.
 
     MODEL is a snapshot (gpt-3.5-turbo-0613), an alias (gpt-3.5-turbo, meaning the snapshot it
-    pointed to on that date) or a fine-tuned model name (ft:gpt-3.5-turbo-0613:acme::abc123).
+    pointed to on that date), a fine-tuned model name (ft:gpt-3.5-turbo-0613:acme::abc123), or
+    any of them with its provider (azure/gpt-4.1-mini-2025-04-14). The output says whether the model
+    could be used that day and whether, and by whom, a fine-tuning job could be started.
 
     \b
     Examples:
       costcalc prices show gpt-3.5-turbo --as-of 2023-09-01
+      costcalc prices show gpt-4.1-mini --as-of 2027-02-01
       costcalc prices show gpt-4o-mini --format json
     """
     from . import views
 
-    sheet = pricebook(ctx).as_of(as_of)
-    emit(views.price_show(sheet.model(model), sheet, model), fmt)
+    book = pricebook(ctx)
+    date = on_date(as_of)
+    sheet, price = book.model_on(model, date)
+    output = views.price_show(price, sheet, model, book, date)
+    note_carried_forward({**output.data, "as_of": date.isoformat()}, fmt)
+    emit(output, fmt)
 
 
 @prices.command("history")
 @click.argument("model")
-@as_of_option
+@today_option
 @output_options
 @click.pass_context
 def prices_history(ctx, model, as_of, fmt):
-    """Show how a model's prices changed across the price sheets.
+    """Show how a model's prices changed: one row per price, from the sheet where it took effect.
 
-    With --as-of, only the sheets in force up to that date.
+    A name with a provider (azure/...) reads that provider's sheets. With --as-of, only the
+    sheets in force up to that date (default: today).
 
     \b
     Examples:
       costcalc prices history gpt-3.5-turbo
       costcalc prices history gpt-3.5-turbo-0613 --format csv
+      costcalc prices history azure/gpt-4.1-mini-2025-04-14
     """
     from . import views
 
     book = pricebook(ctx)
-    entries = book.history(model)
-    if as_of is not None:
-        entries = [e for e in entries if e.sheet.effective <= as_of] or entries[:0]
-        if not entries:
-            book.as_of(as_of)  # raises the "no sheet in force" error
+    date = on_date(as_of)
+    entries = [e for e in book.history(model) if e.sheet.effective <= date]
+    if not entries:
+        book.for_name(model)[0].as_of(date)  # raises the "no sheet in force" error
     emit(views.price_history(model, entries), fmt)
 
 
 @prices.command("diff")
 @click.argument("old", type=DATE)
 @click.argument("new", type=DATE, required=False)
-@as_of_option
+@today_option
 @output_options
 @click.pass_context
 def prices_diff(ctx, old, new, as_of, fmt):
     """Show what changed between the sheets in force on two dates.
 
-    NEW defaults to --as-of, which defaults to the newest sheet.
+    NEW defaults to --as-of, which defaults to today.
 
     \b
     Examples:
@@ -358,7 +413,11 @@ def prices_diff(ctx, old, new, as_of, fmt):
     from . import views
 
     book = pricebook(ctx)
-    emit(views.sheet_diff(book.diff(book.as_of(old), book.as_of(new or as_of))), fmt)
+    date = new or on_date(as_of)
+    output = views.sheet_diff(book.diff(book.as_of(old), book.as_of(date)),
+                              carried_forward_from=views.carried_forward_from(book, date))
+    note_carried_forward({**output.data, "provider": book.provider, "as_of": date.isoformat()}, fmt)
+    emit(output, fmt)
 
 
 @prices.command("validate")

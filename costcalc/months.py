@@ -9,6 +9,11 @@ import re
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
+def today() -> dt.date:
+    """Today's date: the one clock of the library and the CLI, so tests can set it (monkeypatch)."""
+    return dt.date.today()
+
+
 def parse_month(text: str) -> dt.date:
     """'2023-09' -> date(2023, 9, 1); ValueError otherwise."""
     match = _MONTH.match(text.strip()) if isinstance(text, str) else None
@@ -35,4 +40,4 @@ def days_in_month(month: dt.date) -> int:
     return calendar.monthrange(month.year, month.month)[1]
 
 
-__all__ = ["add_months", "days_in_month", "month_label", "months_phrase", "parse_month"]
+__all__ = ["add_months", "days_in_month", "month_label", "months_phrase", "parse_month", "today"]

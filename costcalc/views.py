@@ -6,6 +6,7 @@ so a script can build the same JSON the CLI prints.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from .cost import CACHE_INCREMENT_TOKENS, CACHE_MIN_TOKENS, UsageCost
 from .months import month_label, months_phrase
 from .prose import requests_phrase
 from .errors import PricingError
-from .pricing import HistoryEntry, ModelPrice, PriceBook, PriceSheet, SheetDiff
+from .pricing import DEFAULT_PROVIDER, HistoryEntry, ModelPrice, PriceBook, PriceSheet, SheetDiff
 from .training import TrainingBill
 from .render import Count, Money, Output, Price, Table, format_count, format_usd, plain
 
@@ -78,8 +79,166 @@ def sheet_ref(sheet: PriceSheet) -> dict[str, Any]:
             "checked": sheet.checked.isoformat()}
 
 
+PROVIDER_NAMES = {"openai": "OpenAI", "azure": "Azure OpenAI", "mistral": "Mistral", "vertex": "Vertex AI",
+                  "together": "Together AI", "fireworks": "Fireworks AI", "bedrock": "Amazon Bedrock"}
+
+# Prices billed by time, storage or job, beside the per-1M prices (JSON name -> how a table says it).
+OTHER_PRICES = {
+    "training_per_hour": "per training hour",
+    "hosting_per_hour": "per hour of hosting",
+    "storage_per_month": "per month of storage",
+    "minimum_per_job": "minimum per job",
+    "maximum_per_job": "maximum per job",
+}
+
+
+def provider_name(provider: str) -> str:
+    return PROVIDER_NAMES.get(provider, provider)
+
+
+def shown_name(name: str, provider: str) -> str:
+    """A model as the user types it: OpenAI's bare, every other provider's with its prefix (azure/...)."""
+    return name if provider == DEFAULT_PROVIDER or name.startswith(f"{provider}/") else f"{provider}/{name}"
+
+
+def default_mode(model: ModelPrice) -> str:
+    """The deployment type a model's prices mean when none is named: "standard" for OpenAI, Azure's
+    "global"; from the sheet where it says so, else the first mode the sheet prices."""
+    mode = getattr(model, "default_mode", None)
+    if mode and (mode in model.modes or not model.modes):
+        return str(mode)
+    return "standard" if "standard" in model.modes or not model.modes else next(iter(model.modes))
+
+
+def _fine_tuning_of(model: ModelPrice, mode: str) -> Any:
+    by_mode = getattr(model, "fine_tuning_by_mode", None) or {}
+    return by_mode.get(mode) or model.fine_tuning
+
+
+def mode_prices(model: ModelPrice, mode: str | None = None) -> dict[str, Decimal | None]:
+    """Every price under its stable JSON name (`ModelPrice.prices`), for the deployment type `mode`
+    (the model's default when None): a provider whose default is not "standard" (Azure) gives that type's."""
+    mode = mode or default_mode(model)
+    if mode == "standard" and (not model.modes or "standard" in model.modes):
+        prices = model.prices()
+        ft = _fine_tuning_of(model, mode)
+        if ft is not None and ft is not model.fine_tuning:
+            prices["training_per_1m"] = ft.training_per_1m
+        return prices
+    batch = f"{mode}_batch" if f"{mode}_batch" in model.modes else "batch"
+    base, base_batch = model.modes.get(mode), model.modes.get(batch)
+    tuned, tuned_batch = model.fine_tuned_modes.get(mode), model.fine_tuned_modes.get(batch)
+    ft = _fine_tuning_of(model, mode)
+
+    def rate(rates: Any, key: str) -> Decimal | None:
+        return rates.rates.get(key) if rates is not None else None
+
+    return {
+        "input_per_1m": rate(base, "input_per_1m"),
+        "output_per_1m": rate(base, "output_per_1m"),
+        "cached_input_per_1m": rate(base, "cached_input_per_1m"),
+        "batch_input_per_1m": rate(base_batch, "input_per_1m"),
+        "batch_output_per_1m": rate(base_batch, "output_per_1m"),
+        "training_per_1m": ft.training_per_1m if ft is not None else None,
+        "ft_input_per_1m": rate(tuned, "input_per_1m"),
+        "ft_cached_input_per_1m": rate(tuned, "cached_input_per_1m"),
+        "ft_output_per_1m": rate(tuned, "output_per_1m"),
+        "ft_batch_input_per_1m": rate(tuned_batch, "input_per_1m"),
+        "ft_batch_cached_input_per_1m": rate(tuned_batch, "cached_input_per_1m"),
+        "ft_batch_output_per_1m": rate(tuned_batch, "output_per_1m"),
+    }
+
+
+def other_prices(model: ModelPrice, mode: str | None = None) -> dict[str, Decimal | None]:
+    """training_per_hour, hosting_per_hour, storage_per_month, minimum_per_job, maximum_per_job (None: not billed so)."""
+    ft = _fine_tuning_of(model, mode or default_mode(model))
+    return {key: getattr(ft, key, None) if ft is not None else None for key in OTHER_PRICES}
+
+
+def mode_table(model: ModelPrice) -> dict[str, dict[str, Decimal | None]]:
+    """Every deployment type the sheet prices (base and fine-tuned), each with its prices by JSON name."""
+    modes = list(dict.fromkeys([*model.modes, *model.fine_tuned_modes,
+                                *(getattr(model, "fine_tuning_by_mode", None) or {})]))
+    table = {}
+    for mode in modes:
+        prices: dict[str, Decimal | None] = {}
+        for prefix, source in (("", model.modes), ("ft_", model.fine_tuned_modes)):
+            rates = source.get(mode)
+            for key, value in (rates.rates.items() if rates is not None else ()):
+                prices[prefix + key] = value
+        by_mode = (getattr(model, "fine_tuning_by_mode", None) or {}).get(mode)
+        if by_mode is not None:
+            prices["training_per_1m"] = by_mode.training_per_1m
+            prices.update({k: getattr(by_mode, k, None) for k in OTHER_PRICES})
+        table[mode] = prices
+    return table
+
+
+def carried_forward_from(book: PriceBook, date: dt.date) -> dt.date | None:
+    """The newest sheet's date when `date` is past it (its prices carried forward), else None."""
+    newest = book.sheets[-1].effective
+    return newest if date > newest else None
+
+
+def carried_forward_note(provider: str, newest: dt.date, date: dt.date) -> str:
+    return (f"Note: {date.isoformat()} is after the newest {provider_name(provider)} price sheet "
+            f"({newest.isoformat()}): its prices are carried forward from {newest.isoformat()}.")
+
+
+def lifecycle(book: PriceBook, name: str, date: dt.date) -> dict[str, Any]:
+    """What a user may do with `name` on `date`: status, the dates, and who may start a fine-tuning job."""
+    pb, bare = book.for_name(name)
+    facts = pb.facts(bare, date)
+    jobs = pb.fine_tuning_jobs(bare, date)
+    catalogue = pb.catalogues.get(pb.provider)
+    steps = [s for s in (catalogue.wind_down if catalogue is not None else ()) if s.on <= date]
+    wording = steps[-1].wording if jobs is not None and jobs != "open" and steps and steps[-1].jobs == jobs else ""
+    if jobs == "closed" and steps and steps[-1].jobs != "closed":
+        wording = ""  # closed for this model alone (its own end of training or shutdown), not the wind-down
+    shutdown = pb.shutdown_on(bare, date)
+    return {
+        "provider": pb.provider,
+        "status": pb.status(bare, date),
+        "released": facts.released.isoformat() if facts is not None and facts.released else None,
+        "deprecation_notice": (facts.deprecation_notice.isoformat()
+                               if facts is not None and facts.deprecation_notice else None),
+        "shutdown_on": shutdown.isoformat() if shutdown else None,
+        "fine_tuning_jobs": jobs,
+        "fine_tuning_jobs_wording": wording or None,
+    }
+
+
+def _status_line(name: str, date: dt.date, life: dict[str, Any]) -> str:
+    day = date.isoformat()
+    status = life["status"]
+    if status == "shut down":
+        return f"status on {day}: shut down on {life['shutdown_on']}"
+    if status == "deprecated":
+        notice = f" (announced {life['deprecation_notice']})" if life["deprecation_notice"] else ""
+        return f"status on {day}: deprecated, shutdown on {life['shutdown_on']}{notice}"
+    if status == "not released":
+        return f"status on {day}: not released" + (f" (released {life['released']})" if life["released"] else "")
+    return f"status on {day}: available"
+
+
+def _jobs_line(date: dt.date, life: dict[str, Any]) -> str:
+    jobs = life["fine_tuning_jobs"]
+    if jobs is None:
+        return "fine-tuning: not offered for this model"
+    line = f"fine-tuning jobs on {date.isoformat()}: {jobs}"
+    if life["fine_tuning_jobs_wording"]:
+        line += f" ({provider_name(life['provider'])}: \"{life['fine_tuning_jobs_wording']}\")"
+    return line
+
+
+def _dates_line(life: dict[str, Any]) -> str:
+    return (f"released: {life['released'] or '-'}; deprecation notice: {life['deprecation_notice'] or '-'}; "
+            f"shutdown: {life['shutdown_on'] or '-'}")
+
+
 def model_data(model: ModelPrice, sheet: PriceSheet, requested: str | None = None) -> dict:
-    """The `prices show --format json` contract: model, effective and every price per 1M tokens."""
+    """The `prices show --format json` contract: model, effective and every price per 1M tokens
+    (of the default deployment type), and the prices billed by hour, month or job."""
     ft = model.fine_tuning
     data: dict[str, object] = {
         "model": model.name,
@@ -93,61 +252,135 @@ def model_data(model: ModelPrice, sheet: PriceSheet, requested: str | None = Non
         "currency": sheet.currency,
         "unit": sheet.unit,
     }
-    data.update(model.prices())
+    data.update(mode_prices(model))
     cited = list(dict.fromkeys([*model.sources, *(ft.sources if ft else ())]))
     data["sources"] = [{"key": k, "title": sheet.sources[k].title, "url": sheet.sources[k].url} for k in cited]
     data["notes"] = [n for n in (model.note, ft.note if ft else "") if n]
+    data["provider"] = model.provider
+    data.update(other_prices(model))
+    data["default_mode"] = default_mode(model)
+    data["modes"] = mode_table(model)
     return data
 
 
-def prices_list(sheet: PriceSheet) -> Output:
-    models = [model_data(m, sheet) for m in sorted(sheet.models.values(), key=lambda m: m.name)]
-    rows = [
-        [m["model"], m["kind"], *[Price(m[k]) if m[k] is not None else None for k in PRICE_COLUMNS]]
-        for m in models
-    ]
-    aliases = ", ".join(f"{a} → {t}" for a, t in sorted(sheet.aliases.items()))
-    table = Table(
-        title=f"OpenAI prices in force from {sheet.revision} (USD per 1M tokens; {sheet.path.name})",
-        headers=["model", "kind", *PRICE_COLUMNS.values()],
-        rows=rows,
-        notes=[f"Aliases: {aliases}" if aliases else "Aliases: none",
-               "'-' means the sheet lists no such price (not offered, or not confirmed by a source)."],
-    )
-    data = {"schema_version": SCHEMA_VERSION, "price_sheet": sheet_ref(sheet), "summary": sheet.summary,
-            "aliases": dict(sheet.aliases), "models": models}
-    return Output(data, [table])
+def prices_list(sheets: PriceSheet | list[PriceSheet], book: PriceBook | None = None, date: dt.date | None = None,
+                *, include_shut_down: bool = False) -> Output:
+    """`prices list`: one table per provider of the models usable on `date` (with `include_shut_down`,
+    also those shut down or not yet released, marked so)."""
+    if isinstance(sheets, PriceSheet):
+        sheets = [sheets]
+    tables: list[Table] = []
+    providers: list[dict[str, Any]] = []
+    for sheet in sheets:
+        pb = book.provider_book(sheet.provider) if book is not None else None
+        models = []
+        for m in sorted(sheet.models.values(), key=lambda m: m.name):
+            status = pb.status(m.name, date) if pb is not None and date is not None else "available"
+            if status in ("shut down", "not released") and not include_shut_down:
+                continue
+            row = model_data(m, sheet)
+            row["model"] = shown_name(m.name, sheet.provider)
+            row["status"] = status
+            models.append(row)
+        rows = [[m["model"], m["kind"], m["status"],
+                 *[Price(m[k]) if m[k] is not None else None for k in PRICE_COLUMNS]] for m in models]
+        aliases = ", ".join(f"{shown_name(a, sheet.provider)} → {t}" for a, t in sorted(sheet.aliases.items()))
+        on = f" on {date.isoformat()}" if date is not None else ""
+        mode = models[0]["default_mode"] if models else "standard"
+        unit = "USD per 1M tokens" + ("" if mode == "standard" else f", {mode} deployment")
+        notes = [f"Aliases: {aliases}" if aliases else "Aliases: none",
+                 "'-' means the sheet lists no such price (not offered, or not confirmed by a source)."]
+        if not include_shut_down:
+            notes.append("Models shut down or not yet released on that date are left out (--include-shut-down "
+                         "lists them).")
+        tables.append(Table(
+            title=f"{provider_name(sheet.provider)} prices in force from {sheet.revision}{on} ({unit}; "
+                  f"{sheet.path.name})",
+            headers=["model", "kind", "status", *PRICE_COLUMNS.values()], rows=rows, notes=notes,
+        ))
+        newest = carried_forward_from(pb, date) if pb is not None and date is not None else None
+        providers.append({"provider": sheet.provider, "price_sheet": sheet_ref(sheet), "summary": sheet.summary,
+                          "aliases": dict(sheet.aliases), "models": models,
+                          "carried_forward_from": newest.isoformat() if newest else None})
+    first = providers[0]
+    data = {"schema_version": SCHEMA_VERSION, "as_of": date.isoformat() if date else None,
+            "price_sheet": first["price_sheet"], "summary": first["summary"], "aliases": first["aliases"],
+            "models": [m for p in providers for m in p["models"]],
+            "carried_forward_from": first["carried_forward_from"], "providers": providers}
+    return Output(data, tables)
 
 
-def price_show(model: ModelPrice, sheet: PriceSheet, requested: str) -> Output:
+def price_show(model: ModelPrice, sheet: PriceSheet, requested: str, book: PriceBook | None = None,
+               date: dt.date | None = None) -> Output:
     data = {"schema_version": SCHEMA_VERSION, **model_data(model, sheet, requested)}
+    mode = data["default_mode"]
     rows = [[name.removesuffix("_per_1m").replace("_", " "), Price(value) if value is not None else None]
-            for name, value in model.prices().items()]
-    title = f"{model.name} in the price sheet effective {sheet.revision} (USD per 1M tokens)"
-    if requested != model.name:
+            for name, value in mode_prices(model).items()]
+    rows += [[f"{OTHER_PRICES[key]} (USD)", Price(value)] for key, value in other_prices(model).items()
+             if value is not None]
+    title = f"{shown_name(model.name, model.provider)} in the price sheet effective {sheet.revision} (USD per 1M tokens"
+    title += ")" if mode == "standard" else f", {mode} deployment)"
+    if requested not in (model.name, shown_name(model.name, model.provider)):
         title += f"; {requested!r} resolves to {model.name}"
-    facts = [
+    facts = []
+    if book is not None and date is not None:
+        life = lifecycle(book, requested, date)
+        data.update(life)
+        newest = carried_forward_from(book.for_name(requested)[0], date)
+        data["carried_forward_from"] = newest.isoformat() if newest else None
+        facts += [_status_line(model.name, date, life), _dates_line(life), _jobs_line(date, life)]
+        if life["status"] in ("shut down", "not released"):  # never priced as if it could be used
+            title += f"; {life['status']} on {date.isoformat()}: these prices cannot be used then"
+    facts += [
         f"kind: {model.kind}; encoding: {model.encoding or '-'}; context window: "
         f"{model.context_window or '-'}; max tokens per training example: {data['max_tokens_per_example'] or '-'}",
+    ]
+    others = [m for m in data["modes"] if m != mode]
+    if mode != "standard" or any(m not in ("standard", "batch") for m in others):
+        for other in others:
+            priced = ", ".join(f"{k.removesuffix('_per_1m').replace('_', ' ')} {plain(v, 2)}"
+                               for k, v in data["modes"][other].items() if v is not None)
+            facts.append(f"also {other}: {priced or 'no prices'}")
+    facts += [
         *[f"source {s['key']}: {s['title']} <{s['url']}>" for s in data["sources"]],
         *[f"note: {n}" for n in data["notes"]],
     ]
-    return Output(data, [Table(title, ["price", "USD per 1M"], rows, facts)])
+    header = "USD per 1M" if mode == "standard" else f"USD per 1M ({mode})"
+    return Output(data, [Table(title, ["price", header], rows, facts)])
+
+
+def distinct_periods(entries: list[HistoryEntry]) -> list[HistoryEntry]:
+    """Each price period once, on the sheet where it took effect: a sheet that carries a model forward
+    (or repeats its prices) adds no row; a snapshot that changes (an alias moved) does."""
+    periods: list[HistoryEntry] = []
+    last = None
+    for entry in entries:
+        m = entry.model
+        key = (m.name, mode_prices(m), other_prices(m), m.modes, m.fine_tuned_modes)
+        if key != last:
+            periods.append(entry)
+        last = key
+    return periods
 
 
 def price_history(name: str, entries: list[HistoryEntry]) -> Output:
     rows, series = [], []
+    entries = distinct_periods(entries)
+    provider = entries[0].sheet.provider if entries else DEFAULT_PROVIDER
     for entry in entries:
-        prices = entry.model.prices()
-        rows.append([entry.sheet.revision, entry.model.name,
+        prices = mode_prices(entry.model)
+        rows.append([entry.sheet.revision, shown_name(entry.model.name, provider),
                      *[Price(price) if (price := prices[k]) is not None else None for k in PRICE_COLUMNS]])
-        series.append({"effective": entry.sheet.revision, "model": entry.model.name, **prices})
-    table = Table(f"Price history of {name} (USD per 1M tokens; snapshot the name meant on each date)",
+        series.append({"effective": entry.sheet.revision, "model": entry.model.name, **prices,
+                       **other_prices(entry.model), "price_sheet": entry.sheet.path.name})
+    table = Table(f"Price history of {name} ({provider_name(provider)}; USD per 1M tokens; snapshot the name "
+                  "meant on each date; one row per price change)",
                   ["effective", "snapshot", *PRICE_COLUMNS.values()], rows)
-    return Output({"schema_version": SCHEMA_VERSION, "model": name, "history": series}, [table])
+    return Output({"schema_version": SCHEMA_VERSION, "model": name, "provider": provider, "history": series},
+                  [table])
 
 
-def sheet_diff(diff: SheetDiff) -> Output:
+def sheet_diff(diff: SheetDiff, *, carried_forward_from: dt.date | None = None) -> Output:
     rows = []
     for change in diff.changed_prices:
         pct = None
@@ -176,6 +409,7 @@ def sheet_diff(diff: SheetDiff) -> Output:
         "changed_prices": [{"model": c.model, "price": c.price, "old": c.old, "new": c.new}
                            for c in diff.changed_prices],
         "changed_aliases": [{"alias": a, "old": o, "new": n} for a, o, n in diff.changed_aliases],
+        "carried_forward_from": carried_forward_from.isoformat() if carried_forward_from else None,
     }
     return Output(data, [table])
 
@@ -188,11 +422,14 @@ def validation(result: PriceBook | PricingError) -> Output:
                       [[p["file"], p["key"], p["message"]] for p in problems])
         return Output({"valid": False, "problems": problems}, [table])
     book = result
-    rows = [[s.path.name, s.revision, len(s.models), len(s.aliases), len(s.sources)] for s in book.sheets]
-    table = Table(f"All {len(book.sheets)} price sheets in {book.directory} are valid",
-                  ["file", "effective", "models", "aliases", "sources"], rows)
-    return Output({"valid": True, "problems": [], "directory": str(book.directory),
-                   "sheets": [sheet_ref(s) for s in book.sheets]}, [table])
+    sheets = book.all_sheets
+    rows = [[s.provider, s.path.name, s.revision, len(s.models), len(s.aliases), len(s.sources)] for s in sheets]
+    warnings = [p.to_dict() for p in book.warnings]
+    notes = [f"warning: {p}" for p in book.warnings]
+    table = Table(f"All {len(sheets)} price sheets in {book.directory} are valid",
+                  ["provider", "file", "effective", "models", "aliases", "sources"], rows, notes)
+    return Output({"valid": True, "problems": [], "warnings": warnings, "directory": str(book.directory),
+                   "providers": book.providers, "sheets": [sheet_ref(s) for s in sheets]}, [table])
 
 
 def estimate(cost: UsageCost, requests: int, per_request_tokens: dict, training: TrainingBill | None) -> Output:

@@ -114,7 +114,7 @@ def test_validate_json_of_valid_sheets(run, pricing_folder):
     result = run("prices", "validate", str(folder), "--format", "json")
     assert (result.exit_code, result.stderr) == (0, "")
     assert json.loads(result.stdout) == {
-        "valid": True, "problems": [], "directory": str(folder),
+        "valid": True, "problems": [], "warnings": [], "directory": str(folder), "providers": ["acme"],
         "sheets": [{"effective": "2024-01-01", "file": "2024-01-01.toml", "provider": "acme", "checked": "2024-01-02"}],
     }
 
