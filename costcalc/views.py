@@ -330,7 +330,7 @@ def price_show(model: ModelPrice, sheet: PriceSheet, requested: str, book: Price
         data["carried_forward_from"] = newest.isoformat() if newest else None
         facts += [_status_line(model.name, date, life), _dates_line(life), _jobs_line(date, life)]
         if life["status"] in ("shut down", "not released"):  # never priced as if it could be used
-            title += f"; {life['status']} on {date.isoformat()}: these prices cannot be used then"
+            title += f"; on {date.isoformat()} it is {life['status']}: these prices cannot be used then"
     facts += [
         f"kind: {model.kind}; encoding: {model.encoding or '-'}; context window: "
         f"{model.context_window or '-'}; max tokens per training example: {data['max_tokens_per_example'] or '-'}",

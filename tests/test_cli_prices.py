@@ -66,8 +66,10 @@ def test_diff_table(run):
 
 def test_validate_bundled(run):
     result = run("prices", "validate")
-    assert result.exit_code == 0 and "All 27 price sheets in " in result.output
+    assert result.exit_code == 0 and "All 35 price sheets in " in result.output
 
+    # 27 OpenAI sheets (10 to 2025-04-14, 17 after), 7 Azure sheets, 1 Mistral sheet: 27 + 7 + 1 = 35.
+    assert "\nmistral     2024-07-24.toml  2024-07-24" in result.output
 
 @pytest.fixture
 def two_problems(pricing_folder, monkeypatch):

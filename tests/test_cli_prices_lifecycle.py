@@ -241,7 +241,7 @@ def test_gpt_35_turbo_0125_was_shut_down_on_2026_10_23(run):
     result = run("prices", "show", "gpt-3.5-turbo-0125", "--as-of", "2026-12-01")
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert lines[0].endswith("; shut down on 2026-12-01: these prices cannot be used then")
+    assert lines[0].endswith("; on 2026-12-01 it is shut down: these prices cannot be used then")
     assert "status on 2026-12-01: shut down on 2026-10-23" in lines
     data = json.loads(run("prices", "show", "gpt-3.5-turbo-0125", "--as-of", "2026-12-01", "--format", "json").stdout)
     assert (data["status"], data["shutdown_on"], data["fine_tuning_jobs"]) == ("shut down", "2026-10-23", "closed")
