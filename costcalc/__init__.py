@@ -15,10 +15,10 @@ The library behind the `costcalc` command. Everything the CLI does can be done f
     2023-12-01
     >>> for strategy in result.strategies:               # exact Decimals; round to show
     ...     print(strategy.name, round(strategy.total_usd, 2))
-    Base GPT-3.5 Turbo 4953.94
+    Base GPT-3.5 Turbo 3940.61
     Fine-tuned GPT-3.5 3725.18
     GPT-4 133703.86
-    Retrieval (RAG) 3998.35
+    Retrieval (RAG) 3378.55
 
 Importing costcalc loads neither pandas nor matplotlib; they are imported by the functions that
 draw charts or build DataFrames.

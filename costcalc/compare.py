@@ -5,10 +5,10 @@
 
 How a month is priced
 ---------------------
-* Requests are spread evenly over the days of a month. Where a price sheet takes effect
-  mid-month, the month is split by days and each part is priced with its own sheet (November
-  2023: 5 days at the 2023-08-22 sheet, 25 days at the 2023-11-06 sheet). Aliases resolve per part,
-  so `gpt-3.5-turbo` moves from 0613 to 0125 on the day the sheet says.
+* Requests are spread evenly over the days of a month. Where a price sheet takes effect or an
+  alias moves mid-month, the month is split by days and each part is priced on its own (November
+  2023: 5 days at the 2023-08-22 sheet, 25 days at the 2023-11-06 sheet; February 2024: 15 days of
+  `gpt-3.5-turbo` as 0613, 14 as 0125, which it means from 2024-02-16).
 * A fine-tuned model keeps the snapshot its name meant at the latest training. Training is charged
   in the first month and every `retrain_every_months`, at the sheet in force on the 1st of the
   month: billing tokens × epochs × training price.
@@ -50,8 +50,8 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = 1
 PRECISION = 60  # digits; a month split by days divides by 28-31, the only inexact step
 PRORATION_RULE = (
-    "requests are spread evenly over the days of a month; where a price sheet takes effect "
-    "mid-month, the month is split by days and each part is priced with its own sheet"
+    "requests are spread evenly over the days of a month; where a price sheet takes effect or an alias "
+    "moves mid-month, the month is split by days and each part is priced with its own sheet and snapshot"
 )
 ZERO = Decimal(0)
 
@@ -549,9 +549,10 @@ class _Pricer:
                 ("traffic", "start_month"),
                 f"no price sheet in force on {month.isoformat()}: the first sheet is effective "
                 f"{self.book.sheets[0].revision}") from None
-        starts = [(first, 1)] + [(s, s.effective.day) for s in self.book.sheets
-                                 if s.effective.year == month.year and s.effective.month == month.month
-                                 and s.effective.day > 1]
+        # A new part starts where a sheet takes effect or an alias moves: as_of gives that day's aliases.
+        last = month.replace(day=days)
+        starts = [(first, 1)] + [(self.book.as_of(day), day.day)
+                                 for day in self.book.changes_between(month, last) if day.day > 1]
         return [_Span(sheet, day, (starts[i + 1][1] if i + 1 < len(starts) else days + 1) - day)
                 for i, (sheet, day) in enumerate(starts)]
 
@@ -677,12 +678,18 @@ class _Pricer:
         return model
 
     def fine_tunable(self, strategy: Strategy, sheet: PriceSheet, month: dt.date) -> ModelPrice:
-        from .training import not_fine_tunable
+        from .training import not_fine_tunable, training_price
 
         key = ("strategies", strategy.name, "model")
         model = self.model(strategy.model, sheet, key, embedding=False)
         refusal = not_fine_tunable(strategy.model, model, sheet.revision, month)
         if refusal is not None:
+            # An alias may have moved to a snapshot not yet fine-tunable (gpt-3.5-turbo meant 0125 from
+            # 2024-02-16; fine-tuning prices for 0125 appear on 2024-05-13): name the ones that were.
+            family = sorted(name for name, m in sheet.models.items()
+                            if name.startswith(f"{strategy.model}-") and training_price(m) is not None)
+            if model.name != strategy.model and family:
+                refusal += f"; name a snapshot that could be fine-tuned then: {', '.join(family)}"
             raise self.scenario.error(key, refusal)
         return model
 

@@ -525,6 +525,15 @@ class PriceBook:
             return sheet
         return replace(sheet, aliases=_aliases_in(catalogue, date, sheet.models))
 
+    def changes_between(self, first: dt.date, last: dt.date) -> list[dt.date]:
+        """The days from `first` to `last` on which what a name costs can change: a sheet takes
+        effect or an alias moves (gpt-3.5-turbo to 0125 on 2024-02-16, between two sheets)."""
+        days = {s.effective for s in self.sheets}
+        for catalogue in self.catalogues.values():
+            if catalogue.provider == self.provider:
+                days.update(m.on for moves in catalogue.aliases.values() for m in moves)
+        return sorted(d for d in days if first <= d <= last)
+
     def model_on(self, name: str, date: dt.date | str | None = None) -> tuple[PriceSheet, ModelPrice]:
         """The sheet in force on `date` and what `name` means there. A model that a later sheet
         prices is not unknown but not out yet: the error says when it first appears."""

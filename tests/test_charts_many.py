@@ -57,9 +57,9 @@ def test_nine_strategies_draw_eight_lines_and_name_the_ninth(nine):
     assert [line.get_label().split(":")[0] for line in lines] == [
         "Base", "Tuned", "Variant 1", "Variant 2", "Variant 3", "Variant 4", "Variant 5", "Variant 6"]
     assert len({line.get_color() for line in lines}) == 8
-    assert note(figure) == ("Not drawn, 1 other strategy: Variant 7 ($1,084); every strategy is in the tables")
+    assert note(figure) == ("Not drawn, 1 other strategy: Variant 7 ($912.58); every strategy is in the tables")
     (band,) = [c for c in figure.axes[0].collections if isinstance(c, PolyCollection)]
-    assert band.get_label() == "1 other strategy: $1,084"
+    assert band.get_label() == "1 other strategy: $912.58"
 
 
 def test_two_thousand_strategies_draw_eight_lines_and_a_band_for_the_rest(two_thousand):
@@ -68,11 +68,11 @@ def test_two_thousand_strategies_draw_eight_lines_and_a_band_for_the_rest(two_th
     dearest = max(two_thousand.strategies, key=lambda s: s.total_usd)
     assert dearest.name == "Variant 1998"  # 74,189 prompt tokens a request
     text = note(figure).replace("\n", " ")
-    assert text == ("Not drawn, 1,992 other strategies, cheapest first: Variant 7 ($1,084), Variant 8 ($1,137), "
-                    "Variant 9 ($1,190), Variant 10 ($1,244), Variant 11 ($1,297) and 1,987 more; every strategy "
+    assert text == ("Not drawn, 1,992 other strategies, cheapest first: Variant 7 ($912.58), Variant 8 ($955.19), "
+                    "Variant 9 ($997.81), Variant 10 ($1,040), Variant 11 ($1,083) and 1,987 more; every strategy "
                     "is in the tables")
     (band,) = [c for c in figure.axes[0].collections if isinstance(c, PolyCollection)]
-    assert band.get_label() == f"1,992 other strategies: $1,084 to {charts.money_text(dearest.total_usd)}"
+    assert band.get_label() == f"1,992 other strategies: $912.58 to {charts.money_text(dearest.total_usd)}"
 
 
 def test_monthly_breakdown_of_two_thousand_has_eight_panels_and_the_note(two_thousand):
@@ -80,7 +80,7 @@ def test_monthly_breakdown_of_two_thousand_has_eight_panels_and_the_note(two_tho
     panels = [axes for axes in figure.axes if axes.get_visible()]
     assert [axes.get_title(loc="left").split(":")[0] for axes in panels] == [
         "Base", "Tuned", "Variant 1", "Variant 2", "Variant 3", "Variant 4", "Variant 5", "Variant 6"]
-    assert "Not drawn, 1,992 other strategies, cheapest first: Variant 7 ($1,084)" in note(figure).replace("\n", " ")
+    assert "Not drawn, 1,992 other strategies, cheapest first: Variant 7 ($912.58)" in note(figure).replace("\n", " ")
 
 
 def test_nine_strategies_without_a_fine_tuned_one_get_eight_colours(book):

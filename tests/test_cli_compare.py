@@ -13,9 +13,9 @@ from costcalc.scenario import PRESETS, preset_text
 from .conftest import FOUR_STRATEGIES, terse_line
 
 EXAMPLE_ANSWER = (
-    "Fine-tuning gpt-3.5-turbo breaks even in 2023-12 (month 4) and saves $1,228.76 over 12 months vs "
-    "Base GPT-3.5 Turbo; GPT-4 costs 27.0× as much and Retrieval (RAG) 19% less. "
-    "Cheapest over 12 months: Fine-tuned GPT-3.5 ($3,725.18)."
+    "Fine-tuning gpt-3.5-turbo-0613 breaks even in 2023-12 (month 4) and saves $215.43 over 12 months vs "
+    "Base GPT-3.5 Turbo; GPT-4 costs 33.9× as much and Retrieval (RAG) 14% less. "
+    "Cheapest over 12 months: Retrieval (RAG) ($3,378.55)."
 )
 
 
@@ -32,8 +32,8 @@ def test_compare_without_arguments_runs_the_bundled_example(run):
     assert lines[0] == EXAMPLE_ANSWER
     assert lines[1].split() == ["strategy", "type", "model", "total", "per", "1K", "requests", "vs", "baseline",
                                 "break-even"]
-    assert lines[4].split() == ["Fine-tuned", "GPT-3.5", "fine-tuned", "gpt-3.5-turbo", "$3,725.18", "$2.34",
-                                "-$1,228.76", "2023-12", "(month", "4)"]
+    assert lines[4].split() == ["Fine-tuned", "GPT-3.5", "fine-tuned", "gpt-3.5-turbo-0613", "$3,725.18", "$2.34",
+                                "-$215.43", "2023-12", "(month", "4)"]
     for expected in ("Assumptions", "price sheet 2023-11-06        2023-11-06 to 2024-01-24 (2023-11-06.toml)",
                      "scenario                      the bundled example (example-scenario.toml): Support bot",
                      "example-train.jsonl (60 examples, cl100k_base), 3 epochs",
@@ -203,7 +203,7 @@ def test_scenario_init_writes_a_scenario_that_compare_runs(run, tmp_path, monkey
         0, "Wrote scenario.toml (medium preset). Edit it, then run: costcalc compare scenario.toml\n")
     assert (tmp_path / "scenario.toml").read_text() == preset_text("medium")
     compared = run("compare", "scenario.toml")
-    assert compared.exit_code == 0 and compared.output.startswith("Fine-tuning gpt-3.5-turbo ")
+    assert compared.exit_code == 0 and compared.output.startswith("Fine-tuning gpt-3.5-turbo-0613 ")
 
     again = run("scenario", "init")
     assert (again.exit_code, again.stderr) == (
@@ -238,10 +238,10 @@ def test_monthly_csv_has_plain_numbers_for_scripts(run):
 def test_other_currency_amounts_stay_numbers_aligned_right(run):
     result = run("compare", "--currency", "EUR", "--fx-rate", "0.92")
     base = next(line for line in result.output.splitlines() if line.startswith("Base GPT-3.5 Turbo  base"))
-    # $4,953.94 x 0.92 = €4,557.63, right-aligned under its header like the USD table.
-    assert base.split()[-4:-2] == ["€4,557.63", "€2.86"]
+    # $3,940.61 x 0.92 = €3,625.36 (and $2.48 per 1K = €2.28), right-aligned under its header like the USD table.
+    assert base.split()[-4:-2] == ["€3,625.36", "€2.28"]
     header = result.output.splitlines()[1]
-    assert header.index("total") + len("total") == base.index("€4,557.63") + len("€4,557.63")
+    assert header.index("total") + len("total") == base.index("€3,625.36") + len("€3,625.36")
 
 
 def test_sample_flag_replaces_the_files_token_numbers(run, scenario, tmp_path):
@@ -270,15 +270,15 @@ def test_a_sample_file_that_would_never_be_read_is_an_error(run, scenario):
 
 def test_each_training_run_states_its_own_billing_tokens(run, scenario, tmp_path):
     # One example of about 5,000 tokens: truncated to 4,096 on gpt-3.5-turbo-0613, whole on -0125
-    # (16,385), so the 2024-03 run (0613) and the 2024-06 run (0125) bill different token counts.
+    # (16,385), so the 2024-01 run (0613) and the 2024-06 run (0125) bill different token counts.
     short = {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]}
     long = {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "hello " * 5000}]}
     lines = [json.dumps(short)] * 9 + [json.dumps(long)]
     (tmp_path / "train.jsonl").write_text("\n".join(lines) + "\n")
-    args = ("compare", scenario(), "--dataset", "train.jsonl", "--start-month", "2024-03", "--months", "6",
-            "--set", "strategies.Fine-tuned.retrain_every_months=3")
+    args = ("compare", scenario(), "--dataset", "train.jsonl", "--start-month", "2024-01", "--months", "6",
+            "--set", "strategies.Fine-tuned.retrain_every_months=5")
     runs = json.loads(run(*args, "--format", "json").output)["strategies"][1]["training"]["runs"]
-    assert [(r["month"], r["snapshot"]) for r in runs] == [("2024-03", "gpt-3.5-turbo-0613"),
+    assert [(r["month"], r["snapshot"]) for r in runs] == [("2024-01", "gpt-3.5-turbo-0613"),
                                                           ("2024-06", "gpt-3.5-turbo-0125")]
     assert runs[0]["training_tokens"] < runs[1]["training_tokens"]
     text = " ".join(run(*args).output.split())  # the assumptions column wraps; compare words

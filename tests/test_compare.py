@@ -19,7 +19,7 @@ import functools
 from decimal import Decimal, localcontext
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from costcalc.compare import PRECISION, compare
@@ -237,20 +237,32 @@ def test_growth_and_requests_per_day(priced):
 
 
 def test_a_fine_tuned_model_keeps_its_snapshot_until_retrained(priced):
-    # The alias gpt-3.5-turbo moves from 0613 to 0125 on 2024-05-13. Trained in April (0613) and again
-    # in June (every 2 months): May stays on 0613 at fine-tuned prices, June moves to 0125.
-    text = NEVER_PAYS.replace('start_month = "2025-01"', 'start_month = "2024-04"').replace(
-        "horizon_months = 12", "horizon_months = 3").replace("epochs = 3", "epochs = 3\nretrain_every_months = 2")
+    # The alias gpt-3.5-turbo moves from 0613 to 0125 on 2024-02-16; 0125 has fine-tuning prices from
+    # the 2024-05-13 sheet. Trained in January (0613) and again in June (every 5 months): February to
+    # May stay on 0613 at fine-tuned prices, June moves to 0125.
+    text = NEVER_PAYS.replace('start_month = "2025-01"', 'start_month = "2024-01"').replace(
+        "horizon_months = 12", "horizon_months = 6").replace("epochs = 3", "epochs = 3\nretrain_every_months = 5")
     c = priced(text)
     ft, base = c.strategy("Fine-tuned"), c.strategy("Base")
-    assert [m.snapshots for m in ft.months] == [
-        ("gpt-3.5-turbo-0613",), ("gpt-3.5-turbo-0613",), ("gpt-3.5-turbo-0125",)]
+    assert [m.snapshots for m in ft.months] == [("gpt-3.5-turbo-0613",)] * 5 + [("gpt-3.5-turbo-0125",)]
     assert [(r.month, r.snapshot, r.sheet_effective.isoformat()) for r in ft.trainings] == [
-        (dt.date(2024, 4, 1), "gpt-3.5-turbo-0613", "2024-01-25"),
+        (dt.date(2024, 1, 1), "gpt-3.5-turbo-0613", "2023-11-06"),
         (dt.date(2024, 6, 1), "gpt-3.5-turbo-0125", "2024-05-13")]
-    assert [m.training_usd for m in ft.months] == [D(24), D(0), D(24)]
-    # The base model follows the alias day by day: May = 12 days of 0613, 19 of 0125.
+    assert [m.training_usd for m in ft.months] == [D(24), D(0), D(0), D(0), D(0), D(24)]
+    # The base model follows the alias day by day: February = 15 days of 0613, 14 of 0125.
     assert base.months[1].snapshots == ("gpt-3.5-turbo-0613", "gpt-3.5-turbo-0125")
+
+
+def test_an_alias_moving_mid_month_splits_the_month_by_days(priced):
+    # Base gpt-3.5-turbo in February 2024 (29 days), 1,000 prompt + 100 completion tokens a request:
+    # 0613 at $1.50 / $2.00 per 1M until 2024-02-15: 0.0015 + 0.0002 = $0.0017 a request, 15 days;
+    # 0125 at $0.50 / $1.50 per 1M from 2024-02-16: 0.0005 + 0.00015 = $0.00065 a request, 14 days.
+    # 29,000 requests = 1,000 a day: 15,000 × 0.0017 + 14,000 × 0.00065 = 25.50 + 9.10 = $34.60.
+    c = priced(_single("gpt-3.5-turbo", start="2024-02").replace(
+        "requests_per_month = 10_000", "requests_per_month = 29_000"))
+    month = c.strategies[0].months[0]
+    assert month.snapshots == ("gpt-3.5-turbo-0613", "gpt-3.5-turbo-0125")
+    assert round(month.total_usd, 10) == D("34.60")
 
 
 def test_tokens_measured_from_a_sample(priced, tmp_path):
@@ -282,6 +294,17 @@ def test_a_model_without_fine_tuning_prices_names_the_key(book, scenario_file):
         compare(load_scenario(path), book)
     assert str(error.value) == ("scenario.toml: strategies.Fine-tuned.model: gpt-4 (gpt-4-0613) has no "
                                 "fine-tuning prices in the price sheet effective 2024-10-01 (in force on 2025-01-01)")
+
+
+def test_an_alias_that_moved_to_a_snapshot_not_yet_fine_tunable_names_the_ones_that_were(book, scenario_file):
+    # On 2024-03-01 gpt-3.5-turbo means 0125 (from 2024-02-16), whose fine-tuning prices start 2024-05-13.
+    path = scenario_file(NEVER_PAYS.replace('start_month = "2025-01"', 'start_month = "2024-03"'))
+    with pytest.raises(ScenarioError) as error:
+        compare(load_scenario(path), book)
+    assert str(error.value) == (
+        "scenario.toml: strategies.Fine-tuned.model: gpt-3.5-turbo (gpt-3.5-turbo-0125) has no fine-tuning prices "
+        "in the price sheet effective 2024-01-25 (in force on 2024-03-01); name a snapshot that could be "
+        "fine-tuned then: gpt-3.5-turbo-0613, gpt-3.5-turbo-1106")
 
 
 def test_json_contract_and_frame(priced):
@@ -343,6 +366,11 @@ def test_costs_scale_linearly_with_traffic(start, horizon, requests, factor, pro
        training=st.integers(10_000, 3_000_000), retrain=st.integers(0, 4))
 def test_break_even_agrees_with_the_cumulative_series(start, horizon, requests, growth, base_prompt, ft_prompt,
                                                       upkeep, training, retrain):
+    # gpt-3.5-turbo means 0125 from 2024-02-16, and 0125 has fine-tuning prices only from 2024-05-13:
+    # a training on the 1st of 2024-03, -04 or -05 is an error (tested on its own), not a case here.
+    runs = [add_months(start, k) for k in range(0, horizon, retrain or horizon)]
+    assume(not any(_date(2024, 3) <= month <= _date(2024, 5) for month in runs))
+
     def run(n):
         raw = _scenario_dict(start, horizon, n, base_prompt, 150, "0", growth=growth)
         raw["strategies"]["Fine-tuned"] = {
@@ -502,9 +530,9 @@ def _training_file(path):
 
 
 def test_a_retraining_on_a_new_snapshot_reuses_the_scan(priced, tmp_path, monkeypatch):
-    # Trained in 2024-03 (sheet 2024-01-25: gpt-3.5-turbo = 0613, 4,096 tokens per example) and
+    # Trained in 2024-01 (sheet 2023-11-06: gpt-3.5-turbo = 0613, 4,096 tokens per example) and
     # again in 2024-06 (sheet 2024-05-13: 0125, 16,385). Both cl100k_base: one scan of the file.
-    #   2024-03: 9 × 13 + min(6,012, 4,096)  = 4,213 tokens × 10 epochs (auto, 10 examples) × $8/1M = $0.33704
+    #   2024-01: 9 × 13 + min(6,012, 4,096)  = 4,213 tokens × 10 epochs (auto, 10 examples) × $8/1M = $0.33704
     #   2024-06: 9 × 13 + min(6,012, 16,385) = 6,129 tokens × 10 epochs × $8/1M                  = $0.49032
     from costcalc import dataset
 
@@ -513,23 +541,23 @@ def test_a_retraining_on_a_new_snapshot_reuses_the_scan(priced, tmp_path, monkey
     real_scan = dataset.scan_dataset
     monkeypatch.setattr(dataset, "scan_dataset", lambda *args, **kwargs: scans.append(args) or real_scan(
         *args, **kwargs, workers=1))
-    c = priced(_single("gpt-3.5-turbo", start="2024-03", months=4) + """
+    c = priced(_single("gpt-3.5-turbo", start="2024-01", months=6) + """
 [strategies.FT]
 type = "fine-tuned"
 model = "gpt-3.5-turbo"
 prompt_tokens = 200
 training_file = "train.jsonl"
-retrain_every_months = 3
+retrain_every_months = 5
 """)
     runs = c.strategy("FT").trainings
     assert len(scans) == 1
     assert [(r.month, r.snapshot, r.training_tokens, r.epochs, r.training_usd) for r in runs] == [
-        (dt.date(2024, 3, 1), "gpt-3.5-turbo-0613", 4213, 10, D("0.33704")),
+        (dt.date(2024, 1, 1), "gpt-3.5-turbo-0613", 4213, 10, D("0.33704")),
         (dt.date(2024, 6, 1), "gpt-3.5-turbo-0125", 6129, 10, D("0.49032")),
     ]
     # Each run's file statistics state that run's own billing and sheet.
     assert [(r.dataset.billing_tokens, r.dataset.training_usd, r.dataset.price_sheet_effective.isoformat())
-            for r in runs] == [(4213, D("0.33704"), "2024-01-25"), (6129, D("0.49032"), "2024-05-13")]
+            for r in runs] == [(4213, D("0.33704"), "2023-11-06"), (6129, D("0.49032"), "2024-05-13")]
     assert [r.dataset.examples_over_limit for r in runs] == [1, 0]
 
 

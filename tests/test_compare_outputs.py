@@ -18,9 +18,9 @@ import costcalc
 from .conftest import FOUR_STRATEGIES
 
 EXAMPLE_ANSWER = (
-    "Fine-tuning gpt-3.5-turbo breaks even in 2023-12 (month 4) and saves $1,228.76 over 12 months vs "
-    "Base GPT-3.5 Turbo; GPT-4 costs 27.0× as much and Retrieval (RAG) 19% less. "
-    "Cheapest over 12 months: Fine-tuned GPT-3.5 ($3,725.18)."
+    "Fine-tuning gpt-3.5-turbo-0613 breaks even in 2023-12 (month 4) and saves $215.43 over 12 months vs "
+    "Base GPT-3.5 Turbo; GPT-4 costs 33.9× as much and Retrieval (RAG) 14% less. "
+    "Cheapest over 12 months: Retrieval (RAG) ($3,378.55)."
 )
 
 # Two fine-tuned strategies of the same model, 30,000 requests a month from 2023-10 for 3 months.
@@ -73,9 +73,9 @@ def test_summary_csv_names_the_currency_in_the_money_headers(run):
     assert rows[0] == ["strategy", "type", "model", "total (EUR)", "per 1K requests (EUR)", "vs baseline (EUR)",
                        "break-even"]
     usd = json.loads(run("compare", "--format", "json").output)
-    # The amounts are the USD totals × 0.92 (to the 28 digits of Decimal): 4,953.94... USD is 4,557.63... EUR.
+    # The amounts are the USD totals × 0.92 (to the 28 digits of Decimal): 3,940.61... USD is 3,625.36... EUR.
     eur = Decimal(usd["strategies"][0]["total_usd"]) * Decimal("0.92")
-    assert abs(Decimal(rows[1][3]) - eur) < Decimal("1e-20") and rows[1][3].startswith("4557.6253916")
+    assert abs(Decimal(rows[1][3]) - eur) < Decimal("1e-20") and rows[1][3].startswith("3625.3646130")
     assert rows[1][5] == "baseline"
 
 
@@ -100,7 +100,7 @@ def test_markdown_says_the_currency(run, monthly):
     text = run("compare", *monthly, "--currency", "EUR", "--fx-rate", "0.92", "--format", "markdown").output
     assert "Totals over 12 months (2023-09 to 2024-08) in EUR, training and fixed costs included" in text
     assert "Amounts in EUR at 0.92 EUR per USD; they are computed in USD, and the JSON output keeps USD." in text
-    assert "| Base GPT-3.5 Turbo | base       | gpt-3.5-turbo |   €4,557.63 |" in text
+    assert "| Base GPT-3.5 Turbo | base       | gpt-3.5-turbo      |   €3,625.36 |" in text
     assert ("### Month by month (EUR)" in text) == bool(monthly)
     assert "$" not in text.split("### Assumptions")[0]  # no amount in the summary left in USD
 
@@ -147,8 +147,8 @@ def test_zero_requests_calls_nothing_free(run):
     # With no requests only fixed costs remain: upkeep 12 × $50 + 4 training runs × $0.119 = $600.48,
     # vector database 12 × $70 + 12 corpus embeddings × $0.50 = $846.00; GPT-4 costs $0 as the baseline does.
     assert line == (
-        "Fine-tuning gpt-3.5-turbo does not break even within 12 months at 0 requests a month (it needs "
-        "32,827) and costs $600.48 more than Base GPT-3.5 Turbo; GPT-4 costs nothing more and Retrieval (RAG) "
+        "Fine-tuning gpt-3.5-turbo-0613 does not break even within 12 months at 0 requests a month (it needs "
+        "73,597) and costs $600.48 more than Base GPT-3.5 Turbo; GPT-4 costs nothing more and Retrieval (RAG) "
         "$846.00 more. Cheapest over 12 months: Base GPT-3.5 Turbo ($0.00).")
 
 

@@ -270,8 +270,8 @@ def test_a_v2_sheet_without_its_catalogue_says_what_is_missing(acme):
 
 
 @pytest.mark.parametrize("date, snapshot, input_", [
-    ("2024-11-14", "gpt-4o-2024-05-13", Decimal("5.00")),   # the 2024-10-01 sheet, before the move
-    ("2024-11-15", "gpt-4o-2024-08-06", Decimal("2.50")),   # the same sheet, after it (derived date)
+    ("2024-10-01", "gpt-4o-2024-05-13", Decimal("5.00")),   # the 2024-10-01 sheet, the day before the move
+    ("2024-10-02", "gpt-4o-2024-08-06", Decimal("2.50")),   # the same sheet, after it (OpenAI's email, S45)
 ])
 def test_an_alias_moves_on_its_own_day_not_with_a_sheet(v2, date, snapshot, input_):
     sheet = v2.as_of(date)

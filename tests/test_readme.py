@@ -41,19 +41,19 @@ def test_the_library_example_prints_what_its_comments_say(tmp_path, monkeypatch)
     lines = run_block(0, tmp_path, monkeypatch)
     assert lines[:3] == ["2.4", "12", "2023-12-01"]
     assert lines[3:] == [
-        "Base GPT-3.5 Turbo 4953.94",
+        "Base GPT-3.5 Turbo 3940.61",
         "Fine-tuned GPT-3.5 3725.18",
         "GPT-4 133703.86",
-        "Retrieval (RAG) 3998.35",
+        "Retrieval (RAG) 3378.55",
     ]
 
 
 def test_the_charts_example_prints_the_answer_and_the_cumulative_table_and_saves_two_pngs(tmp_path, monkeypatch):
     lines = run_block(1, tmp_path, monkeypatch)
     assert lines[0] == (
-        "Fine-tuning gpt-3.5-turbo breaks even in 2023-12 (month 4) and saves $1,228.76 over 12 months vs "
-        "Base GPT-3.5 Turbo; GPT-4 costs 27.0× as much and Retrieval (RAG) 19% less. "
-        "Cheapest over 12 months: Fine-tuned GPT-3.5 ($3,725.18)."
+        "Fine-tuning gpt-3.5-turbo-0613 breaks even in 2023-12 (month 4) and saves $215.43 over 12 months vs "
+        "Base GPT-3.5 Turbo; GPT-4 costs 33.9× as much and Retrieval (RAG) 14% less. "
+        "Cheapest over 12 months: Retrieval (RAG) ($3,378.55)."
     )
     # The pivot: a header row, the index name, then one row per month with the strategies in
     # alphabetical columns (Base, Fine-tuned, GPT-4, Retrieval).
@@ -63,7 +63,7 @@ def test_the_charts_example_prints_the_answer_and_the_cumulative_table_and_saves
     # Fine-tuning's cumulative cost falls below the baseline's in 2023-12, not before: the break-even.
     assert rows["2023-11"][:2] == [1276.76, 1360.13] and rows["2023-12"][:2] == [1745.60, 1583.89]
     # The last month's cumulative costs are the totals the first example prints.
-    assert rows["2024-08"] == [4953.94, 3725.18, 133703.86, 3998.35]
+    assert rows["2024-08"] == [3940.61, 3725.18, 133703.86, 3378.55]
     assert png_pixels(tmp_path / "cumulative-cost.png") == (1500, 840)  # 10 × 5.6 in at dpi=150
     assert png_pixels(tmp_path / "price-history.png") == (1000, 560)  # no dpi given: the figure's 100 dpi
 

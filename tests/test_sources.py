@@ -8,15 +8,15 @@ from costcalc.scenario import read_scenario
 
 
 def test_a_fine_tune_that_keeps_its_snapshot_cites_that_snapshots_sources(book):
-    # From 2024-04 the fine-tune stays on gpt-3.5-turbo-0613 (trained in the 2024-01-25 sheet);
-    # the alias moves to 0125 in the 2024-05-13 sheet, but nothing here prices 0125. So 0125's
+    # From 2024-04 a fine-tune of gpt-3.5-turbo-0613 (trained in the 2024-01-25 sheet) stays on it
+    # in the 2024-05-13 sheet; nothing here prices 0125, which the alias means. So 0125's
     # own sources (S4, S19) are not cited, while 0613's (S3, and its fine-tuning S1, S12a) are
     # cited by the 2024-05-13 sheet too. GPT-4 (gpt-4-0613 in both sheets) cites S2 and S11a.
     raw = {"schema_version": 1,
            "traffic": {"requests_per_month": 1000, "start_month": "2024-04", "horizon_months": 3,
                        "prompt_tokens": 500, "completion_tokens": 100},
            "strategies": {"Base": {"type": "base", "model": "gpt-4"},
-                          "FT": {"type": "fine-tuned", "model": "gpt-3.5-turbo", "prompt_tokens": 100,
+                          "FT": {"type": "fine-tuned", "model": "gpt-3.5-turbo-0613", "prompt_tokens": 100,
                                  "training_tokens": 10000}}}
     comparison = costcalc.compare(read_scenario(raw), book)
     assert [m.snapshots for m in comparison.strategy("FT").months] == [("gpt-3.5-turbo-0613",)] * 3
