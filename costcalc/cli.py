@@ -289,7 +289,8 @@ def on_date(as_of: dt.date | None) -> dt.date:
 
 
 def note_carried_forward(data: dict, fmt: str) -> None:
-    """A date past a provider's newest sheet: a note on stderr for tables (JSON has carried_forward_from)."""
+    """A date past the day a provider's prices were last checked: a note on stderr for tables (JSON has
+    carried_forward_from and prices_checked)."""
     from . import views
 
     if fmt == "json":
@@ -298,6 +299,7 @@ def note_carried_forward(data: dict, fmt: str) -> None:
         newest = entry.get("carried_forward_from")
         if newest:
             click.echo(views.carried_forward_note(entry["provider"], dt.date.fromisoformat(newest),
+                                                  dt.date.fromisoformat(entry["prices_checked"]),
                                                   dt.date.fromisoformat(data["as_of"])), err=True)
 
 
@@ -415,7 +417,7 @@ def prices_diff(ctx, old, new, as_of, fmt):
     book = pricebook(ctx)
     date = new or on_date(as_of)
     output = views.sheet_diff(book.diff(book.as_of(old), book.as_of(date)),
-                              carried_forward_from=views.carried_forward_from(book, date))
+                              forward=views.carried_forward(book, date))
     note_carried_forward({**output.data, "provider": book.provider, "as_of": date.isoformat()}, fmt)
     emit(output, fmt)
 

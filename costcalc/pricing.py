@@ -525,6 +525,12 @@ class PriceBook:
             return sheet
         return replace(sheet, aliases=_aliases_in(catalogue, date, sheet.models))
 
+    def carried_forward(self, date: dt.date | str) -> PriceSheet | None:
+        """The newest sheet when `date` is after the day its prices were last checked against their
+        sources: its prices are carried forward past what anyone verified. None up to that day."""
+        newest = self.sheets[-1]
+        return newest if as_date(date) > max(newest.checked, newest.effective) else None
+
     def changes_between(self, first: dt.date, last: dt.date) -> list[dt.date]:
         """The days from `first` to `last` on which what a name costs can change: a sheet takes
         effect or an alias moves (gpt-3.5-turbo to 0125 on 2024-02-16, between two sheets)."""
@@ -1482,9 +1488,10 @@ class _SheetV2Checker(_V2Checker):
         if trained and not inferred:
             # A model one can train must say what the trained model costs to use.
             for key in ("input_per_1m", "output_per_1m"):
-                if key not in (fine_tuned[default].rates if default in fine_tuned else {}):
-                    self.problem((*p[:-1], "fine_tuned", default, key),
-                                 "missing (a fine-tuned model needs its input and output prices)")
+                path = (*p[:-1], "fine_tuned", default, key)
+                reported = self.locate(path) in {(problem.file, problem.key) for problem in self.problems}
+                if key not in (fine_tuned[default].rates if default in fine_tuned else {}) and not reported:
+                    self.problem(path, "missing (a fine-tuned model needs its input and output prices)")
         parent_sources = self.cited(body, p, catalogue.sources)
         parent_note = self.string(body, (*p, "note")) or ""
         by_mode = {}

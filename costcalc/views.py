@@ -92,6 +92,22 @@ OTHER_PRICES = {
 }
 
 
+# Column headers of the fees that are not per token, shown in `prices list` and `prices history` only
+# where some row has one (USD, in the unit the header says).
+OTHER_COLUMNS = {
+    "training_per_hour": "FT per hour",
+    "hosting_per_hour": "hosting per hour",
+    "storage_per_month": "storage per month",
+    "minimum_per_job": "min per job",
+    "maximum_per_job": "max per job",
+}
+
+
+def other_columns(rows: list[dict[str, Any]]) -> list[str]:
+    """The keys of OTHER_COLUMNS that some row prices, in their order."""
+    return [k for k in OTHER_COLUMNS if any(r.get(k) is not None for r in rows)]
+
+
 def provider_name(provider: str) -> str:
     return PROVIDER_NAMES.get(provider, provider)
 
@@ -174,15 +190,17 @@ def mode_table(model: ModelPrice) -> dict[str, dict[str, Decimal | None]]:
     return table
 
 
-def carried_forward_from(book: PriceBook, date: dt.date) -> dt.date | None:
-    """The newest sheet's date when `date` is past it (its prices carried forward), else None."""
-    newest = book.sheets[-1].effective
-    return newest if date > newest else None
+def carried_forward(book: PriceBook, date: dt.date) -> dict[str, str | None]:
+    """The JSON keys saying whether `date` is past the day the provider's prices were last checked:
+    `carried_forward_from` (the newest sheet's date) and `prices_checked`, both null when it is not."""
+    sheet = book.carried_forward(date)
+    return {"carried_forward_from": sheet.effective.isoformat() if sheet else None,
+            "prices_checked": sheet.checked.isoformat() if sheet else None}
 
 
-def carried_forward_note(provider: str, newest: dt.date, date: dt.date) -> str:
-    return (f"Note: {date.isoformat()} is after the newest {provider_name(provider)} price sheet "
-            f"({newest.isoformat()}): its prices are carried forward from {newest.isoformat()}.")
+def carried_forward_note(provider: str, newest: dt.date, checked: dt.date, date: dt.date) -> str:
+    return (f"Note: {date.isoformat()} is after the day the {provider_name(provider)} prices were last checked "
+            f"({checked.isoformat()}): the newest sheet, {newest.isoformat()}, is carried forward.")
 
 
 def lifecycle(book: PriceBook, name: str, date: dt.date) -> dict[str, Any]:
@@ -282,8 +300,9 @@ def prices_list(sheets: PriceSheet | list[PriceSheet], book: PriceBook | None = 
             row["model"] = shown_name(m.name, sheet.provider)
             row["status"] = status
             models.append(row)
+        extra = other_columns(models)
         rows = [[m["model"], m["kind"], m["status"],
-                 *[Price(m[k]) if m[k] is not None else None for k in PRICE_COLUMNS]] for m in models]
+                 *[Price(m[k]) if m[k] is not None else None for k in (*PRICE_COLUMNS, *extra)]] for m in models]
         aliases = ", ".join(f"{shown_name(a, sheet.provider)} → {t}" for a, t in sorted(sheet.aliases.items()))
         on = f" on {date.isoformat()}" if date is not None else ""
         mode = models[0]["default_mode"] if models else "standard"
@@ -296,17 +315,19 @@ def prices_list(sheets: PriceSheet | list[PriceSheet], book: PriceBook | None = 
         tables.append(Table(
             title=f"{provider_name(sheet.provider)} prices in force from {sheet.revision}{on} ({unit}; "
                   f"{sheet.path.name})",
-            headers=["model", "kind", "status", *PRICE_COLUMNS.values()], rows=rows, notes=notes,
+            headers=["model", "kind", "status", *PRICE_COLUMNS.values(), *(OTHER_COLUMNS[k] for k in extra)],
+            rows=rows, notes=notes,
         ))
-        newest = carried_forward_from(pb, date) if pb is not None and date is not None else None
+        forward = (carried_forward(pb, date) if pb is not None and date is not None
+                   else {"carried_forward_from": None, "prices_checked": None})
         providers.append({"provider": sheet.provider, "price_sheet": sheet_ref(sheet), "summary": sheet.summary,
-                          "aliases": dict(sheet.aliases), "models": models,
-                          "carried_forward_from": newest.isoformat() if newest else None})
+                          "aliases": dict(sheet.aliases), "models": models, **forward})
     first = providers[0]
     data = {"schema_version": SCHEMA_VERSION, "as_of": date.isoformat() if date else None,
             "price_sheet": first["price_sheet"], "summary": first["summary"], "aliases": first["aliases"],
             "models": [m for p in providers for m in p["models"]],
-            "carried_forward_from": first["carried_forward_from"], "providers": providers}
+            "carried_forward_from": first["carried_forward_from"], "prices_checked": first["prices_checked"],
+            "providers": providers}
     return Output(data, tables)
 
 
@@ -326,8 +347,7 @@ def price_show(model: ModelPrice, sheet: PriceSheet, requested: str, book: Price
     if book is not None and date is not None:
         life = lifecycle(book, requested, date)
         data.update(life)
-        newest = carried_forward_from(book.for_name(requested)[0], date)
-        data["carried_forward_from"] = newest.isoformat() if newest else None
+        data.update(carried_forward(book.for_name(requested)[0], date))
         facts += [_status_line(model.name, date, life), _dates_line(life), _jobs_line(date, life)]
         if life["status"] in ("shut down", "not released"):  # never priced as if it could be used
             title += f"; on {date.isoformat()} it is {life['status']}: these prices cannot be used then"
@@ -342,7 +362,7 @@ def price_show(model: ModelPrice, sheet: PriceSheet, requested: str, book: Price
                                for k, v in data["modes"][other].items() if v is not None)
             facts.append(f"also {other}: {priced or 'no prices'}")
     facts += [
-        *[f"source {s['key']}: {s['title']} <{s['url']}>" for s in data["sources"]],
+        *[f"source {s['key']}: {s['title']}" + (f" <{s['url']}>" if s["url"] else "") for s in data["sources"]],
         *[f"note: {n}" for n in data["notes"]],
     ]
     header = "USD per 1M" if mode == "standard" else f"USD per 1M ({mode})"
@@ -368,19 +388,20 @@ def price_history(name: str, entries: list[HistoryEntry]) -> Output:
     entries = distinct_periods(entries)
     provider = entries[0].sheet.provider if entries else DEFAULT_PROVIDER
     for entry in entries:
-        prices = mode_prices(entry.model)
-        rows.append([entry.sheet.revision, shown_name(entry.model.name, provider),
-                     *[Price(price) if (price := prices[k]) is not None else None for k in PRICE_COLUMNS]])
-        series.append({"effective": entry.sheet.revision, "model": entry.model.name, **prices,
+        series.append({"effective": entry.sheet.revision, "model": entry.model.name, **mode_prices(entry.model),
                        **other_prices(entry.model), "price_sheet": entry.sheet.path.name})
-    table = Table(f"Price history of {name} ({provider_name(provider)}; USD per 1M tokens; snapshot the name "
-                  "meant on each date; one row per price change)",
-                  ["effective", "snapshot", *PRICE_COLUMNS.values()], rows)
+    extra = other_columns(series)
+    for entry, prices in zip(entries, series):
+        rows.append([entry.sheet.revision, shown_name(entry.model.name, provider),
+                     *[Price(price) if (price := prices[k]) is not None else None for k in (*PRICE_COLUMNS, *extra)]])
+    table = Table(f"Price history of {name} ({provider_name(provider)}; USD per 1M tokens unless a column says "
+                  "otherwise; snapshot the name meant on each date; one row per price change)",
+                  ["effective", "snapshot", *PRICE_COLUMNS.values(), *(OTHER_COLUMNS[k] for k in extra)], rows)
     return Output({"schema_version": SCHEMA_VERSION, "model": name, "provider": provider, "history": series},
                   [table])
 
 
-def sheet_diff(diff: SheetDiff, *, carried_forward_from: dt.date | None = None) -> Output:
+def sheet_diff(diff: SheetDiff, *, forward: dict[str, str | None] | None = None) -> Output:
     rows = []
     for change in diff.changed_prices:
         pct = None
@@ -409,7 +430,7 @@ def sheet_diff(diff: SheetDiff, *, carried_forward_from: dt.date | None = None) 
         "changed_prices": [{"model": c.model, "price": c.price, "old": c.old, "new": c.new}
                            for c in diff.changed_prices],
         "changed_aliases": [{"alias": a, "old": o, "new": n} for a, o, n in diff.changed_aliases],
-        "carried_forward_from": carried_forward_from.isoformat() if carried_forward_from else None,
+        **(forward or {"carried_forward_from": None, "prices_checked": None}),
     }
     return Output(data, [table])
 

@@ -343,20 +343,23 @@ def test_as_of_defaults_to_today(cli, monkeypatch):
 def test_a_date_past_the_newest_sheet_gets_a_note_on_stderr(cli, monkeypatch):
     set_today(monkeypatch, "2024-05-01")
     result = cli("prices", "show", "new")
-    assert result.stderr == ("Note: 2024-05-01 is after the newest OpenAI price sheet (2024-03-01): its prices "
-                             "are carried forward from 2024-03-01.\n")
+    assert result.stderr == ("Note: 2024-05-01 is after the day the OpenAI prices were last checked (2024-03-02): the "
+                             "newest sheet, 2024-03-01, is carried forward.\n")
+    # Up to the day the newest sheet was checked, its prices are known, not carried forward.
     assert cli("prices", "show", "new", "--as-of", "2024-03-01").stderr == ""
+    assert cli("prices", "show", "new", "--as-of", "2024-03-02").stderr == ""
+    assert show_json(cli, "new", "--as-of", "2024-03-03")["prices_checked"] == "2024-03-02"
 
 
 def test_list_notes_every_provider_carried_forward(cli):
     result = cli("prices", "list", "--as-of", "2024-05-01", "--format", "csv")
     assert result.stderr.splitlines() == [
-        "Note: 2024-05-01 is after the newest OpenAI price sheet (2024-03-01): its prices are carried forward "
-        "from 2024-03-01.",
-        "Note: 2024-05-01 is after the newest Azure OpenAI price sheet (2024-02-01): its prices are carried "
-        "forward from 2024-02-01.",
-        "Note: 2024-05-01 is after the newest Mistral price sheet (2024-01-01): its prices are carried forward "
-        "from 2024-01-01.",
+        "Note: 2024-05-01 is after the day the OpenAI prices were last checked (2024-03-02): the newest sheet, 2024-03-01, "
+        "is carried forward.",
+        "Note: 2024-05-01 is after the day the Azure OpenAI prices were last checked (2024-02-02): the newest sheet, "
+        "2024-02-01, is carried forward.",
+        "Note: 2024-05-01 is after the day the Mistral prices were last checked (2024-01-02): the newest sheet, 2024-01-01, "
+        "is carried forward.",
     ]
 
 
