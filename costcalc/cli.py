@@ -148,6 +148,13 @@ SCENARIO_OPTIONS = (
                  help='Sample requests (JSONL, {"messages": [...]}) to measure prompt and completion tokens from.'),
     click.option("--batch-share", metavar="SHARE", help="Share of requests sent through the Batch API (0-1)."),
     click.option("--cached-share", metavar="SHARE", help="Share of requests whose cacheable prompt (1,024+ tokens, in 128-token steps) is served from the prompt cache (0-1)."),
+    click.option("--example", type=click.Choice(("2023", "2026")), default=None,
+                 help="Without a SCENARIO, which bundled example runs: 2023 (GPT-3.5 Turbo, the default) or "
+                      "2026 (a team deciding in December 2026: OpenAI's fine-tuning wind-down, Azure, newer "
+                      "models)."),
+    click.option("--fine-tuning-customer", type=click.Choice(("new", "existing")), default=None,
+                 help="Who asks: a team that never fine-tuned with the provider (new) or one that did "
+                      "(existing); decides whether a training run can start during a wind-down."),
     click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
                  help='Set any scenario value, with the key as in the file: traffic.horizon_months=24, '
                       'strategies."GPT-4".model="gpt-4-32k". Repeatable.'),
@@ -207,10 +214,19 @@ def scenario_from_flags(scenario_file: str | None, dataset: str | None, settings
     """The scenario file (or the bundled example) with the traffic flags and --set overrides applied."""
     from .scenario import load_scenario
 
+    from .errors import UsageError
+    from .scenario import Override
+
+    traffic = dict(traffic)
+    example, customer = traffic.pop("example", None), traffic.pop("fine_tuning_customer", None)
+    if example is not None and scenario_file is not None:
+        raise UsageError(f"--example {example}: give a SCENARIO or --example, not both")
     overrides = [flag_override("--" + name.replace("_", "-"), value) for name, value in traffic.items()
                  if value is not None]
+    if customer is not None:
+        overrides.append(Override(("fine_tuning_customer",), customer, "--fine-tuning-customer"))
     overrides += [parse_set(setting) for setting in settings]
-    return load_scenario(scenario_file, overrides, dataset=dataset, dataset_origin="--dataset")
+    return load_scenario(scenario_file, overrides, dataset=dataset, dataset_origin="--dataset", example=example)
 
 
 def as_of_option(command):
@@ -238,8 +254,8 @@ def pricebook(ctx: click.Context):
 @click.group(cls=CostCalcGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="costcalc")
 @click.option("--pricing-dir", type=click.Path(exists=True, file_okay=False), envvar="COSTCALC_PRICING_DIR",
-              help="Folder of price sheets to use instead of the bundled OpenAI sheets "
-                   "(e.g. negotiated rates). Also $COSTCALC_PRICING_DIR.")
+              help="Folder of price sheets to use instead of the bundled ones (OpenAI, Azure OpenAI, Mistral), "
+                   "e.g. negotiated rates. Also $COSTCALC_PRICING_DIR.")
 @click.pass_context
 def cli(ctx, pricing_dir):
     """Should we fine-tune, and what will it cost?
@@ -665,6 +681,7 @@ def compare_command(ctx, scenario_file, dataset, settings, monthly, currency, fx
     \b
     Examples:
       costcalc compare
+      costcalc compare --example 2026
       costcalc compare --requests-per-month 20000 --monthly
       costcalc compare scenario.toml --dataset train.jsonl --format json
       costcalc compare scenario.toml --set 'strategies."Fine-tuned GPT-3.5".prompt_tokens=300'
@@ -708,14 +725,17 @@ def scenario():
 
 @scenario.command("init")
 @click.argument("path", default="scenario.toml", required=False)
-@click.option("--preset", type=click.Choice(("small", "medium", "large")), default="medium", show_default=True,
-              help="Traffic level to start from: 10,000, 100,000 or 1,000,000 requests a month.")
+@click.option("--preset", type=click.Choice(("small", "medium", "large", "2026")), default="medium", show_default=True,
+              help="Traffic level to start from: 10,000, 100,000 or 1,000,000 requests a month (the 2023 "
+                   "GPT-3.5 Turbo question), or 2026: a team deciding in December 2026.")
 @click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
 def scenario_init(path, preset, force):
     """Write a scenario to edit, with a comment giving the unit and meaning of every key.
 
-    PATH defaults to scenario.toml; - prints the scenario instead. The scenario compares base
-    GPT-3.5 Turbo (the baseline), fine-tuned GPT-3.5 Turbo, GPT-4 and retrieval.
+    PATH defaults to scenario.toml; - prints the scenario instead. The small, medium and large
+    scenarios compare base GPT-3.5 Turbo (the baseline), fine-tuned GPT-3.5 Turbo, GPT-4 and
+    retrieval from 2023; 2026 compares fine-tuning gpt-4.1-mini at OpenAI or on Azure, an open model
+    on Azure, newer base models and retrieval, from 2026-12.
 
     \b
     Examples:

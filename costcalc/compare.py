@@ -34,10 +34,12 @@ from dataclasses import dataclass, field, replace
 from decimal import ROUND_CEILING, Decimal, localcontext
 from typing import TYPE_CHECKING
 
-from .cost import cacheable_tokens, per_token, token_prices, tokens_cost
+from .cost import cacheable_tokens, mode_prices, per_token, tokens_cost
 from .errors import MissingPriceError, UnknownModelError, UsageError
 from .inputs import Inputs, ScanProgress, due, given_tokens, read_inputs, sample_need, training_months
-from .pricing import ModelPrice, PriceBook, PriceSheet, Source, not_priced_yet, split_fine_tuned
+from .pricing import (DEFAULT_PROVIDER, PROVIDER_NAMES, FineTuningPrice, JobsClosed, ModelPrice, PriceBook, PriceSheet, Source,
+                      batch_mode, not_priced_yet, split_fine_tuned)
+from .render import decimal_string as plain_number
 
 Money = Callable[[Decimal], str]  # formats an amount in USD for a sentence (prose.py's default: USD)
 from .months import days_in_month, month_label, months_phrase
@@ -64,10 +66,39 @@ class SheetSpan:
     """Days of a month priced with one price sheet."""
 
     effective: dt.date
-    file: str
+    file: str  # "2023-08-22.toml"; another provider's "azure/2025-05-01.toml"
     first_day: int
     days: int
     checked: dt.date | None = None  # when the sheet's prices were last checked against the sources
+    provider: str = DEFAULT_PROVIDER
+
+
+# The codes of StrategyWarning: what a reader must know about a strategy's numbers.
+WARNING_CODES = ("fine_tuning_closed", "model_shut_down", "migrated", "prices_carried_forward")
+
+
+@dataclass(frozen=True)
+class StrategyWarning:
+    """Something about a strategy the totals alone do not say: a training that cannot happen, a month
+    the model cannot serve, a migration, prices carried forward past their last check."""
+
+    code: str  # one of WARNING_CODES
+    month: dt.date | None  # the first month it concerns (None: the whole horizon)
+    message: str
+    sources: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        return {"code": self.code, "month": month_label(self.month) if self.month else None,
+                "message": self.message, "sources": list(self.sources)}
+
+
+@dataclass(frozen=True)
+class LifecycleEvent:
+    """A day within the horizon on which what a strategy may use changes (for the lifecycle chart)."""
+
+    day: dt.date
+    kind: str  # "shutdown", "fine_tuning_closed", "migrated"
+    label: str
 
 
 @dataclass(frozen=True)
@@ -123,11 +154,17 @@ class TrainingRun:
     training_tokens: int  # billing tokens of one pass over the training data
     epochs: int
     billed_tokens: int
-    training_per_1m: Decimal
+    training_per_1m: Decimal | None
     training_usd: Decimal
     # The scan of the training file this run was priced from (None for a given token count), so a
     # report can show the file's statistics without reading it again.
     dataset: DatasetReport | None = field(default=None, repr=False, compare=False)
+    # Billed per training hour instead (reinforcement fine-tuning): hours × price per hour.
+    training_hours: Decimal | None = None
+    training_per_hour: Decimal | None = None
+    # The provider's floor or cap, where it changed the fee: "minimum" or "maximum", and the amount.
+    bound: str | None = None
+    bound_usd: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -147,12 +184,23 @@ class MonthRates:
     embedding_usd_per_token: Decimal
     training_usd: Decimal
     corpus_usd: Decimal  # embedding the retrieval corpus
-    fixed_usd: Decimal  # upkeep or vector database
+    fixed_usd: Decimal  # upkeep or vector database, hosting and storage
     snapshots: tuple[str, ...]
+    # What a cache write costs above the input price, per token (0: the model has no write price):
+    # the cacheable tokens of a request not served from the cache are written to it.
+    cache_write_extra_usd_per_token: Decimal = ZERO
+    hosting_usd: Decimal = ZERO  # deployed fine-tuned models, per hour (in fixed_usd)
+    storage_usd: Decimal = ZERO  # stored fine-tuned models, per month (in fixed_usd)
+    days: int = 0  # of the month
+    served_days: int = 0  # days the strategy's model could serve (the rates count only these)
 
     def input_usd(self, tokens: RequestTokens) -> Decimal:
-        """Input cost of one request: the uncached tokens at the input rate, the cached at theirs."""
-        return (tokens.input - tokens.cached) * self.input_usd_per_token + tokens.cached * self.cached_input_usd_per_token
+        """Input cost of one request: the uncached tokens at the input rate, the cached at theirs, and
+        the surcharge on the tokens written to the cache where the model has one."""
+        cost = (tokens.input - tokens.cached) * self.input_usd_per_token + tokens.cached * self.cached_input_usd_per_token
+        if self.cache_write_extra_usd_per_token:
+            cost += (tokens.cacheable - tokens.cached) * self.cache_write_extra_usd_per_token
+        return cost
 
     def request_usd(self, tokens: RequestTokens) -> Decimal:
         """Usage cost of one request this month."""
@@ -180,10 +228,22 @@ class MonthCost:
     retrieval_usd: Decimal  # embedding the corpus and the queries
     usage_usd: Decimal  # input + output + retrieval
     training_usd: Decimal
-    fixed_usd: Decimal  # upkeep, vector database
+    fixed_usd: Decimal  # upkeep, vector database, hosting, storage
     total_usd: Decimal
     cumulative_usd: Decimal
     snapshots: tuple[str, ...]  # the model snapshots priced (two when an alias moves mid-month)
+    hosting_usd: Decimal = ZERO  # in fixed_usd
+    storage_usd: Decimal = ZERO  # in fixed_usd
+    served_days: int = 0  # days of the month the strategy could be served
+    days: int = 0
+    # For a fine-tuned strategy, whether a training job could be started on the 1st (None: it does
+    # not train); what the lifecycle chart draws.
+    training_open: bool | None = None
+
+    @property
+    def served(self) -> bool:
+        """Whether the strategy could be served every day of the month."""
+        return self.served_days == self.days
 
     def to_dict(self) -> dict:
         return {
@@ -191,8 +251,9 @@ class MonthCost:
             "input_tokens": self.input_tokens, "cached_input_tokens": self.cached_input_tokens,
             "output_tokens": self.output_tokens, "input_usd": self.input_usd, "output_usd": self.output_usd,
             "retrieval_usd": self.retrieval_usd, "usage_usd": self.usage_usd, "training_usd": self.training_usd,
-            "fixed_usd": self.fixed_usd, "total_usd": self.total_usd, "cumulative_usd": self.cumulative_usd,
-            "snapshots": list(self.snapshots),
+            "fixed_usd": self.fixed_usd, "hosting_usd": self.hosting_usd, "storage_usd": self.storage_usd,
+            "total_usd": self.total_usd, "cumulative_usd": self.cumulative_usd,
+            "served_days": self.served_days, "snapshots": list(self.snapshots),
         }
 
 
@@ -263,6 +324,22 @@ class StrategyResult:
     epochs_rule: str | None = None
     embedding_model: str | None = None
     notes: tuple[str, ...] = ()
+    warnings: tuple[StrategyWarning, ...] = ()
+    events: tuple[LifecycleEvent, ...] = ()
+    deployment: str | None = None  # the mode its requests are priced in (Azure: global, ...)
+    # Lines the assumptions state about this strategy: hosting hours, a provider's deployment rules.
+    billing: tuple[str, ...] = ()
+
+    @property
+    def available(self) -> bool:
+        """Whether the strategy can be served as planned for the whole horizon: every month served and
+        every training run possible."""
+        return not any(w.code in ("fine_tuning_closed", "model_shut_down") for w in self.warnings)
+
+    @property
+    def unavailable_reason(self) -> str:
+        """Why it is not available, in one clause ("" when it is)."""
+        return next((w.message for w in self.warnings if w.code in ("fine_tuning_closed", "model_shut_down")), "")
 
     @property
     def fine_tuned_rates(self) -> bool:
@@ -283,6 +360,8 @@ class StrategyResult:
                 "runs": [{"month": month_label(r.month), "snapshot": r.snapshot, "price_sheet": r.sheet_effective.isoformat(),
                           "training_tokens": r.training_tokens, "epochs": r.epochs,
                           "billed_tokens": r.billed_tokens, "training_per_1m": r.training_per_1m,
+                          "training_hours": r.training_hours, "training_per_hour": r.training_per_hour,
+                          "bound": r.bound, "bound_usd": r.bound_usd,
                           "training_usd": r.training_usd} for r in self.trainings],
             }
         return {
@@ -300,6 +379,9 @@ class StrategyResult:
             "request_usd": self.request_usd,
             "vs_baseline_usd": self.vs_baseline_usd,
             "break_even": self.break_even.to_dict() if self.break_even else None,
+            "available": self.available,
+            "warnings": [w.to_dict() for w in self.warnings],
+            "deployment": self.deployment,
             "notes": list(self.notes),
             "months": [m.to_dict() for m in self.months],
         }
@@ -380,7 +462,14 @@ class Comparison:
 
     @property
     def cheapest(self) -> StrategyResult:
-        return min(self.strategies, key=lambda s: s.total_usd)
+        """The cheapest strategy that can be served for the whole horizon (of all, when none can)."""
+        available = [s for s in self.strategies if s.available]
+        return min(available or self.strategies, key=lambda s: s.total_usd)
+
+    @property
+    def warnings(self) -> tuple[tuple[str, StrategyWarning], ...]:
+        """Every strategy's warnings, with the strategy's name."""
+        return tuple((s.name, w) for s in self.strategies for w in s.warnings)
 
     @property
     def focus(self) -> StrategyResult | None:
@@ -440,6 +529,7 @@ class Comparison:
             },
             "strategies": [s.to_dict() for s in self.strategies],
             "break_even": self.break_even.to_dict() if self.break_even else None,
+            "warnings": [{"strategy": name, **w.to_dict()} for name, w in self.warnings],
         }
 
     def to_frame(self):
@@ -453,7 +543,8 @@ class Comparison:
         import pandas as pd
 
         columns = ("requests", "input_tokens", "cached_input_tokens", "output_tokens", "input_usd", "output_usd",
-                   "retrieval_usd", "usage_usd", "training_usd", "fixed_usd", "total_usd", "cumulative_usd")
+                   "retrieval_usd", "usage_usd", "training_usd", "fixed_usd", "hosting_usd", "storage_usd",
+                   "total_usd", "cumulative_usd")
         rows = [{"strategy": s.name, "type": s.type, "month": month_label(m.month), "month_number": m.number,
                  **{c: float(getattr(m, c)) for c in columns}}
                 for s in self.strategies for m in s.months]
@@ -511,6 +602,338 @@ class _Priced:
     rates: tuple[MonthRates, ...]
     trainings: tuple[TrainingRun, ...]
     training: _TrainingData
+    training_open: tuple[bool | None, ...] = ()
+    warnings: tuple[StrategyWarning, ...] = ()
+    events: tuple[LifecycleEvent, ...] = ()
+    deployment: str | None = None
+    billing: tuple[str, ...] = ()
+
+
+class _StrategyPricer:
+    """One strategy through the horizon: which model serves it each day, when it trains and whether it
+    can, what its deployments and stored models cost, and what a reader must be told about it."""
+
+    def __init__(self, pricer: _Pricer, strategy: Strategy):
+        self.p = pricer
+        self.s = strategy
+        self.key: KeyPath = ("strategies", strategy.name)
+        self.fine_tuned = strategy.type == "fine-tuned"
+        self.customer = pricer.scenario.fine_tuning_customer
+        self.book, self.bare = self.provider(strategy.model, (*self.key, "model"))
+        # The fine-tuned snapshot in service: the latest training's, or the one an `ft:` name names.
+        self.snapshot: str | None = None
+        self.migrated = False
+        self.mode = "standard"
+        self.warnings: list[StrategyWarning] = []
+        self.events: list[LifecycleEvent] = []
+        self.billing: list[str] = []
+        self.closed_runs: dict[str, tuple[JobsClosed, list[dt.date]]] = {}
+        self.trained_once = False
+
+    # --- what the strategy uses ---
+
+    def provider(self, name: str, key: KeyPath) -> tuple[PriceBook, str]:
+        try:
+            return self.p.book.for_name(name)
+        except UsageError as exc:
+            raise self.p.scenario.error(key, str(exc)) from None
+
+    def shown(self, name: str) -> str:
+        """A model name as the user writes it: with its provider's prefix where it is not the book's own."""
+        return name if self.book.provider == self.p.book.provider else f"{self.book.provider}/{name}"
+
+    @property
+    def rates_fine_tuned(self) -> bool:
+        return self.fine_tuned or split_fine_tuned(self.bare)[1]
+
+    def spans(self) -> list[list[_Span]]:
+        return self.p.provider_spans(self.book)
+
+    def deployment(self, model: ModelPrice, key: KeyPath) -> str:
+        """The mode requests are priced in: the strategy's `deployment`, or the provider's default."""
+        wanted = self.s.deployment or model.default_mode
+        modes = model.fine_tuned_modes if self.rates_fine_tuned else model.modes
+        if self.fine_tuned:
+            offered = sorted(set(model.fine_tuning_by_mode) & set(modes))
+        else:
+            offered = sorted(m for m in modes if "batch" not in m)
+        if wanted not in offered:
+            if self.migrated and self.s.deployment and model.default_mode in offered:
+                return model.default_mode  # the deployment type was the old provider's
+            what = "fine-tuned deployments" if self.fine_tuned else "deployment types"
+            raise self.p.scenario.error(key, (
+                f"{self.shown(model.name)} has no {wanted!r} in the price sheet effective {model.effective}; "
+                f"its {what}: {', '.join(offered) or 'none'}"))
+        return wanted
+
+    def ft_table(self, model: ModelPrice) -> FineTuningPrice:
+        """The fine-tuning prices of the strategy's deployment type (training, hosting, storage, bounds)."""
+        table = model.fine_tuning_by_mode.get(self.mode) or model.fine_tuning
+        assert table is not None  # deployment() and fine_tunable() checked it
+        return table
+
+    # --- month by month ---
+
+    def priced(self) -> _Priced:
+        p, s = self.p, self.s
+        first_sheet = self.spans()[0][0].sheet
+        month0 = p.months[0]
+        if self.fine_tuned:
+            first_model = p.fine_tunable(self.bare, (*self.key, "model"), first_sheet, month0, self.book)
+        else:
+            first_model = p.model(self.bare, first_sheet, (*self.key, "model"), embedding=False, book=self.book)
+            if split_fine_tuned(self.bare)[1]:
+                self.snapshot = first_model.name
+        self.mode = self.deployment(first_model, (*self.key, "deployment" if s.deployment else "model"))
+        tokens = p.tokens(s, first_model)
+        due_training = set(training_months(s, p.months)) if self.fine_tuned else set()
+        rates, trainings, open_months = [], [], []
+        training = _TrainingData()
+        for i, month in enumerate(p.months):
+            migrating = self.migration_due(month)
+            if migrating:
+                self.migrate(month)
+            training_usd = corpus_usd = ZERO
+            if self.fine_tuned and (i in due_training or migrating):
+                done = self.train(i, month)
+                if done is not None:
+                    run, training = done
+                    trainings.append(run)
+                    training_usd = run.training_usd
+            if s.type == "retrieval" and due(i, s.refresh_every_months) and s.corpus_tokens:
+                sheet, embedder = self.embedder(month)
+                p.cite(sheet, embedder, fine_tuned=False)
+                corpus_usd = tokens_cost(s.corpus_tokens, embedder.price("input_per_1m"))
+            open_months.append(self.book.jobs_closed(self.bare, month, self.customer) is None
+                               if self.fine_tuned else None)
+            rates.append(self.month_rates(i, tokens, training_usd, corpus_usd))
+        self.closed_warnings()
+        self.carried_forward()
+        self.state_billing(rates)
+        order = {code: n for n, code in enumerate(WARNING_CODES)}
+        self.warnings.sort(key=lambda w: (w.month or dt.date.min, order[w.code]))
+        return _Priced(tokens, tuple(rates), tuple(trainings), training, tuple(open_months),
+                       tuple(self.warnings), tuple(self.events), self.mode, tuple(self.billing))
+
+    def warn(self, code: str, month: dt.date | None, message: str, sources: tuple[str, ...] = ()) -> None:
+        """Record a warning once: a model that cannot serve is said for its first month only."""
+        if code == "model_shut_down" and any(w.code == code for w in self.warnings):
+            return
+        if not any(w.code == code and w.message == message for w in self.warnings):
+            self.warnings.append(StrategyWarning(code, month, message, sources))
+
+    def training_closed(self, month: dt.date, closed: JobsClosed) -> None:
+        """A run that cannot happen: one warning per reason, naming every such run."""
+        self.closed_runs.setdefault(closed.reason, (closed, []))[1].append(month)
+        self.event(closed.since, "fine_tuning_closed", closed.reason)
+
+    def closed_warnings(self) -> None:
+        for reason, (closed, months) in self.closed_runs.items():
+            first_ever = months[0] == self.p.months[0] and not self.trained_once
+            what = "training" if first_ever else "retraining"
+            labels = [month_label(m) for m in months]
+            runs = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+            verb = "cannot happen" if len(labels) == 1 else "cannot happen"
+            plural = "s" if len(labels) > 1 else ""
+            self.warnings.append(StrategyWarning(
+                "fine_tuning_closed", months[0], f"{reason}; the {runs} {what}{plural} {verb}", closed.sources))
+
+    def event(self, day: dt.date, kind: str, label: str) -> None:
+        if p_first(self.p.months) <= day <= p_last(self.p.months) and not any(
+                e.kind == kind and e.day == day for e in self.events):
+            self.events.append(LifecycleEvent(day, kind, label))
+
+    def current_shutdown(self, day: dt.date) -> dt.date | None:
+        """When what serves the strategy stops answering: the fine-tuned model's own day, or the model's."""
+        if self.rates_fine_tuned:
+            if self.snapshot is None:
+                return None
+            return self.book.shutdown_on(f"ft:{self.snapshot}" if self.fine_tuned else self.bare, day)
+        return self.book.shutdown_on(self.bare, day)
+
+    def migration_due(self, month: dt.date) -> bool:
+        if not self.s.migrate_to or self.migrated:
+            return False
+        if self.s.migrate_month is not None:
+            return month >= self.s.migrate_month
+        shutdown = self.current_shutdown(month)
+        return shutdown is not None and shutdown <= month.replace(day=days_in_month(month))
+
+    def migrate(self, month: dt.date) -> None:
+        """From `month`, serve with `migrate_to` (a fine-tuned strategy trains on it this month)."""
+        s, key = self.s, (*self.key, "migrate_to")
+        assert s.migrate_to is not None
+        old, shutdown = self.shown(self.snapshot or self.bare), self.current_shutdown(month)
+        self.book, self.bare = self.provider(s.migrate_to, key)
+        self.migrated = True
+        sheet = self.book.as_of(month) if self.book.sheets[0].effective <= month else None
+        if sheet is None:
+            raise self.p.scenario.error(key, f"no price sheet of {self.book.provider} is in force in "
+                                             f"{month_label(month)}, when the strategy migrates")
+        if self.fine_tuned:
+            model = self.p.fine_tunable(self.bare, key, sheet, month, self.book)
+        else:
+            model = self.p.model(self.bare, sheet, key, embedding=False, book=self.book)
+        status = self.book.status(self.bare, month)
+        if status in ("shut down", "not released"):
+            new_shutdown = self.book.shutdown_on(self.bare, month)
+            when = f" from {new_shutdown.isoformat()}" if new_shutdown else ""
+            raise self.p.scenario.error(key, f"{s.migrate_to} is itself {status}{when}, so it cannot take over "
+                                             f"in {month_label(month)}")
+        self.snapshot = None if self.fine_tuned else (model.name if split_fine_tuned(self.bare)[1] else None)
+        self.mode = self.deployment(model, key)
+        why = (f": {old} is shut down from {shutdown.isoformat()}" if shutdown is not None and s.migrate_month is None
+               else " (migrate_month)")
+        trained = ", trained on it in the same month" if self.fine_tuned else ""
+        self.warn("migrated", month, f"from {month_label(month)} served by {s.migrate_to}{trained}{why}")
+        self.event(month, "migrated", f"to {s.migrate_to}")
+
+    def train(self, i: int, month: dt.date) -> tuple[TrainingRun, _TrainingData] | None:
+        """The run due in `month`, or None (with the reason as a warning) when no job could start."""
+        sheet = self.spans()[i][0].sheet
+        closed = self.book.jobs_closed(self.bare, month, self.customer)
+        if closed is not None:
+            self.training_closed(month, closed)
+            return None
+        model = self.p.fine_tunable(self.bare, (*self.key, "migrate_to" if self.migrated else "model"), sheet,
+                                    month, self.book)
+        if self.mode not in model.fine_tuning_by_mode:
+            raise self.p.scenario.error((*self.key, "deployment"), (
+                f"{self.shown(model.name)} has no fine-tuning prices for {self.mode!r} in the price sheet "
+                f"effective {sheet.revision}; it has: {', '.join(sorted(model.fine_tuning_by_mode))}"))
+        done = self.p.train(self.s, model, self.ft_table(model), sheet, month)
+        self.snapshot = done[0].snapshot
+        self.trained_once = True
+        return done
+
+    def embedder(self, day: dt.date) -> tuple[PriceSheet, ModelPrice]:
+        key = (*self.key, "embedding_model")
+        book, bare = self.provider(self.s.embedding_model, key)
+        try:
+            sheet = book.as_of(day)
+        except UsageError as exc:
+            raise self.p.scenario.error(key, str(exc)) from None
+        return sheet, self.p.model(bare, sheet, key, embedding=True, book=book)
+
+    def month_rates(self, i: int, tokens: RequestTokens, training_usd: Decimal, corpus_usd: Decimal) -> MonthRates:
+        p, s = self.p, self.s
+        month = p.months[i]
+        days = days_in_month(month)
+        input_rate = cached_rate = output_rate = write_extra = embedding_rate = hosting = ZERO
+        served_days = 0
+        snapshots = []
+        model = None
+        per_day = (s.hosting_hours_per_month / days if s.hosting_hours_per_month is not None else Decimal(24))
+        for span in self.spans()[i]:
+            day = month.replace(day=span.first_day)
+            if self.rates_fine_tuned and self.snapshot is None:
+                continue  # no fine-tuned model to serve yet (its training could not happen)
+            if self.rates_fine_tuned:
+                assert self.snapshot is not None
+                model = p.fine_tuned_snapshot(s, span.sheet, self.snapshot)
+            else:
+                model = p.model(self.bare, span.sheet, (*self.key, "model"), embedding=False, book=self.book)
+            shutdown = self.current_shutdown(day)
+            served = span.days if shutdown is None else max(0, min(span.days, (shutdown - day).days))
+            if served < span.days and shutdown is not None:
+                self.unserved(month, shutdown)
+            if not served:
+                continue
+            served_days += served
+            snapshots.append(self.shown(model.name))
+            p.cite(span.sheet, model, fine_tuned=self.rates_fine_tuned)
+            rates = p.token_rates(model, tokens, self.rates_fine_tuned, self.mode)
+            input_rate += served * rates[0]
+            cached_rate += served * rates[1]
+            output_rate += served * rates[2]
+            write_extra += served * rates[3]
+            if tokens.query:
+                sheet, embedder = self.embedder(day)
+                p.cite(sheet, embedder, fine_tuned=False)
+                embedding_rate += served * per_token(embedder.price("input_per_1m"))
+            if self.rates_fine_tuned:
+                price = self.ft_table(model).hosting_per_hour
+                if price is not None:
+                    hosting += s.deployments * served * per_day * price
+        if self.rates_fine_tuned and self.snapshot is None and not self.closed_runs:
+            self.warn("model_shut_down", month, f"no fine-tuned model to serve in {month_label(month)}")
+        storage = ZERO
+        if model is not None and self.rates_fine_tuned and served_days:
+            storage = self.ft_table(model).storage_per_month or ZERO
+        fixed = s.upkeep_usd_per_month if s.type == "fine-tuned" else (
+            s.vector_db_usd_per_month if s.type == "retrieval" else ZERO)
+        return MonthRates(
+            weight=p.weights[i],
+            input_usd_per_token=input_rate / days,
+            cached_input_usd_per_token=cached_rate / days,
+            output_usd_per_token=output_rate / days,
+            embedding_usd_per_token=embedding_rate / days,
+            training_usd=training_usd,
+            corpus_usd=corpus_usd,
+            fixed_usd=fixed + hosting + storage,
+            snapshots=tuple(dict.fromkeys(snapshots)),
+            cache_write_extra_usd_per_token=write_extra / days,
+            hosting_usd=hosting,
+            storage_usd=storage,
+            days=days,
+            served_days=served_days,
+        )
+
+    def unserved(self, month: dt.date, shutdown: dt.date) -> None:
+        name = self.shown(self.snapshot or self.bare)
+        what = f"the fine-tuned {name}" if self.rates_fine_tuned else name
+        hint = "" if self.s.migrate_to else " (migrate_to names a model to move to)"
+        self.warn("model_shut_down", month, f"{what} is shut down from {shutdown.isoformat()}: from "
+                                            f"{month_label(month)} the strategy cannot be served{hint}")
+        self.event(shutdown, "shutdown", f"{name} shut down")
+
+    def carried_forward(self) -> None:
+        """Months priced past the day a provider's newest sheet was last checked."""
+        for book in {b.provider: b for b in self.books()}.values():
+            for month in self.p.months:
+                sheet = book.carried_forward(month.replace(day=days_in_month(month)))
+                if sheet is not None:
+                    who = PROVIDER_NAMES.get(book.provider, book.provider)
+                    self.warn("prices_carried_forward", month, (
+                        f"from {month_label(month)} the {who} prices are the newest sheet's ({sheet.revision}), "
+                        f"carried forward past the day they were last checked ({sheet.checked.isoformat()})"))
+                    break
+
+    def books(self) -> list[PriceBook]:
+        books = [self.p.book.for_name(self.s.model)[0]]
+        if self.s.migrate_to:
+            books.append(self.p.book.for_name(self.s.migrate_to)[0])
+        if self.s.type == "retrieval":
+            books.append(self.p.book.for_name(self.s.embedding_model)[0])
+        return books
+
+    def state_billing(self, rates: list[MonthRates]) -> None:
+        """The assumptions' lines on hosting and storage, and the provider's rules on deployments."""
+        s = self.s
+        hosted = [r for r in rates if r.hosting_usd]
+        if hosted:
+            hours = ("every hour of the month" if s.hosting_hours_per_month is None
+                     else f"{plain_number(s.hosting_hours_per_month)} hours a month")
+            count = f"{s.deployments} deployment{'s' if s.deployments != 1 else ''}"
+            self.billing.append(f"hosting: {count} of the fine-tuned model, billed {hours} it can serve, "
+                                f"with or without traffic")
+        if any(r.storage_usd for r in rates):
+            self.billing.append("storage: one fine-tuned model stored each month it serves")
+        catalogue = self.book.catalogues.get(self.book.provider)
+        if self.rates_fine_tuned and catalogue is not None:
+            for rule in catalogue.rules:
+                if rule.key == "developer_lifetime" and self.mode != "developer":
+                    continue
+                self.billing.append(f"{PROVIDER_NAMES.get(self.book.provider, self.book.provider)}: "
+                                    f"{rule.wording} ({plain_number(rule.value)} {rule.unit})")
+
+
+def p_first(months: list[dt.date]) -> dt.date:
+    return months[0]
+
+
+def p_last(months: list[dt.date]) -> dt.date:
+    return months[-1].replace(day=days_in_month(months[-1]))
 
 
 class _Pricer:
@@ -520,7 +943,9 @@ class _Pricer:
         self.inputs = inputs
         self.traffic = scenario.traffic
         self.months = self.traffic.months()
-        self.spans = [self.month_spans(m) for m in self.months]
+        # Each provider's sheets, month by month, as strategies first need them (the book's own first).
+        self.spans_by_provider: dict[str, list[list[_Span]]] = {}
+        self.spans = self.provider_spans(book)
         self.requests = [self.traffic.requests(m, i) for i, m in enumerate(self.months)]
         self.weights = [self.traffic.weight(i) for i in range(len(self.months))]
         # The sources of every price actually applied: key -> (source, revisions of the sheets citing it).
@@ -539,20 +964,28 @@ class _Pricer:
 
     # --- months and sheets ---
 
-    def month_spans(self, month: dt.date) -> list[_Span]:
+    def provider_spans(self, book: PriceBook) -> list[list[_Span]]:
+        """The parts of every month of the horizon, each priced with one of `book`'s sheets."""
+        if book.provider not in self.spans_by_provider:
+            self.spans_by_provider[book.provider] = [self.month_spans(m, book) for m in self.months]
+        return self.spans_by_provider[book.provider]
+
+    def month_spans(self, month: dt.date, book: PriceBook | None = None) -> list[_Span]:
         """Each part of the month priced with one sheet."""
+        book = book or self.book
         days = days_in_month(month)
         try:
-            first = self.book.as_of(month)
+            first = book.as_of(month)
         except UsageError:
             raise self.scenario.error(
                 ("traffic", "start_month"),
-                f"no price sheet in force on {month.isoformat()}: the first sheet is effective "
-                f"{self.book.sheets[0].revision}") from None
+                f"no {'' if book.provider == self.book.provider else PROVIDER_NAMES.get(book.provider, book.provider) + ' '}"
+                f"price sheet in force on {month.isoformat()}: the first sheet is effective "
+                f"{book.sheets[0].revision}") from None
         # A new part starts where a sheet takes effect or an alias moves: as_of gives that day's aliases.
         last = month.replace(day=days)
-        starts = [(first, 1)] + [(self.book.as_of(day), day.day)
-                                 for day in self.book.changes_between(month, last) if day.day > 1]
+        starts = [(first, 1)] + [(book.as_of(day), day.day)
+                                 for day in book.changes_between(month, last) if day.day > 1]
         return [_Span(sheet, day, (starts[i + 1][1] if i + 1 < len(starts) else days + 1) - day)
                 for i, (sheet, day) in enumerate(starts)]
 
@@ -567,92 +1000,36 @@ class _Pricer:
     # --- one strategy ---
 
     def strategy(self, strategy: Strategy) -> _Priced:
-        key = ("strategies", strategy.name)
-        fine_tuned = strategy.type == "fine-tuned"
-        first_sheet = self.spans[0][0].sheet
-        trainings: list[TrainingRun] = []
-        training = _TrainingData()
-        # The snapshot priced at fine-tuned rates: the latest training's, or the one an `ft:` name
-        # names (a model already trained: fine-tuned prices, no training fee).
-        snapshot = None
-        if fine_tuned:
-            first_model = self.fine_tunable(strategy, first_sheet, self.months[0])
-        else:
-            first_model = self.model(strategy.model, first_sheet, (*key, "model"), embedding=False)
-            if split_fine_tuned(strategy.model)[1]:
-                snapshot = first_model.name
-        tokens = self.tokens(strategy, first_model)
-        due_training = set(training_months(strategy, self.months)) if fine_tuned else set()
-        rates = []
-        for i, month in enumerate(self.months):
-            training_usd = corpus_usd = ZERO
-            sheet_on_1st = self.spans[i][0].sheet
-            if i in due_training:
-                run, training = self.train(strategy, sheet_on_1st, month)
-                trainings.append(run)
-                training_usd = run.training_usd
-                snapshot = run.snapshot
-            if strategy.type == "retrieval" and due(i, strategy.refresh_every_months) and strategy.corpus_tokens:
-                embedder = self.model(strategy.embedding_model, sheet_on_1st, (*key, "embedding_model"), embedding=True)
-                self.cite(sheet_on_1st, embedder, fine_tuned=False)
-                corpus_usd = tokens_cost(strategy.corpus_tokens, embedder.price("input_per_1m"))
-            rates.append(self.month_rates(strategy, i, tokens, snapshot, training_usd, corpus_usd))
-        return _Priced(tokens, tuple(rates), tuple(trainings), training)
+        return _StrategyPricer(self, strategy).priced()
 
-    def month_rates(self, strategy: Strategy, i: int, tokens: RequestTokens, snapshot: str | None,
-                    training_usd: Decimal, corpus_usd: Decimal) -> MonthRates:
-        key = ("strategies", strategy.name)
-        days = days_in_month(self.months[i])
-        input_rate = cached_rate = output_rate = embedding_rate = ZERO
-        snapshots = []
-        for span in self.spans[i]:
-            if snapshot is not None:
-                model = self.fine_tuned_snapshot(strategy, span.sheet, snapshot)
-            else:
-                model = self.model(strategy.model, span.sheet, (*key, "model"), embedding=False)
-            snapshots.append(model.name)
-            self.cite(span.sheet, model, fine_tuned=snapshot is not None)
-            span_in, span_cached, span_out = self.token_rates(model, tokens, fine_tuned=snapshot is not None)
-            input_rate += span.days * span_in
-            cached_rate += span.days * span_cached
-            output_rate += span.days * span_out
-            if tokens.query:
-                embedder = self.model(strategy.embedding_model, span.sheet, (*key, "embedding_model"), embedding=True)
-                self.cite(span.sheet, embedder, fine_tuned=False)
-                embedding_rate += span.days * per_token(embedder.price("input_per_1m"))
-        fixed = strategy.upkeep_usd_per_month if strategy.type == "fine-tuned" else (
-            strategy.vector_db_usd_per_month if strategy.type == "retrieval" else ZERO)
-        return MonthRates(
-            weight=self.weights[i],
-            input_usd_per_token=input_rate / days,
-            cached_input_usd_per_token=cached_rate / days,
-            output_usd_per_token=output_rate / days,
-            embedding_usd_per_token=embedding_rate / days,
-            training_usd=training_usd,
-            corpus_usd=corpus_usd,
-            fixed_usd=fixed,
-            snapshots=tuple(dict.fromkeys(snapshots)),
-        )
-
-    def token_rates(self, model: ModelPrice, tokens: RequestTokens,
-                    fine_tuned: bool) -> tuple[Decimal, Decimal, Decimal]:
-        """USD per uncached input, cached input and output token, blended over the Batch share."""
-        batch = self.traffic.batch_share
-        input_rate = cached_rate = output_rate = ZERO
-        for share, is_batch in ((1 - batch, False), (batch, True)):
+    def token_rates(self, model: ModelPrice, tokens: RequestTokens, fine_tuned: bool,
+                    mode: str) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+        """USD per uncached input, cached input and output token, and the cache-write surcharge per
+        written token, blended over the traffic's Batch, Flex and Priority shares."""
+        traffic = self.traffic
+        shares = ((1 - traffic.batch_share - traffic.flex_share - traffic.priority_share, mode, None),
+                  (traffic.batch_share, batch_mode(mode), ("traffic", "batch_share")),
+                  (traffic.flex_share, "flex", ("traffic", "flex_share")),
+                  (traffic.priority_share, "priority", ("traffic", "priority_share")))
+        input_rate = cached_rate = output_rate = write_extra = ZERO
+        for share, in_mode, key in shares:
             if not share:
                 continue
             try:
-                prices = token_prices(model, fine_tuned=fine_tuned, batch=is_batch,
-                                      needs_input=tokens.input > 0, needs_output=tokens.completion > 0)
+                prices = mode_prices(model, in_mode, fine_tuned=fine_tuned, input_tokens=tokens.input,
+                                     needs_output=tokens.completion > 0)
             except MissingPriceError as exc:
-                if not is_batch:
+                if key is None:
                     raise
-                raise self.scenario.error(("traffic", "batch_share"), f"{exc} ({self.why_no_batch(model)})") from None
+                why = self.why_no_batch(model) if key[-1] == "batch_share" else (
+                    f"the price sheets list no {key[-1].removesuffix('_share')} price for this model: set the "
+                    "share to 0 or pick another model")
+                raise self.scenario.error(key, f"{exc} ({why})") from None
             input_rate += share * per_token(prices.input_per_1m)
             cached_rate += share * per_token(prices.cached_input_per_1m)
             output_rate += share * per_token(prices.output_per_1m)
-        return input_rate, cached_rate, output_rate
+            write_extra += share * per_token(prices.cache_write_per_1m - prices.input_per_1m)
+        return input_rate, cached_rate, output_rate, write_extra
 
     def why_no_batch(self, model: ModelPrice) -> str:
         """Why the sheet has no batch price for `model`: a sheet before the Batch API, or this model."""
@@ -663,11 +1040,13 @@ class _Pricer:
 
     # --- models ---
 
-    def model(self, name: str, sheet: PriceSheet, key: KeyPath, embedding: bool) -> ModelPrice:
+    def model(self, name: str, sheet: PriceSheet, key: KeyPath, embedding: bool,
+              book: PriceBook | None = None) -> ModelPrice:
+        """What `name` (without its provider prefix) means in `sheet`, one of `book`'s (the own book's)."""
         try:
             model = sheet.model(name)
         except UnknownModelError as exc:
-            later = self.book.first_sheet_with(name, sheet.effective)
+            later = (book or self.book).first_sheet_with(name, sheet.effective)
             if later is not None:  # a real model, just not out yet in this month
                 raise self.scenario.error(key, not_priced_yet(name, sheet, later)) from None
             raise self.scenario.error(key, str(exc)) from None
@@ -677,18 +1056,17 @@ class _Pricer:
             raise self.scenario.error(key, f"{name} is an {model.kind} model: it cannot answer requests")
         return model
 
-    def fine_tunable(self, strategy: Strategy, sheet: PriceSheet, month: dt.date) -> ModelPrice:
-        from .training import not_fine_tunable, training_price
+    def fine_tunable(self, name: str, key: KeyPath, sheet: PriceSheet, month: dt.date,
+                     book: PriceBook | None = None) -> ModelPrice:
+        from .training import can_be_trained, not_fine_tunable
 
-        key = ("strategies", strategy.name, "model")
-        model = self.model(strategy.model, sheet, key, embedding=False)
-        refusal = not_fine_tunable(strategy.model, model, sheet.revision, month)
+        model = self.model(name, sheet, key, embedding=False, book=book)
+        refusal = not_fine_tunable(name, model, sheet.revision, month)
         if refusal is not None:
             # An alias may have moved to a snapshot not yet fine-tunable (gpt-3.5-turbo meant 0125 from
             # 2024-02-16; fine-tuning prices for 0125 appear on 2024-05-13): name the ones that were.
-            family = sorted(name for name, m in sheet.models.items()
-                            if name.startswith(f"{strategy.model}-") and training_price(m) is not None)
-            if model.name != strategy.model and family:
+            family = sorted(n for n, m in sheet.models.items() if n.startswith(f"{name}-") and can_be_trained(m))
+            if model.name != name and family:
                 refusal += f"; name a snapshot that could be fine-tuned then: {', '.join(family)}"
             raise self.scenario.error(key, refusal)
         return model
@@ -731,35 +1109,60 @@ class _Pricer:
     def cached_share(self, strategy: Strategy) -> Decimal:
         return strategy.cached_share if strategy.cached_share is not None else self.traffic.cached_share
 
-    def train(self, strategy: Strategy, sheet: PriceSheet, month: dt.date) -> tuple[TrainingRun, _TrainingData]:
-        model = self.fine_tunable(strategy, sheet, month)
+    def train(self, strategy: Strategy, model: ModelPrice, ft: FineTuningPrice, sheet: PriceSheet,
+              month: dt.date) -> tuple[TrainingRun, _TrainingData]:
+        """One training job on `model` at `ft`'s prices (the deployment type's): per token × epochs,
+        or per training hour, then the provider's minimum and cap per job."""
         self.cite(sheet, model, fine_tuned=True)
+        key = ("strategies", strategy.name)
         report = None
-        if strategy.training_file is not None:
-            if model.encoding is None:
-                raise self.scenario.error(("strategies", strategy.name, "model"),
-                                          f"the price sheet names no tokenizer encoding for {model.name}")
-            # The scan's frequency table bills this snapshot's per-example limit at this sheet's
-            # price: a retraining on another snapshot with the same tokenizer reads nothing again.
-            report = self.inputs.scans[(strategy.training_file, model.encoding)].billed_for(
-                model, sheet, strategy.epochs)
-            tokens, epochs, rule = report.billing_tokens, report.epochs, report.epochs_rule
-            billed, training_usd = report.billed_training_tokens, report.training_usd
-            name = strategy.training_file.name
-            info = _TrainingData(
-                source=f"{name} ({report.examples:,} examples, {report.encoding})", epochs=epochs,
-                epochs_rule=rule, notes=tuple(_dataset_note(name, e) for e in report.errors))
+        hours = per_hour = per_1m = None
+        if strategy.training_hours is not None:
+            if ft.training_per_hour is None:
+                raise self.scenario.error((*key, "training_hours"), (
+                    f"{model.name} is billed per training token (training_per_1m), not per hour: give "
+                    "training_file or training_tokens instead"))
+            hours, per_hour = strategy.training_hours, ft.training_per_hour
+            tokens = epochs = billed = 0
+            fee = hours * per_hour
+            info = _TrainingData(f"training_hours = {plain_number(hours)} a run", None, None)
         else:
-            assert strategy.training_tokens is not None  # the scenario loader demands one of the two
-            bill = bill_tokens(model, strategy.training_tokens, strategy.epochs)
-            tokens, epochs, training_usd = bill.billing_tokens, bill.epochs, bill.training_usd
-            billed = bill.billed_tokens
-            info = _TrainingData(f"training_tokens = {tokens:,}", epochs, bill.epochs_rule)
-        assert training_usd is not None  # fine_tunable checked the training price
+            if ft.training_per_1m is None:
+                per = f" (${plain_number(ft.training_per_hour)} an hour)" if ft.training_per_hour is not None else ""
+                raise self.scenario.error((*key, "training_file" if strategy.training_file else "training_tokens"), (
+                    f"{model.name} is billed per training hour{per}, not per token: give training_hours, the "
+                    "hours one run takes"))
+            per_1m = ft.training_per_1m
+            if strategy.training_file is not None:
+                if model.encoding is None:
+                    raise self.scenario.error((*key, "model"),
+                                              f"the price sheet names no tokenizer encoding for {model.name}")
+                # The scan's frequency table bills this snapshot's per-example limit at this sheet's
+                # price: a retraining on another snapshot with the same tokenizer reads nothing again.
+                report = self.inputs.scans[(strategy.training_file, model.encoding)].billed_for(
+                    model, sheet, strategy.epochs)
+                tokens, epochs, rule = report.billing_tokens, report.epochs, report.epochs_rule
+                billed = report.billed_training_tokens
+                name = strategy.training_file.name
+                info = _TrainingData(
+                    source=f"{name} ({report.examples:,} examples, {report.encoding})", epochs=epochs,
+                    epochs_rule=rule, notes=tuple(_dataset_note(name, e) for e in report.errors))
+            else:
+                assert strategy.training_tokens is not None  # the scenario loader demands one of three
+                bill = bill_tokens(model, strategy.training_tokens, strategy.epochs)
+                tokens, epochs, billed = bill.billing_tokens, bill.epochs, bill.billed_tokens
+                info = _TrainingData(f"training_tokens = {tokens:,}", epochs, bill.epochs_rule)
+            fee = tokens_cost(billed, per_1m)
+        bound = bound_usd = None
+        if ft.minimum_per_job is not None and fee < ft.minimum_per_job:
+            fee, bound, bound_usd = ft.minimum_per_job, "minimum", ft.minimum_per_job
+        if ft.maximum_per_job is not None and fee > ft.maximum_per_job:
+            fee, bound, bound_usd = ft.maximum_per_job, "maximum", ft.maximum_per_job
         run = TrainingRun(
             month=month, snapshot=model.name, sheet_effective=sheet.effective,
             training_tokens=tokens, epochs=epochs, billed_tokens=billed,
-            training_per_1m=model.price("training_per_1m"), training_usd=training_usd, dataset=report,
+            training_per_1m=per_1m, training_usd=fee, dataset=report,
+            training_hours=hours, training_per_hour=per_hour, bound=bound, bound_usd=bound_usd,
         )
         return run, info
 
@@ -783,6 +1186,8 @@ class _Pricer:
                 output_tokens=requests * tokens.completion, input_usd=input_usd, output_usd=output_usd,
                 retrieval_usd=retrieval_usd, usage_usd=usage, training_usd=rate.training_usd,
                 fixed_usd=rate.fixed_usd, total_usd=total, cumulative_usd=cumulative, snapshots=rate.snapshots,
+                hosting_usd=rate.hosting_usd, storage_usd=rate.storage_usd, served_days=rate.served_days,
+                days=rate.days, training_open=priced.training_open[i],
             ))
         requests = sum(self.requests, ZERO)
         return StrategyResult(
@@ -793,18 +1198,25 @@ class _Pricer:
             vs_baseline_usd=ZERO, break_even=None, trainings=priced.trainings,
             training_source=training.source, epochs=training.epochs, epochs_rule=training.epochs_rule,
             embedding_model=strategy.embedding_model if strategy.type == "retrieval" else None,
-            notes=training.notes,
+            notes=training.notes, warnings=priced.warnings, events=priced.events, deployment=priced.deployment,
+            billing=priced.billing,
         )
 
     def assumptions(self, results: list[StrategyResult]) -> Assumptions:
         from .tokens import COUNTING_RULE
 
         traffic = self.traffic
+        def file(sheet: PriceSheet) -> str:
+            own = sheet.provider == self.book.provider
+            return sheet.path.name if own else f"{sheet.provider}/{sheet.path.name}"
+
+        # The book's own provider's sheets, then those of every other provider a strategy used.
         sheets = tuple(
             MonthSheets(m, days_in_month(m),
-                        tuple(SheetSpan(s.sheet.effective, s.sheet.path.name, s.first_day, s.days, s.sheet.checked)
-                              for s in spans))
-            for m, spans in zip(self.months, self.spans))
+                        tuple(SheetSpan(s.sheet.effective, file(s.sheet), s.first_day, s.days, s.sheet.checked,
+                                        s.sheet.provider)
+                              for spans in self.spans_by_provider.values() for s in spans[i]))
+            for i, m in enumerate(self.months))
         sources = tuple(CitedSource(source.key, source.title, source.url, tuple(sorted(revisions)))
                         for source, revisions in self.cited.values())
         measured = any(r.tokens.source.startswith("measured") for r in results)

@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .errors import UsageError
+from .errors import MissingPriceError, UsageError
 from .pricing import ModelPrice
 
 ZERO = Decimal(0)
@@ -96,6 +96,35 @@ def token_prices(model: ModelPrice, *, fine_tuned: bool = False, batch: bool = F
         cached_price = input_price
     output_price = model.price(names["output"]) if needs_output else prices[names["output"]]
     return TokenPrices(input_price, cached_price, output_price)
+
+
+@dataclass(frozen=True)
+class ModePrices:
+    """USD per 1M tokens one request pays in one mode: input, cached input, output, and the price of
+    the input tokens written to the prompt cache (the input price where the model has no write price)."""
+
+    input_per_1m: Decimal
+    cached_input_per_1m: Decimal
+    output_per_1m: Decimal
+    cache_write_per_1m: Decimal
+
+
+def mode_prices(model: ModelPrice, mode: str, *, fine_tuned: bool, input_tokens: Decimal,
+                needs_output: bool = True) -> ModePrices:
+    """The prices of one request of `input_tokens` in `mode` (a tier's where the input is above its
+    threshold). A missing input or needed output price is a MissingPriceError; a missing cached or
+    cache-write price falls back to the input price (no discount, no surcharge), as OpenAI bills."""
+    input_price = model.rate("input", mode, fine_tuned=fine_tuned, input_tokens=input_tokens)
+    output_price = (model.rate("output", mode, fine_tuned=fine_tuned, input_tokens=input_tokens)
+                    if needs_output else Decimal(0))
+
+    def optional(kind: str) -> Decimal:
+        try:
+            return model.rate(kind, mode, fine_tuned=fine_tuned, input_tokens=input_tokens)
+        except MissingPriceError:
+            return input_price
+
+    return ModePrices(input_price, optional("cached_input"), output_price, optional("cache_write"))
 
 
 def usage_cost(model: ModelPrice, usage: Usage, *, fine_tuned: bool = False, batch: bool = False) -> UsageCost:

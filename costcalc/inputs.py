@@ -99,19 +99,30 @@ def read_inputs(scenario: Scenario, book: PriceBook, *, scan_progress: ScanProgr
                 except DatasetError as exc:
                     raise scenario.error(need.key, str(exc)) from None
         if strategy.type == "fine-tuned" and strategy.training_file is not None:
-            for i in training_months(strategy, months):
-                model = _model(book, strategy.model, months[i])
-                if model is None or model.encoding is None or model.fine_tuning is None:
+            runs = [(strategy.model, months[i]) for i in training_months(strategy, months)]
+            if strategy.migrate_to:  # trained again on the model it migrates to, in the migration month
+                runs.append((strategy.migrate_to, max(strategy.migrate_month or months[-1], months[0])))
+            for name, month in runs:
+                found = _sheet_and_model(book, name, month)
+                if found is None or found[1].fine_tuning is None or found[1].encoding is None:
                     continue  # the engine says why this model cannot be trained
+                sheet, model = found
+                assert model.encoding is not None  # for mypy: checked just above
                 memo = (strategy.training_file, model.encoding)
                 if memo not in inputs.scans:
-                    inputs.scans[memo] = _scan(scenario, strategy, model, book.as_of(months[i]), scan_progress)
+                    inputs.scans[memo] = _scan(scenario, strategy, model, sheet, scan_progress)
     return inputs
 
 
 def _model(book: PriceBook, name: str, month: dt.date) -> ModelPrice | None:
+    found = _sheet_and_model(book, name, month)
+    return found[1] if found is not None else None
+
+
+def _sheet_and_model(book: PriceBook, name: str, month: dt.date) -> tuple[PriceSheet, ModelPrice] | None:
+    """The sheet in force in `month` for the provider `name` names, and the model (None if unknown)."""
     try:
-        return book.as_of(month).model(name)
+        return book.model_on(name, month)
     except CostCalcError:
         return None
 

@@ -130,7 +130,7 @@ class ModelPrice:
     fine_tuning_by_mode: dict[str, FineTuningPrice] = field(default_factory=dict)
 
     def rate(self, kind: str, mode: str | None = None, *, fine_tuned: bool = False,
-             input_tokens: int = 0) -> Decimal:
+             input_tokens: int | Decimal = 0) -> Decimal:
         """A price by kind (`input`, `cached_input`, `cache_write`, `output`) and mode (the provider's
         default mode when None); missing is an error.
 
@@ -385,6 +385,16 @@ class WindDownStep:
 
 
 @dataclass(frozen=True)
+class JobsClosed:
+    """Why no fine-tuning job could be started: since when, in a sentence, and the sources."""
+
+    since: dt.date
+    reason: str  # "OpenAI takes no new fine-tuning jobs from 2027-01-06"
+    sources: tuple[str, ...] = ()
+    wording: str = ""  # the provider's own words, where it has them
+
+
+@dataclass(frozen=True)
 class Rule:
     """A provider's rule that is not a price but bounds what is billed (Azure deletes a fine-tuned
     deployment after 15 days of inactivity; a developer-tier deployment lives 24 hours)."""
@@ -453,6 +463,9 @@ class HistoryEntry:
 
 
 DEFAULT_PROVIDER = "openai"  # what a model name without a `provider/` prefix means
+# How sentences name a provider (a folder of another name is named by its folder).
+PROVIDER_NAMES = {"openai": "OpenAI", "azure": "Azure OpenAI", "mistral": "Mistral", "vertex": "Vertex AI",
+                  "together": "Together AI", "fireworks": "Fireworks AI", "bedrock": "Amazon Bedrock"}
 
 
 @dataclass(frozen=True)
@@ -656,6 +669,55 @@ class PriceBook:
             return "closed"
         steps = [step for step in (catalogue.wind_down if catalogue else ()) if step.on <= day]
         return steps[-1].jobs if steps else "open"
+
+    def jobs_closed(self, name: str, date: dt.date | str, customer: str = "new") -> JobsClosed | None:
+        """Why `customer` ("new": never fine-tuned with this provider; "existing") could not start a
+        fine-tuning job on `name` on `date`, or None when it could (or the model was never
+        fine-tunable: its missing training price says so)."""
+        book, bare = self.for_name(name)
+        if book is not self:
+            return book.jobs_closed(bare, date, customer)
+        day = as_date(date)
+        jobs = self.fine_tuning_jobs(bare, day)
+        if jobs in (None, "open") or (jobs == "existing customers only" and customer == "existing"):
+            return None
+        who = PROVIDER_NAMES.get(self.provider, self.provider)
+        snapshot = self.as_of(day).resolve(bare)
+        catalogue = self.catalogues.get(self.provider)
+        facts = catalogue.models.get(snapshot) if catalogue is not None else None
+        ft = facts.fine_tuning if facts is not None else None
+        steps = [s for s in (catalogue.wind_down if catalogue else ()) if s.on <= day]
+        # Every cause in force; the earliest is the reason (the 2027-01-06 wind-down before the
+        # 2027-01-14 shutdown).
+        causes: list[JobsClosed] = []
+        if jobs == "closed":
+            if ft is not None and ft.training_opens is not None and day < ft.training_opens:
+                causes.append(JobsClosed(ft.training_opens, f"fine-tuning of {snapshot} opens on "
+                                                            f"{ft.training_opens.isoformat()}", ft.sources))
+            if ft is not None and ft.training_closes is not None and day >= ft.training_closes:
+                causes.append(JobsClosed(ft.training_closes, f"{who} takes no fine-tuning jobs on {snapshot} from "
+                                                             f"{ft.training_closes.isoformat()}", ft.sources))
+            if facts is not None and facts.shutdown is not None and day >= facts.shutdown:
+                causes.append(JobsClosed(facts.shutdown, f"{snapshot} is shut down from {facts.shutdown.isoformat()}",
+                                         facts.sources))
+            closed = next((s for s in steps if s.jobs == "closed"), None)
+            if closed is not None:
+                causes.append(JobsClosed(closed.on, f"{who} takes no new fine-tuning jobs from {closed.on.isoformat()}",
+                                         closed.sources, closed.wording))
+        else:  # existing customers only, and this one is new
+            if ft is not None and ft.existing_customers_from is not None and day >= ft.existing_customers_from:
+                causes.append(JobsClosed(ft.existing_customers_from,
+                                         f"{who} takes fine-tuning jobs on {snapshot} only from existing customers "
+                                         f"from {ft.existing_customers_from.isoformat()} "
+                                         f"(fine_tuning_customer = \"new\")", ft.sources))
+            first = next((s for s in steps if s.jobs == "existing customers only"), None)
+            if first is not None:
+                causes.append(JobsClosed(first.on, f"{who} takes fine-tuning jobs only from organisations that "
+                                                   f"fine-tuned before, from {first.on.isoformat()} "
+                                                   f"(fine_tuning_customer = \"new\")", first.sources, first.wording))
+        if not causes:
+            return JobsClosed(day, f"fine-tuning of {snapshot} is not open on {day.isoformat()}", ())
+        return min(causes, key=lambda c: c.since)
 
     def revision(self, name: str) -> PriceSheet:
         """The sheet with this effective date (YYYY-MM-DD), file stem or path; `azure/2025-05-01` names
@@ -1422,9 +1484,9 @@ class _SheetV2Checker(_V2Checker):
         self.unknown_keys(body, _V2_MODEL_KEYS, p)
         modes = self.modes(body, p)
         default = catalogue.default_mode
-        batch_mode = _batch_mode(default)
+        in_batch = batch_mode(default)
         plain = modes[default].rates if default in modes else {}
-        batch = modes[batch_mode].rates if batch_mode in modes else {}
+        batch = modes[in_batch].rates if in_batch in modes else {}
         ft_body = self.table(body, (*p, "fine_tuning"))
         # A model listed only for its fine-tuning (Azure's Llama 3.3 70B, Mistral's per-job minimum)
         # need not give base prices; one with base modes must give the default mode's, or where the
@@ -1498,8 +1560,8 @@ class _SheetV2Checker(_V2Checker):
         for mode, (table, tp) in tables.items():
             own = prices[mode]
             plain = fine_tuned[mode].rates if mode in fine_tuned else {}
-            batch_mode = _batch_mode(mode)
-            batch = fine_tuned[batch_mode].rates if batch_mode in fine_tuned else {}
+            in_batch = batch_mode(mode)
+            batch = fine_tuned[in_batch].rates if in_batch in fine_tuned else {}
             by_mode[mode] = FineTuningPrice(
                 training_per_1m=own.get("training_per_1m"),
                 input_per_1m=plain.get("input_per_1m"), cached_input_per_1m=plain.get("cached_input_per_1m"),
@@ -1517,7 +1579,7 @@ class _SheetV2Checker(_V2Checker):
         return by_mode
 
 
-def _batch_mode(mode: str) -> str:
+def batch_mode(mode: str) -> str:
     """The batch mode beside a mode: standard -> batch, global -> global_batch."""
     return "batch" if mode == "standard" else f"{mode}_batch"
 

@@ -42,6 +42,9 @@ def answer(comparison: Comparison, money: Money = format_usd) -> str:
     for s in tuned[:ANSWER_MOST]:
         assert s.break_even is not None  # a non-baseline strategy always has one
         subject = f"Fine-tuning {s.model}" if len(tuned) == 1 else f"{s.name} (fine-tuning {s.model})"
+        if not s.available:  # its totals are of the months it could be served: no break-even to speak of
+            clauses.append(f"{subject} cannot be bought for the whole horizon: {s.unavailable_reason}")
+            continue
         clauses.append(_break_even_clause(subject, s.break_even, base.name, months, money))
     if len(tuned) > ANSWER_MOST:
         clauses.append(f"{_strategies(len(tuned) - ANSWER_MOST, 'other fine-tuned')} in the table")
@@ -53,12 +56,20 @@ def answer(comparison: Comparison, money: Money = format_usd) -> str:
         first = f"Over {months}, {base.name} costs {money(base.total_usd)}"
         others = [s for s in comparison.strategies if not s.is_baseline]
     if others:
-        parts = [f"{s.name} {relative(s.total_usd, base.total_usd, money)}" for s in others[:ANSWER_MOST]]
-        parts[0] = f"{others[0].name} costs {relative(others[0].total_usd, base.total_usd, money)}"
+        parts = [f"{s.name} {relative(s.total_usd, base.total_usd, money)}" if s.available
+                 else f"{s.name} cannot be served for the whole horizon ({s.unavailable_reason})"
+                 for s in others[:ANSWER_MOST]]
+        if others[0].available:
+            parts[0] = f"{others[0].name} costs {relative(others[0].total_usd, base.total_usd, money)}"
         if len(others) > ANSWER_MOST:
             parts.append(f"{_strategies(len(others) - ANSWER_MOST, 'other')} as the table shows")
         first += "; " + (", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0])
     cheapest = comparison.cheapest
+    if not base.available:
+        first += f" (the baseline, {base.name}, cannot be served for the whole horizon: {base.unavailable_reason})"
+    if not cheapest.available:
+        return (f"{first}. No strategy can be served for the whole horizon; the least priced is {cheapest.name} "
+                f"({money(cheapest.total_usd)}).")
     return f"{first}. Cheapest over {months}: {cheapest.name} ({money(cheapest.total_usd)})."
 
 

@@ -41,8 +41,11 @@ from .training import MAX_EPOCHS
 
 SCHEMA_VERSION = 1
 STRATEGY_TYPES = ("base", "fine-tuned", "retrieval")
-PRESETS = ("small", "medium", "large")
+PRESETS = ("small", "medium", "large", "2026")
+CUSTOMERS = ("new", "existing")  # who asks: a team that never fine-tuned, or one with fine-tuned models
 MAX_HORIZON_MONTHS = 120
+MAX_TRAINING_HOURS = 10_000  # hours of one training run
+MAX_DEPLOYMENTS = 10_000
 # Plausible bounds: far beyond any real deployment, low enough that every figure stays exact and
 # readable. Traffic: a trillion requests a month; tokens: ten million per request (the longest
 # context windows are about a million); fixed costs: a billion USD a month; growth: 1,000% a month.
@@ -56,17 +59,22 @@ LAST_MONTH = dt.date(9999, 12, 1)  # the last month a date can hold
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
 EXAMPLE_SCENARIO = EXAMPLES_DIR / "example-scenario.toml"
 EXAMPLE_DATASET = EXAMPLES_DIR / "example-train.jsonl"
+# The bundled examples: the question costcalc was built for (GPT-3.5 Turbo, 2023), and a team deciding
+# in December 2026 (the "2026" preset of `scenario init`).
+EXAMPLES = {"2023": EXAMPLE_SCENARIO, "2026": EXAMPLES_DIR / "presets" / "2026.toml"}
 
-_TOP_KEYS = ("schema_version", "title", "baseline", "traffic", "strategies")
+_TOP_KEYS = ("schema_version", "title", "baseline", "fine_tuning_customer", "traffic", "strategies")
 _TRAFFIC_KEYS = (
     "requests_per_month", "requests_per_day", "monthly_growth_pct", "start_month", "horizon_months",
-    "prompt_tokens", "completion_tokens", "sample_file", "batch_share", "cached_share",
+    "prompt_tokens", "completion_tokens", "sample_file", "batch_share", "flex_share", "priority_share",
+    "cached_share",
 )
-_COMMON_KEYS = ("type", "model", "prompt_tokens", "completion_tokens", "sample_file", "cached_share")
+_COMMON_KEYS = ("type", "model", "prompt_tokens", "completion_tokens", "sample_file", "cached_share", "deployment",
+                "migrate_to", "migrate_month")
 _STRATEGY_KEYS = {
     "base": _COMMON_KEYS,
-    "fine-tuned": (*_COMMON_KEYS, "training_file", "training_tokens", "epochs", "retrain_every_months",
-                   "upkeep_usd_per_month"),
+    "fine-tuned": (*_COMMON_KEYS, "training_file", "training_tokens", "training_hours", "epochs",
+                   "retrain_every_months", "upkeep_usd_per_month", "deployments", "hosting_hours_per_month"),
     "retrieval": (*_COMMON_KEYS, "embedding_model", "corpus_tokens", "refresh_every_months", "query_tokens",
                   "context_tokens", "vector_db_usd_per_month"),
 }
@@ -93,6 +101,8 @@ class Traffic:
     completion_tokens: Decimal | None = None
     sample_file: Path | None = None
     batch_share: Decimal = Decimal(0)  # of requests, 0..1
+    flex_share: Decimal = Decimal(0)  # of requests at the Flex tier's prices, 0..1
+    priority_share: Decimal = Decimal(0)  # of requests at the Priority tier's prices, 0..1
     # Of the prompt tokens the cache can serve (OpenAI: prompts of 1,024+ tokens, in 128-token
     # increments), the share served from it, 0..1; a strategy may set its own.
     cached_share: Decimal = Decimal(0)
@@ -154,6 +164,16 @@ class Strategy:
     context_tokens: Decimal = Decimal(0)
     vector_db_usd_per_month: Decimal = Decimal(0)
     cached_share: Decimal | None = None  # None: the traffic's
+    # The provider's deployment type (Azure: "global", "regional", "developer"); None: its default.
+    deployment: str | None = None
+    # From `migrate_month` (default: the first month the model cannot serve), serve with
+    # `migrate_to` instead; a fine-tuned strategy trains again on it.
+    migrate_to: str | None = None
+    migrate_month: dt.date | None = None
+    # Fine-tuning billed per training hour (reinforcement fine-tuning): hours of one run.
+    training_hours: Decimal | None = None
+    deployments: int = 1  # fine-tuned models deployed at once, each billed per hour where hosting is
+    hosting_hours_per_month: Decimal | None = None  # None: every hour of the month
 
 
 @dataclass(frozen=True)
@@ -170,6 +190,7 @@ class Scenario:
     title: str = ""
     path: Path | None = None
     source: str = "scenario"
+    fine_tuning_customer: str = "new"
     origins: Mapping[KeyPath, str] = field(default_factory=dict, compare=False)
 
     def strategy(self, name: str) -> Strategy:
@@ -343,14 +364,18 @@ def load_scenario(
     overrides: Iterable[Override] = (),
     dataset: str | os.PathLike[str] | None = None,
     dataset_origin: str = "dataset",
+    example: str | None = None,
 ) -> Scenario:
-    """Read a scenario file (the bundled example when `path` is None), apply the command-line
-    overrides and `dataset` (the training file of every fine-tuned strategy; messages name it
-    `dataset_origin`), and validate it all; every problem is reported at once."""
-    file = Path(path) if path is not None else EXAMPLE_SCENARIO
+    """Read a scenario file (a bundled example when `path` is None: `example` "2023", the default, or
+    "2026"), apply the command-line overrides and `dataset` (the training file of every fine-tuned
+    strategy; messages name it `dataset_origin`), and validate it all; every problem is reported at once."""
+    if example is not None and example not in EXAMPLES:
+        raise UsageError(f"unknown example {example!r}; the examples are {', '.join(EXAMPLES)}")
+    bundled = EXAMPLES[example or "2023"]
+    file = Path(path) if path is not None else bundled
     # The bundled example lives wherever pip put costcalc: name it, not its site-packages path,
     # in reports people forward.
-    shown = display_path(file) if path is not None else f"the bundled example ({EXAMPLE_SCENARIO.name})"
+    shown = display_path(file) if path is not None else f"the bundled example ({bundled.name})"
     raw, problem = read_toml(file, shown)
     if raw is None:
         assert problem is not None
@@ -414,6 +439,10 @@ class _Checker(Checker):
             return None
         self.unknown_keys(raw, _TOP_KEYS, ())
         title = self.string(raw, ("title",), non_empty=True) or ""
+        customer = self.string(raw, ("fine_tuning_customer",), non_empty=True) or "new"
+        if customer not in CUSTOMERS:
+            self.problem(("fine_tuning_customer",), f"must be one of {', '.join(repr(c) for c in CUSTOMERS)}, "
+                                                    f"not {customer!r}{did_you_mean(customer, CUSTOMERS)}")
         traffic = self.traffic(self.table(raw, ("traffic",), required=True))
         strategies = self.strategies(self.table(raw, ("strategies",), required=True), traffic)
         baseline = self.string(raw, ("baseline",), non_empty=True)
@@ -425,7 +454,8 @@ class _Checker(Checker):
         if self.problems or traffic is None:
             return None
         return Scenario(traffic=traffic, strategies=tuple(strategies), baseline=baseline, title=title,
-                        path=self.scenario_file, source=self.file, origins=dict(self.origins))
+                        path=self.scenario_file, source=self.file, origins=dict(self.origins),
+                        fine_tuning_customer=customer)
 
     def traffic(self, raw: Raw | None) -> Traffic | None:
         if raw is None:
@@ -456,6 +486,11 @@ class _Checker(Checker):
                 self.missing((*p, "completion_tokens"),
                              "missing (give completion_tokens, or a sample_file to measure them)")
         batch = self.share(raw, (*p, "batch_share"))
+        flex = self.share(raw, (*p, "flex_share"))
+        priority = self.share(raw, (*p, "priority_share"))
+        if sum((s for s in (batch, flex, priority) if s is not None), Decimal(0)) > 1:
+            self.problem((*p, "priority_share" if priority else "flex_share"),
+                         "batch_share + flex_share + priority_share must be at most 1 (the rest is standard)")
         cached = self.share(raw, (*p, "cached_share"))
         if start is not None and horizon is not None and add_months(LAST_MONTH, 1 - horizon) < start:
             self.problem((*p, "start_month"), f"{month_label(start)} leaves no room for {horizon} months "
@@ -475,6 +510,8 @@ class _Checker(Checker):
             requests_per_day=per_day, monthly_growth_pct=growth if growth is not None else Decimal(0),
             prompt_tokens=prompt, completion_tokens=completion, sample_file=sample,
             batch_share=batch if batch is not None else Decimal(0),
+            flex_share=flex if flex is not None else Decimal(0),
+            priority_share=priority if priority is not None else Decimal(0),
             cached_share=cached if cached is not None else Decimal(0),
         )
 
@@ -507,17 +544,32 @@ class _Checker(Checker):
                                                unit="tokens"),
             "sample_file": self.path(raw, (*p, "sample_file")),
             "cached_share": self.share(raw, (*p, "cached_share")),
+            "deployment": self.string(raw, (*p, "deployment"), non_empty=True),
+            "migrate_to": self.string(raw, (*p, "migrate_to"), non_empty=True),
         }
+        if "migrate_month" in raw:
+            values["migrate_month"] = self.month(raw, (*p, "migrate_month"))
+            if "migrate_to" not in raw:
+                self.missing((*p, "migrate_to"), "missing (migrate_month needs the model to migrate to)")
         self.sample_used(raw, p)
         if kind == "fine-tuned":
             values["training_file"] = self.path(raw, (*p, "training_file"))
             values["training_tokens"] = self.integer(raw, (*p, "training_tokens"), minimum=1, maximum=MAX_TOKENS,
                                                      unit="tokens")
-            if "training_file" in raw and "training_tokens" in raw:
-                self.problem((*p, "training_tokens"), "give training_file or training_tokens, not both")
-            elif "training_file" not in raw and "training_tokens" not in raw:
+            values["training_hours"] = self.quantity(raw, (*p, "training_hours"), maximum=MAX_TRAINING_HOURS,
+                                                     unit="hours")
+            given_training = [k for k in ("training_file", "training_tokens", "training_hours") if k in raw]
+            if len(given_training) > 1:
+                self.problem((*p, given_training[-1]), f"give one of training_file, training_tokens and "
+                                                       f"training_hours, not {' and '.join(given_training)}")
+            elif not given_training:
                 self.missing((*p, "training_file"),
-                             "missing (give training_file, a JSONL file of training examples, or training_tokens)")
+                             "missing (give training_file, a JSONL file of training examples, training_tokens, "
+                             "or training_hours for a job billed per training hour)")
+            values["deployments"] = self.integer(raw, (*p, "deployments"), maximum=MAX_DEPLOYMENTS,
+                                                 unit="deployments")
+            values["hosting_hours_per_month"] = self.quantity(raw, (*p, "hosting_hours_per_month"), maximum=744,
+                                                              unit="hours")
             values["epochs"] = self.epochs(raw, (*p, "epochs"))
             values["retrain_every_months"] = self.integer(raw, (*p, "retrain_every_months"), unit="months") or 0
             values["upkeep_usd_per_month"] = self.quantity(raw, (*p, "upkeep_usd_per_month"), unit="USD",
@@ -697,6 +749,7 @@ def write_scenario(path: str | os.PathLike[str], preset: str = "medium", force: 
 
 
 __all__ = [
+    "EXAMPLES",
     "EXAMPLE_DATASET",
     "EXAMPLE_SCENARIO",
     "Override",

@@ -117,11 +117,20 @@ def not_fine_tunable(requested: str, model: ModelPrice, revision: str,
     """Why `model` (what the name `requested` resolved to in the sheet effective `revision`) cannot
     be fine-tuned, or None when it can: the sheet has no training price for it. The one wording of
     the refusal, for `compare` (a scenario's fine-tuned strategy) and `costcalc dataset --model`."""
-    if training_price(model) is not None:
+    if can_be_trained(model):
         return None
     named = model.name if model.name == requested else f"{requested} ({model.name})"
     when = f" (in force on {in_force_on.isoformat()})" if in_force_on is not None else ""
+    if model.fine_tuning is not None:  # Mistral: a minimum per job and storage, no sourced training price
+        return (f"{named} has no training price (per token or per training hour) in the price sheet effective "
+                f"{revision}{when}: write your own sheet with the price you pay (see pricing/README.md)")
     return f"{named} has no fine-tuning prices in the price sheet effective {revision}{when}"
+
+
+def can_be_trained(model: ModelPrice) -> bool:
+    """Whether a sheet gives a price for training `model`, per token or per hour, in some mode."""
+    tables = list(model.fine_tuning_by_mode.values()) or ([model.fine_tuning] if model.fine_tuning else [])
+    return any(ft.training_per_1m is not None or ft.training_per_hour is not None for ft in tables)
 
 
 def training_cost(model: ModelPrice, tokens: int, epochs: int) -> Decimal:

@@ -18,7 +18,7 @@ from .cost import CACHE_INCREMENT_TOKENS, CACHE_MIN_TOKENS, UsageCost
 from .months import month_label, months_phrase
 from .prose import requests_phrase
 from .errors import PricingError
-from .pricing import DEFAULT_PROVIDER, HistoryEntry, ModelPrice, PriceBook, PriceSheet, SheetDiff
+from .pricing import DEFAULT_PROVIDER, PROVIDER_NAMES, HistoryEntry, ModelPrice, PriceBook, PriceSheet, SheetDiff
 from .training import TrainingBill
 from .render import Count, Money, Output, Price, Table, format_count, format_usd, plain
 
@@ -79,8 +79,6 @@ def sheet_ref(sheet: PriceSheet) -> dict[str, Any]:
             "checked": sheet.checked.isoformat()}
 
 
-PROVIDER_NAMES = {"openai": "OpenAI", "azure": "Azure OpenAI", "mistral": "Mistral", "vertex": "Vertex AI",
-                  "together": "Together AI", "fireworks": "Fireworks AI", "bedrock": "Amazon Bedrock"}
 
 # Prices billed by time, storage or job, beside the per-1M prices (JSON name -> how a table says it).
 OTHER_PRICES = {
@@ -663,7 +661,9 @@ def comparison(result, *, monthly: bool = False, currency=None, budget=None) -> 
                      "baseline" if s.is_baseline else amount(s.vs_baseline_usd), _break_even_cell(s, a)])
     legend = (f"Totals over {result.horizon} in {code}, training and fixed costs included; "
               "per 1K requests = total ÷ requests × 1,000; vs baseline: negative = cheaper.")
-    notes = [f"{s.name}: {s.break_even.describe(money)}." for s in result.strategies if s.break_even]
+    notes = [f"{s.name}: {s.break_even.describe(money)}." for s in result.strategies
+             if s.break_even and s.available]
+    notes += warning_lines(result)
     if currency is not None:
         notes.append(f"Amounts in {currency.code} at {plain(currency.fx_rate)} {currency.code} per USD; "
                      "they are computed in USD, and the JSON output keeps USD.")
@@ -687,8 +687,24 @@ def comparison(result, *, monthly: bool = False, currency=None, budget=None) -> 
     return Output(data, tables)
 
 
+def warning_lines(result) -> list[str]:
+    """Each warning once: one that every strategy shares (prices carried forward) is said for all."""
+    by_message: dict[str, list[str]] = {}
+    for name, w in result.warnings:
+        by_message.setdefault(w.message, []).append(name)
+    lines = []
+    everyone = len(result.strategies) > 1
+    for message, names in by_message.items():
+        who = "Every strategy" if everyone and len(names) == len(result.strategies) else ", ".join(names)
+        lines.append(f"Warning: {who}: {message}.")
+    return lines
+
+
 def _break_even_cell(s, a) -> str:
     be = s.break_even
+    if not s.available:
+        first = next((w.month for w in s.warnings if w.code in ("fine_tuning_closed", "model_shut_down")), None)
+        return f"unavailable from {month_label(first)}" if first else "unavailable"
     if be is None:
         return "baseline"
     if be.month is not None:

@@ -27,7 +27,9 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-SCENARIO_FILES = [EXAMPLE_SCENARIO, *(EXAMPLES_DIR / "presets" / f"{p}.toml" for p in PRESETS)]
+# The 2023 example and its three sizes; every bundled scenario, the 2026 example included.
+SCENARIO_FILES = [EXAMPLE_SCENARIO, *(EXAMPLES_DIR / "presets" / f"{p}.toml" for p in PRESETS if p != "2026")]
+ALL_SCENARIO_FILES = [EXAMPLE_SCENARIO, *(EXAMPLES_DIR / "presets" / f"{p}.toml" for p in PRESETS)]
 
 MINIMAL = """\
 schema_version = 1
@@ -66,7 +68,7 @@ def test_bundled_scenarios_load(path):
     assert scenario.traffic.start == dt.date(2023, 9, 1) and scenario.traffic.horizon_months == 12
 
 
-@pytest.mark.parametrize("path", SCENARIO_FILES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", ALL_SCENARIO_FILES, ids=lambda p: p.stem)
 def test_every_key_has_a_comment(path):
     for number, line in enumerate(path.read_text().splitlines(), 1):
         stripped = line.strip()
@@ -79,9 +81,11 @@ def test_presets_have_the_same_keys_and_grow():
         for key, value in table.items():
             yield from keys(value, (*prefix, key)) if isinstance(value, dict) else [(*prefix, key)]
 
-    parsed = {p: tomllib.loads(preset_text(p)) for p in PRESETS}
+    sized = ("small", "medium", "large")  # the 2023 question at three sizes; "2026" is another question
+    assert [p for p in PRESETS if p not in sized] == ["2026"]
+    parsed = {p: tomllib.loads(preset_text(p)) for p in sized}
     assert len({frozenset(keys(t)) for t in parsed.values()}) == 1
-    assert [parsed[p]["traffic"]["requests_per_month"] for p in PRESETS] == [10_000, 100_000, 1_000_000]
+    assert [parsed[p]["traffic"]["requests_per_month"] for p in sized] == [10_000, 100_000, 1_000_000]
 
 
 def test_the_example_points_at_the_bundled_training_file():
@@ -115,7 +119,7 @@ def test_the_example_points_at_the_bundled_training_file():
      'strategies."Fine-tuned GPT-3.5".epochs: must be "auto" or a whole number from 1 to 50, not 60'),
     ("training_tokens = 50_000", "upkeep_usd_per_month = 10",
      'strategies."Fine-tuned GPT-3.5".training_file: missing (give training_file, a JSONL file of training '
-     "examples, or training_tokens)"),
+     "examples, training_tokens, or training_hours for a job billed per training hour)"),
     ("schema_version = 1", "schema_version = 2",
      "schema_version: unknown schema version 2 (this costcalc reads schema_version = 1)"),
 ])
@@ -252,5 +256,5 @@ def test_write_scenario(tmp_path):
     assert str(error.value) == f"{target}: already exists (force=True overwrites it)"
     write_scenario(target, "large", force=True)
     assert load_scenario(target).traffic.requests_per_month == 1_000_000
-    with pytest.raises(UsageError, match="^unknown preset 'huge'; presets are small, medium, large$"):
+    with pytest.raises(UsageError, match="^unknown preset 'huge'; presets are small, medium, large, 2026$"):
         preset_text("huge")
