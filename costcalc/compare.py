@@ -627,7 +627,7 @@ class _StrategyPricer:
         self.warnings: list[StrategyWarning] = []
         self.events: list[LifecycleEvent] = []
         self.billing: list[str] = []
-        self.closed_runs: dict[str, tuple[JobsClosed, list[dt.date]]] = {}
+        self.closed_runs: dict[str, tuple[JobsClosed, list[tuple[dt.date, bool]]]] = {}
         self.trained_once = False
 
     # --- what the strategy uses ---
@@ -724,19 +724,19 @@ class _StrategyPricer:
 
     def training_closed(self, month: dt.date, closed: JobsClosed) -> None:
         """A run that cannot happen: one warning per reason, naming every such run."""
-        self.closed_runs.setdefault(closed.reason, (closed, []))[1].append(month)
+        self.closed_runs.setdefault(closed.reason, (closed, []))[1].append((month, self.trained_once))
         self.event(closed.since, "fine_tuning_closed", closed.reason)
 
     def closed_warnings(self) -> None:
-        for reason, (closed, months) in self.closed_runs.items():
-            first_ever = months[0] == self.p.months[0] and not self.trained_once
-            what = "training" if first_ever else "retraining"
-            labels = [month_label(m) for m in months]
-            runs = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
-            verb = "cannot happen" if len(labels) == 1 else "cannot happen"
+        for reason, (closed, runs) in self.closed_runs.items():
+            # "training" until a first run happened, "retraining" after it.
+            what = "retraining" if runs[0][1] else "training"
+            labels = [month_label(month) for month, _ in runs]
+            named = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
             plural = "s" if len(labels) > 1 else ""
             self.warnings.append(StrategyWarning(
-                "fine_tuning_closed", months[0], f"{reason}; the {runs} {what}{plural} {verb}", closed.sources))
+                "fine_tuning_closed", runs[0][0], f"{reason}; the {named} {what}{plural} cannot happen",
+                closed.sources))
 
     def event(self, day: dt.date, kind: str, label: str) -> None:
         if p_first(self.p.months) <= day <= p_last(self.p.months) and not any(
@@ -801,8 +801,9 @@ class _StrategyPricer:
             raise self.p.scenario.error((*self.key, "deployment"), (
                 f"{self.shown(model.name)} has no fine-tuning prices for {self.mode!r} in the price sheet "
                 f"effective {sheet.revision}; it has: {', '.join(sorted(model.fine_tuning_by_mode))}"))
-        done = self.p.train(self.s, model, self.ft_table(model), sheet, month)
-        self.snapshot = done[0].snapshot
+        run, info = self.p.train(self.s, model, self.ft_table(model), sheet, month)
+        self.snapshot = run.snapshot
+        done = replace(run, snapshot=self.shown(run.snapshot)), info  # as the user names it: azure/...
         self.trained_once = True
         return done
 

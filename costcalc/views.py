@@ -775,11 +775,14 @@ def _assumption_rows(result: Comparison, money: Callable[[Decimal], str]) -> lis
         rows.append([f"models: {s.name}", text])
     for s in result.strategies:
         if s.type == "fine-tuned":
-            rows.append([f"training: {s.name}",
-                         f"{s.training_source}, {s.epochs} epochs ({s.epochs_rule}); {_training_runs(s, money)}"])
+            epochs = f", {s.epochs} epochs ({s.epochs_rule})" if s.epochs is not None else ""
+            runs = _training_runs(s, money) if s.trainings else "no run can happen"
+            rows.append([f"training: {s.name}", f"{s.training_source}{epochs}; {runs}"])
         fixed = [m.fixed_usd for m in s.months if m.fixed_usd]
-        if s.type == "fine-tuned" and fixed:
-            rows.append([f"fixed: {s.name}", f"upkeep {money(fixed[0])} a month"])
+        if s.fine_tuned_rates and any(m.fixed_usd for m in s.months):
+            rows.append([f"fixed: {s.name}", _fine_tuned_fixed(s, money)])
+        for line in s.billing:
+            rows.append([f"billing: {s.name}", line])
         if s.type == "retrieval":
             text = f"vector database {money(fixed[0])} a month" if fixed else "no vector database cost"
             corpus = [month_label(m.month) for m, r in zip(s.months, s.rates) if r.corpus_usd]
@@ -787,8 +790,8 @@ def _assumption_rows(result: Comparison, money: Callable[[Decimal], str]) -> lis
                 when = "every month" if len(corpus) == len(s.months) > 1 else "in " + ", ".join(corpus)
                 text += f"; corpus embedded {when} ({money(s.rates[0].corpus_usd)} the first time)"
             rows.append([f"fixed: {s.name}", text])
-    for effective, (file, start, end) in _sheet_periods(a).items():
-        rows.append([f"price sheet {effective}", f"{start} to {end} ({file})"])
+    for label, (file, start, end) in _sheet_periods(a).items():
+        rows.append([f"price sheet {label}", f"{start} to {end} ({file})"])
     rows.append(["proration", a.proration])
     if a.counting_rule:
         rows.append(["token counting", a.counting_rule])
@@ -839,15 +842,43 @@ def _monthly_table(result: Comparison, amount: Callable[[Decimal], Money | None]
 
 def _training_runs(s, money) -> str:
     """'runs in 2023-09, 2023-12 on gpt-3.5-turbo-0613: 4,306 billing tokens × 3 epochs = 12,918 billed
-    × $8.00 per 1M = $0.10 a run; 2024-06 on gpt-3.5-turbo-0125: ...' (identical runs grouped)."""
+    × $8.00 per 1M = $0.10 a run; 2024-06 on gpt-3.5-turbo-0125: ...' (identical runs grouped); a run
+    billed per hour says hours × price; a provider's minimum or cap says so."""
     groups: dict[tuple, list[str]] = {}
     for run in s.trainings:
-        key = (run.snapshot, run.training_tokens, run.epochs, run.billed_tokens, run.training_per_1m, run.training_usd)
-        groups.setdefault(key, []).append(month_label(run.month))
-    parts = [f"{', '.join(months)} on {snapshot}: {tokens:,} billing tokens × {epochs} epochs = {billed:,} billed "
-             f"× ${plain(price, 2)} per 1M = {money(fee)} a run"
-             for (snapshot, tokens, epochs, billed, price, fee), months in groups.items()]
+        if run.training_hours is not None:
+            how = f"{plain(run.training_hours)} training hours × ${plain(run.training_per_hour, 2)} an hour"
+            raw = run.training_hours * run.training_per_hour
+        else:
+            how = (f"{run.training_tokens:,} billing tokens × {run.epochs} epochs = {run.billed_tokens:,} billed "
+                   f"× ${plain(run.training_per_1m, 2)} per 1M")
+            raw = run.billed_tokens * run.training_per_1m / 1_000_000
+        if run.bound == "minimum":
+            how += f" = {money(raw)}, raised to the {money(run.bound_usd)} minimum per job:"
+        elif run.bound == "maximum":
+            how += f" = {money(raw)}, capped at {money(run.bound_usd)} per job:"
+        else:
+            how += " ="
+        groups.setdefault((run.snapshot, how, run.training_usd), []).append(month_label(run.month))
+    parts = [f"{', '.join(months)} on {snapshot}: {how} {money(fee)} a run"
+             for (snapshot, how, fee), months in groups.items()]
     return "runs in " + "; ".join(parts)
+
+
+def _fine_tuned_fixed(s, money) -> str:
+    """'upkeep $100.00 a month; hosting $1,264.80 in 2026-12 (1 deployment, 744 h × $1.70), $14,904.00 over
+    the horizon; storage ...': what a fine-tuned model costs with no traffic."""
+    upkeep = s.months[0].fixed_usd - s.months[0].hosting_usd - s.months[0].storage_usd
+    parts = [f"upkeep {money(upkeep)} a month"] if upkeep else []
+    hosted = [m for m in s.months if m.hosting_usd]
+    if hosted:
+        total = sum((m.hosting_usd for m in hosted), Decimal(0))
+        parts.append(f"hosting {money(hosted[0].hosting_usd)} in {month_label(hosted[0].month)}, "
+                     f"{money(total)} over the horizon")
+    stored = [m for m in s.months if m.storage_usd]
+    if stored:
+        parts.append(f"storage {money(stored[0].storage_usd)} a month")
+    return "; ".join(parts) or "none"
 
 def _snapshot_periods(s) -> str:
     """'gpt-3.5-turbo-0613 (2023-09 to 2024-05), gpt-3.5-turbo-0125 (2024-05 to 2024-08)'."""
@@ -860,13 +891,14 @@ def _snapshot_periods(s) -> str:
 
 
 def _sheet_periods(a) -> dict:
-    """Effective date -> (file, first day used, last day used) within the horizon."""
+    """'2023-08-22' (another provider's 'azure/2026-05-01') -> (file, first day used, last day used)."""
     periods: dict = {}
     for month in a.price_sheets:
         for span in month.spans:
             start = month.month.replace(day=span.first_day)
             end = month.month.replace(day=span.first_day + span.days - 1)
-            file, first, _ = periods.get(span.effective.isoformat(), (span.file, start, end))
-            periods[span.effective.isoformat()] = (file, first, end)
+            label = span.effective.isoformat() if "/" not in span.file else f"{span.provider}/{span.effective}"
+            file, first, _ = periods.get(label, (span.file, start, end))
+            periods[label] = (file, first, end)
     return {k: (f, s.isoformat(), e.isoformat()) for k, (f, s, e) in periods.items()}
 
