@@ -118,13 +118,21 @@ def mode_prices(model: ModelPrice, mode: str, *, fine_tuned: bool, input_tokens:
     output_price = (model.rate("output", mode, fine_tuned=fine_tuned, input_tokens=input_tokens)
                     if needs_output else Decimal(0))
 
-    def optional(kind: str) -> Decimal:
+    def optional(kind: str, tokens: Decimal) -> Decimal | None:
         try:
-            return model.rate(kind, mode, fine_tuned=fine_tuned, input_tokens=input_tokens)
+            return model.rate(kind, mode, fine_tuned=fine_tuned, input_tokens=tokens)
         except MissingPriceError:
-            return input_price
+            return None
 
-    return ModePrices(input_price, optional("cached_input"), output_price, optional("cache_write"))
+    cached = optional("cached_input", input_tokens)
+    write = optional("cache_write", input_tokens)
+    untiered_input = model.rate("input", mode, fine_tuned=fine_tuned)
+    if write is not None and input_price != untiered_input and write == optional("cache_write", Decimal(0)):
+        # A long-context tier raised the input price but lists no write price of its own: a write costs
+        # the same multiple of the input price as below the tier (gpt-5.6: 1.25x, PRICING_FACTS_2025_2026 §1b).
+        write = input_price * write / untiered_input
+    return ModePrices(input_price, cached if cached is not None else input_price, output_price,
+                      write if write is not None else input_price)
 
 
 def usage_cost(model: ModelPrice, usage: Usage, *, fine_tuned: bool = False, batch: bool = False) -> UsageCost:

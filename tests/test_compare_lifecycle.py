@@ -414,3 +414,50 @@ def test_the_2026_example_answers_why_and_names_the_cheapest_it_can_buy():
            "the whole horizon: Azure OpenAI takes no fine-tuning jobs on gpt-4.1-mini-2025-04-14 from 2027-04-14; " \
            "the 2027-06 and 2027-09 retrainings cannot happen" in answer
     assert answer.endswith("Cheapest over 12 months: Base gpt-5.6-luna ($1,926.09).")
+
+
+# --- tiers, cache writes, flex and priority ---------------------------------------------------------------
+
+
+def luna(prompt: int, cached: D = D("0.5"), **shares) -> D:
+    raw = {"traffic": {**traffic("2026-08", 1, per_month=1000, prompt=prompt), "cached_share": cached, **shares},
+           "strategies": {"Luna": {"type": "base", "model": "gpt-5.6-luna"}}}
+    (s,) = priced(raw).strategies
+    return s.total_usd
+
+
+def test_cache_writes_cost_the_write_price_on_the_cacheable_tokens_not_served_from_the_cache():
+    # gpt-5.6-luna (2026-07-30 sheet): input $0.20, cached $0.02, cache write $0.25, output $1.20 per 1M.
+    # A 2,048-token prompt is all cacheable; half the requests hit the cache (1,024 tokens a request on
+    # average at the cached price) and the other 1,024 are written at the write price:
+    #   1,024 × 0.25 + 1,024 × 0.02 = 256 + 20.48 = 276.48 per 1M requests-tokens, + 100 × 1.20 = 120
+    #   -> $0.00039648 a request, × 1,000 requests = $0.39648.
+    assert luna(2048) == D("0.39648")
+
+
+def test_a_prompt_above_272k_tokens_pays_the_long_context_tier():
+    # 300,000 prompt tokens, above 272,000: input $0.40, cached $0.04, output $1.80 per 1M; the tier lists
+    # no write price, so a write costs 1.25x the tier's input, $0.50. Cacheable: 300,000 (a 128-multiple
+    # above 1,024: 299,904); cached 149,952, written 149,952, and 96 tokens past the last increment at input:
+    #   149,952 × 0.04 + 149,952 × 0.50 + 96 × 0.40 + 100 × 1.80 = 5,998.08 + 74,976 + 38.4 + 180
+    #   = 81,192.48 per 1M -> $0.08119248 a request, × 1,000 = $81.19248.
+    assert luna(300_000) == D("81.19248")
+
+
+def test_flex_and_priority_shares_pay_their_tiers_prices():
+    # gpt-5.4 (2026-03-05 sheet): standard $2.50 / $15.00, flex $1.25 / $7.50, priority $5.00 / $30.00 per 1M;
+    # 1,000 prompt + 100 completion tokens: standard $0.004, flex $0.002, priority $0.008 a request.
+    # 1,000 requests, 50% flex and 25% priority: 250 × 0.004 + 500 × 0.002 + 250 × 0.008 = 1 + 1 + 2 = $4.00.
+    raw = {"traffic": {**traffic("2026-04", 1, per_month=1000), "flex_share": D("0.5"), "priority_share": D("0.25")},
+           "strategies": {"Sol": {"type": "base", "model": "gpt-5.4"}}}
+    assert priced(raw).strategies[0].total_usd == D("4.00")
+
+
+def test_a_share_of_a_tier_the_model_lacks_names_the_key():
+    raw = {"traffic": {**traffic("2025-06", 1, per_month=10), "flex_share": D("0.5")},
+           "strategies": {"Mini": {"type": "base", "model": "gpt-4.1-mini"}}}
+    with pytest.raises(ScenarioError) as error:
+        priced(raw)
+    assert str(error.value) == (
+        "scenario: traffic.flex_share: no flex input price for gpt-4.1-mini-2025-04-14 in the price sheet effective "
+        "2025-04-14 (the price sheets list no flex price for this model: set the share to 0 or pick another model)")
