@@ -883,9 +883,8 @@ class _StrategyPricer:
     def unserved(self, month: dt.date, shutdown: dt.date) -> None:
         name = self.shown(self.snapshot or self.bare)
         what = f"the fine-tuned {name}" if self.rates_fine_tuned else name
-        hint = "" if self.s.migrate_to else " (migrate_to names a model to move to)"
         self.warn("model_shut_down", month, f"{what} is shut down from {shutdown.isoformat()}: from "
-                                            f"{month_label(month)} the strategy cannot be served{hint}")
+                                            f"{month_label(month)} the strategy cannot be served")
         self.event(shutdown, "shutdown", f"{name} shut down")
 
     def carried_forward(self) -> None:

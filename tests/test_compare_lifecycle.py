@@ -219,7 +219,7 @@ def test_a_horizon_crossing_a_shutdown_and_the_wind_down_says_what_cannot_happen
     assert old.total_usd == D("33.80") and not old.available
     assert warnings(old)[0] == (
         "model_shut_down", "2026-10", "gpt-3.5-turbo-0125 is shut down from 2026-10-23: from 2026-10 the "
-        "strategy cannot be served (migrate_to names a model to move to)")
+        "strategy cannot be served")
     # Fine-tuned gpt-4.1-mini: trained in 2026-09 (an existing customer may, until 2027-01-06) for
     # 1,000,000 tokens × $5.00 per 1M = $5.00; served until its shutdown on 2027-01-14 (13 days of
     # January): 135,000 requests × (100 × $0.80 + 100 × $3.20 per 1M = $0.0004) = $54.00. The 2027-02
@@ -232,8 +232,7 @@ def test_a_horizon_crossing_a_shutdown_and_the_wind_down_says_what_cannot_happen
         ("prices_carried_forward", "2026-12", "from 2026-12 the OpenAI prices are the newest sheet's (2026-11-22), "
                                               "carried forward past the day they were last checked (2026-12-02)"),
         ("model_shut_down", "2027-01", "the fine-tuned gpt-4.1-mini-2025-04-14 is shut down from 2027-01-14: "
-                                       "from 2027-01 the strategy cannot be served (migrate_to names a model to "
-                                       "move to)"),
+                                       "from 2027-01 the strategy cannot be served"),
         ("fine_tuning_closed", "2027-02", "OpenAI takes no new fine-tuning jobs from 2027-01-06; the 2027-02 "
                                           "retraining cannot happen"),
     ]
@@ -461,3 +460,11 @@ def test_a_share_of_a_tier_the_model_lacks_names_the_key():
     assert str(error.value) == (
         "scenario: traffic.flex_share: no flex input price for gpt-4.1-mini-2025-04-14 in the price sheet effective "
         "2025-04-14 (the price sheets list no flex price for this model: set the share to 0 or pick another model)")
+
+
+def test_the_readme_quotes_the_2026_answer_as_it_is():
+    text = (REPO / "README.md").read_text()
+    block = text.split("costcalc scenario init --preset 2026 today.toml")[1].split("```\n")[2]
+    answer = costcalc.compare(load_scenario(example="2026"), full_book()).answer()
+    pieces = [piece.strip(" ;.\n") for piece in block.split("...")]
+    assert len(pieces) == 3 and all(piece and piece in answer for piece in pieces)
