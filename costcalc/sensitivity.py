@@ -115,6 +115,8 @@ def sensitivity_grid(
                       + r.input_usd_per_token * tokens.context for r in result.rates)
     prompt_price = per_month(r.input_usd_per_token for r in result.rates)
     cache_saving = per_month(r.input_usd_per_token - r.cached_input_usd_per_token for r in result.rates)
+    # A model with a cache-write price pays its surcharge on the cacheable tokens not served from the cache.
+    write_extra = per_month(r.cache_write_extra_usd_per_token for r in result.rates)
     traffic_free = per_month(r.traffic_free_usd - b.traffic_free_usd for r, b in zip(result.rates, base.rates))
     baseline_prompt = float(base.tokens.prompt)
 
@@ -122,9 +124,12 @@ def sensitivity_grid(
     b = np.cumsum(weight * prompt_price)
     c = np.cumsum(traffic_free)
     d = np.cumsum(weight * cache_saving)
+    e = np.cumsum(weight * write_extra)
     prompt = baseline_prompt * (1 - reductions)  # shape (R,)
-    cached = _cached_tokens(prompt + float(tokens.context), float(tokens.cached_share))
-    per_request = a[None, :] + prompt[:, None] * b[None, :] - cached[:, None] * d[None, :]  # shape (R, M)
+    cacheable = _cached_tokens(prompt + float(tokens.context), 1.0)
+    cached = cacheable * float(tokens.cached_share)
+    per_request = (a[None, :] + prompt[:, None] * b[None, :] - cached[:, None] * d[None, :]
+                   + (cacheable - cached)[:, None] * e[None, :])  # shape (R, M)
 
     months = len(weight)
     block = max(1, MAX_CELLS_PER_BLOCK // max(1, len(reductions) * months))
