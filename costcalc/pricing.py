@@ -927,11 +927,11 @@ class _Checker(Checker):
         if not self.schema_version(raw, SCHEMA_VERSION):
             return None
         self.unknown_keys(raw, _SHEET_KEYS, ())
-        provider = self.string(raw, ("provider",), required=True)
+        provider = self.string(raw, ("provider",), required=True, non_empty=True)
         effective = self.date(raw, ("effective",), required=True)
         checked = self.date(raw, ("checked",), required=True)
-        currency = self.string(raw, ("currency",), required=True)
-        unit = self.string(raw, ("unit",), required=True)
+        currency = self.string(raw, ("currency",), required=True, non_empty=True)
+        unit = self.string(raw, ("unit",), required=True, non_empty=True)
         summary = self.string(raw, ("summary",)) or ""
         if currency is not None and currency != "USD":
             self.problem(("currency",), f"must be \"USD\", not {currency!r}")

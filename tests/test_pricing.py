@@ -220,7 +220,7 @@ def test_every_problem_is_reported_with_file_and_key(pricing_folder, monkeypatch
      "schema_version: unknown schema version True (this costcalc reads schema_version = 1)"),
     (("checked = 2024-01-02", "checked = 2024-01-02T10:00:00"),
      "checked: must be a date (YYYY-MM-DD), not 2024-01-02 10:00:00 (a date-time)"),
-    (('provider = "acme"', "provider = 2024-01-01"), "provider: must be a string, not 2024-01-01 (a date)"),
+    (('provider = "acme"', "provider = 2024-01-01"), "provider: must be a non-empty string, not 2024-01-01 (a date)"),
     (("max_tokens_per_example = 1000", "max_tokens_per_example = 1.5"),
      "models.chat-1.fine_tuning.max_tokens_per_example: must be a whole number of tokens >= 1, not 1.5 (a float, not a whole number)"),
 ])
