@@ -863,6 +863,8 @@ class _StrategyPricer:
             storage = self.ft_table(model).storage_per_month or ZERO
         fixed = s.upkeep_usd_per_month if s.type == "fine-tuned" else (
             s.vector_db_usd_per_month if s.type == "retrieval" else ZERO)
+        if not served_days:
+            fixed = ZERO  # a month the strategy cannot be served is not priced: no upkeep, no vector database
         return MonthRates(
             weight=p.weights[i],
             input_usd_per_token=input_rate / days,

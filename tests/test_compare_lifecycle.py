@@ -468,3 +468,46 @@ def test_the_readme_quotes_the_2026_answer_as_it_is():
     answer = costcalc.compare(load_scenario(example="2026"), full_book()).answer()
     pieces = [piece.strip(" ;.\n") for piece in block.split("...")]
     assert len(pieces) == 3 and all(piece and piece in answer for piece in pieces)
+
+
+# --- the CLI ----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli(runner, monkeypatch):
+    from costcalc.cli import cli as command
+
+    monkeypatch.setenv("COSTCALC_PRICING_DIR", str(REPO / "pricing"))
+    return lambda *args: runner.invoke(command, list(args), catch_exceptions=False)
+
+
+def test_compare_example_2026_prints_the_answer_and_the_warnings(cli):
+    result = cli("compare", "--example", "2026")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("Fine-tuned gpt-4.1-mini (fine-tuning gpt-4.1-mini) cannot be bought for the whole "
+                               "horizon: the fine-tuned gpt-4.1-mini-2025-04-14 is shut down from 2027-01-14")
+    assert "Fine-tuned gpt-4.1-mini on Azure     fine-tuned  azure/gpt-4.1-mini-2025-04-14  $15,567.81" in result.stdout
+    assert "unavailable from 2027-06" in result.stdout
+    assert ("Warning: Fine-tuned gpt-4.1-mini, then Azure: from 2027-01 served by azure/gpt-4.1-mini-2025-04-14, "
+            "trained on it in the same month: gpt-4.1-mini-2025-04-14 is shut down from 2027-01-14.") in lines
+    data = json.loads(cli("compare", "--example", "2026", "--format", "json").stdout)
+    assert [s["available"] for s in data["strategies"]] == [True, True, False, False, False, True, True]
+
+
+def test_a_new_customer_flag_closes_openai_training(cli):
+    data = json.loads(cli("compare", "--example", "2026", "--fine-tuning-customer", "new", "--format", "json").stdout)
+    ft = data["strategies"][2]
+    assert ft["training"]["runs"] == [] and ft["total_usd"] == "0"
+    assert ft["warnings"][0]["message"].startswith("OpenAI takes fine-tuning jobs only from organisations that "
+                                                   "fine-tuned before, from 2026-05-07")
+
+
+def test_the_2026_preset_is_the_example_and_an_example_with_a_file_is_refused(cli, tmp_path, monkeypatch):
+    from costcalc.scenario import EXAMPLES
+
+    assert cli("scenario", "init", "--preset", "2026", "-").stdout == EXAMPLES["2026"].read_text()
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.toml").write_text(EXAMPLES["2026"].read_text())
+    result = cli("compare", "s.toml", "--example", "2026")
+    assert (result.exit_code, result.stderr) == (2, "Error: --example 2026: give a SCENARIO or --example, not both\n")
