@@ -1160,7 +1160,12 @@ class _V2Checker(Checker):
                 amount = self.amount(raw, (*path, key))
                 if amount is not None:
                     prices[key] = amount
-            elif isinstance(value, (int, Decimal)) and not isinstance(value, bool) and not key.endswith(UNIT_SUFFIXES):
+            elif isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+                if key.endswith(UNIT_SUFFIXES):
+                    # A misspelt price (`hostng_per_hour`) would otherwise be lost without a word; a newer
+                    # minor version may add price keys, so there it is a warning (unknown_keys decides).
+                    self.unknown_keys({key: value}, allowed, path)
+                    continue
                 hint = did_you_mean(key, allowed) or f" (one of {', '.join(allowed)})"
                 self.problem((*path, key), "a price key needs its unit in the name" + hint)
         return prices

@@ -1,0 +1,129 @@
+"""Fixes found by a new user's check of the price catalogue: alias moves in history, misspelt price
+keys, newer minor versions, the carried-forward note, provider prefixes and the env var's name."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from costcalc.cli import cli
+from costcalc.errors import PricingError
+from costcalc.pricing import load_pricebook
+
+SOURCES = """\
+schema_version = "2.0"
+provider = "own-gpus"
+
+[sources]
+G1 = { title = "Our cloud invoice" }
+"""
+
+MODELS = """\
+schema_version = "2.0"
+provider = "own-gpus"
+
+[models."x"]
+kind = "chat"
+tokenizer = "hf:meta-llama/Llama-3.1-8B-Instruct"
+sources = ["G1"]
+[models."x".fine_tuning]
+methods = ["sft"]
+sources = ["G1"]
+"""
+
+
+def own_gpus(tmp_path: Path, version: str, *, standard: str, fine_tuning: str) -> Path:
+    """A one-sheet folder my-pricing/own-gpus/ with the model "x"; its sheet's tables are given."""
+    folder = tmp_path / "my-pricing" / "own-gpus"
+    folder.mkdir(parents=True)
+    (folder / "sources.toml").write_text(SOURCES)
+    (folder / "models.toml").write_text(MODELS)
+    sheet = f"""\
+        schema_version = "{version}"
+        provider = "own-gpus"
+        effective = 2026-11-01
+        currency = "USD"
+        checked = 2026-12-01
+
+        [models."x"]
+        sources = ["G1"]
+        [models."x".standard]
+        {standard}
+        [models."x".fine_tuning]
+        sources = ["G1"]
+        {fine_tuning}
+        [models."x".fine_tuned.standard]
+        input_per_1m = 0
+        output_per_1m = 0
+        """
+    (folder / "2026-11-01.toml").write_text(textwrap.dedent(sheet))
+    return folder.parent
+
+
+GOOD_STANDARD = "input_per_1m = 0\n        output_per_1m = 0"
+GOOD_FT = "training_per_hour = 2.40\n        hosting_per_hour = 2.40"
+
+
+def problems_of(root: Path) -> list[str]:
+    with pytest.raises(PricingError) as caught:
+        load_pricebook(root)
+    return [str(p) for p in caught.value.problems]
+
+
+# --- 2: a misspelt price key with a unit is an error, not a lost price -----------------------------
+
+FT = "models.x.fine_tuning"  # a bare key: x needs no quotes
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("hostng_per_hour = 2.40", f"{FT}.hostng_per_hour: unknown key (did you mean 'hosting_per_hour'?)"),
+    ("maximun_per_job = 9", f"{FT}.maximun_per_job: unknown key (did you mean 'maximum_per_job'?)"),
+    ("setup_fee_per_job = 1.00", f"{FT}.setup_fee_per_job: unknown key"),
+])
+def test_misspelt_unit_key_in_fine_tuning_is_an_error(monkeypatch, tmp_path, line, expected):
+    monkeypatch.chdir(tmp_path)
+    root = own_gpus(tmp_path, "2.0", standard=GOOD_STANDARD, fine_tuning=f"{GOOD_FT}\n        {line}")
+    assert problems_of(root) == [f"my-pricing/own-gpus/2026-11-01.toml: {expected}"]
+
+
+def test_misspelt_unit_key_in_a_mode_is_an_error(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    root = own_gpus(tmp_path, "2.0", standard=f"{GOOD_STANDARD}\n        cached_inptu_per_1m = 0", fine_tuning=GOOD_FT)
+    assert problems_of(root) == [
+        "my-pricing/own-gpus/2026-11-01.toml: models.x.standard.cached_inptu_per_1m: unknown key "
+        "(did you mean 'cached_input_per_1m'?)"]
+
+
+def test_misspelt_required_price_is_named_as_unknown_too(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    root = own_gpus(tmp_path, "2.0", standard="inptu_per_1m = 1\n        output_per_1m = 2", fine_tuning=GOOD_FT)
+    found = problems_of(root)
+    assert ("my-pricing/own-gpus/2026-11-01.toml: models.x.standard.inptu_per_1m: unknown key "
+            "(did you mean 'input_per_1m'?)") in found
+
+
+# --- 3: in a newer minor version, unknown keys are warnings ----------------------------------------
+
+
+def test_newer_minor_version_warns_of_unknown_price_keys(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    root = own_gpus(tmp_path, "2.9", standard=f"{GOOD_STANDARD}\n        audio_input_per_1m = 40",
+                    fine_tuning=f"{GOOD_FT}\n        setup_fee_per_job = 1.00\n        colour = \"red\"")
+    book = load_pricebook(root)
+    warnings = [str(w) for w in book.warnings]
+    sheet = "my-pricing/own-gpus/2026-11-01.toml"
+    assert warnings[0].startswith(f"{sheet}: schema_version: '2.9' is newer than this costcalc")
+    assert warnings[1:] == [
+        f"{sheet}: models.x.standard.audio_input_per_1m: unknown key (did you mean 'cached_input_per_1m'?)",
+        f"{sheet}: {FT}.colour: unknown key",
+        f"{sheet}: {FT}.setup_fee_per_job: unknown key",
+    ]
+    # The prices it knows are read as written.
+    assert str(book.as_of("2026-11-01").models["x"].fine_tuning.hosting_per_hour) == "2.40"
+    result = CliRunner().invoke(cli, ["--pricing-dir", str(root), "prices", "validate"])
+    assert result.exit_code == 0, result.output
+    assert f"warning: {sheet}: {FT}.setup_fee_per_job: unknown key" in result.output
