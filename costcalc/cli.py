@@ -406,7 +406,7 @@ def prices_history(ctx, model, as_of, fmt):
 
     book = pricebook(ctx)
     date = on_date(as_of)
-    entries = [e for e in book.history(model) if e.sheet.effective <= date]
+    entries = [e for e in book.history(model) if e.effective <= date]
     if not entries:
         book.for_name(model)[0].as_of(date)  # raises the "no sheet in force" error
     emit(views.price_history(model, entries), fmt)

@@ -456,10 +456,18 @@ class SheetDiff:
 
 @dataclass(frozen=True)
 class HistoryEntry:
-    """A model's prices on one sheet, and the snapshot the requested name meant there."""
+    """A model's prices on one sheet, and the snapshot the requested name meant there.
+
+    `on` is the day this entry starts: the sheet's effective date, or the day an alias moved inside
+    the sheet's period (gpt-3.5-turbo to 0125 on 2024-02-16, in the 2024-01-25 sheet)."""
 
     sheet: PriceSheet
     model: ModelPrice
+    on: dt.date | None = None
+
+    @property
+    def effective(self) -> dt.date:
+        return self.on or self.sheet.effective
 
 
 DEFAULT_PROVIDER = "openai"  # what a model name without a `provider/` prefix means
@@ -730,16 +738,23 @@ class PriceBook:
         raise UsageError(f"no price sheet {name!r}; revisions are: {known}")
 
     def history(self, name: str) -> list[HistoryEntry]:
-        """The model's prices on every sheet that knows the name, oldest first."""
+        """The model's prices on every sheet that knows the name, oldest first, and on every day an
+        alias moved between two sheets to another snapshot (an entry with `on` that day)."""
         book, name = self.for_name(name)
         if book is not self:
             return book.history(name)
-        entries = []
-        for sheet in self.sheets:
+        entries: list[HistoryEntry] = []
+        sheet_days = {s.effective for s in self.sheets}
+        for day in self.changes_between(self.sheets[0].effective, dt.date.max):
+            sheet = self.as_of(day)
             try:
-                entries.append(HistoryEntry(sheet, sheet.model(name)))
+                model = sheet.model(name)
             except UnknownModelError:
                 continue
+            if day in sheet_days:
+                entries.append(HistoryEntry(sheet, model, day))
+            elif not entries or entries[-1].model.name != model.name:  # the alias moved on this day
+                entries.append(HistoryEntry(sheet, model, day))
         if not entries:
             known = {n for s in self.sheets for n in s.names()}
             raise UnknownModelError(name, known, where="in any price sheet")

@@ -386,11 +386,11 @@ def price_history(name: str, entries: list[HistoryEntry]) -> Output:
     entries = distinct_periods(entries)
     provider = entries[0].sheet.provider if entries else DEFAULT_PROVIDER
     for entry in entries:
-        series.append({"effective": entry.sheet.revision, "model": entry.model.name, **mode_prices(entry.model),
+        series.append({"effective": entry.effective.isoformat(), "model": entry.model.name, **mode_prices(entry.model),
                        **other_prices(entry.model), "price_sheet": entry.sheet.path.name})
     extra = other_columns(series)
     for entry, prices in zip(entries, series):
-        rows.append([entry.sheet.revision, shown_name(entry.model.name, provider),
+        rows.append([entry.effective.isoformat(), shown_name(entry.model.name, provider),
                      *[Price(price) if (price := prices[k]) is not None else None for k in (*PRICE_COLUMNS, *extra)]])
     table = Table(f"Price history of {name} ({provider_name(provider)}; USD per 1M tokens unless a column says "
                   "otherwise; snapshot the name meant on each date; one row per price change)",

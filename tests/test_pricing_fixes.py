@@ -127,3 +127,42 @@ def test_newer_minor_version_warns_of_unknown_price_keys(monkeypatch, tmp_path):
     result = CliRunner().invoke(cli, ["--pricing-dir", str(root), "prices", "validate"])
     assert result.exit_code == 0, result.output
     assert f"warning: {sheet}: {FT}.setup_fee_per_job: unknown key" in result.output
+
+
+# --- 1: history has a row for the day an alias moved -------------------------------------------------
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+def history_rows(*args: str) -> list[tuple[str, str, str]]:
+    result = run("prices", "history", *args, "--format", "json")
+    assert result.exit_code == 0, result.output
+    return [(h["effective"], h["model"], h["price_sheet"]) for h in json.loads(result.stdout)["history"]]
+
+
+def test_history_has_the_day_gpt35_turbo_moved_to_0125():
+    # gpt-3.5-turbo means 0125 from 2024-02-16, inside the 2024-01-25 sheet (models.toml [aliases]).
+    assert history_rows("gpt-3.5-turbo", "--as-of", "2024-06-01") == [
+        ("2023-06-13", "gpt-3.5-turbo-0613", "2023-06-13.toml"),
+        ("2023-08-22", "gpt-3.5-turbo-0613", "2023-08-22.toml"),
+        ("2023-11-06", "gpt-3.5-turbo-0613", "2023-11-06.toml"),
+        ("2024-02-16", "gpt-3.5-turbo-0125", "2024-01-25.toml"),
+        ("2024-05-13", "gpt-3.5-turbo-0125", "2024-05-13.toml"),
+    ]
+
+
+def test_history_as_of_stops_before_and_after_the_move():
+    assert history_rows("gpt-3.5-turbo", "--as-of", "2024-02-15")[-1] == (
+        "2023-11-06", "gpt-3.5-turbo-0613", "2023-11-06.toml")
+    assert history_rows("gpt-3.5-turbo", "--as-of", "2024-02-16")[-1] == (
+        "2024-02-16", "gpt-3.5-turbo-0125", "2024-01-25.toml")
+
+
+def test_history_table_of_gpt4o_moving_to_2024_08_06():
+    result = run("prices", "history", "gpt-4o", "--as-of", "2024-12-01")
+    assert result.exit_code == 0, result.output
+    rows = [line.split()[:4] for line in result.stdout.splitlines()[3:]]
+    assert rows == [["2024-05-13", "gpt-4o-2024-05-13", "$5.00", "-"],
+                    ["2024-10-02", "gpt-4o-2024-08-06", "$2.50", "$1.25"]]
