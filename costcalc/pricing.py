@@ -564,9 +564,15 @@ class PriceBook:
     def model_on(self, name: str, date: dt.date | str | None = None) -> tuple[PriceSheet, ModelPrice]:
         """The sheet in force on `date` and what `name` means there. A model that a later sheet
         prices is not unknown but not out yet: the error says when it first appears."""
-        book, name = self.for_name(name)
+        book, bare = self.for_name(name)
         if book is not self:
-            return book.model_on(name, date)
+            try:
+                return book.model_on(bare, date)
+            except UnknownProviderError:
+                raise
+            except UnknownModelError:
+                raise book.unknown(name, f"price sheet effective {book.as_of(date).revision}") from None
+        name = bare
         sheet = self.as_of(date)
         try:
             return sheet, sheet.model(name)
@@ -575,6 +581,14 @@ class PriceBook:
             if later is None:
                 raise
             raise UsageError(not_priced_yet(name, sheet, later)) from None
+
+    def unknown(self, name: str, sheet: str) -> UnknownModelError:
+        """`name` (as the user wrote it, `azure/nosuch`) is not a model of this provider: the error
+        names the provider and suggests this provider's names, with their prefix."""
+        who = PROVIDER_NAMES.get(self.provider, self.provider)
+        known = {f"{self.provider}/{n}" for s in self.sheets for n in s.names()}
+        where = f"in any {who} price sheet" if sheet == "price sheet" else f"in the {who} {sheet}"
+        return UnknownModelError(name, known, where=where)
 
     def first_sheet_with(self, name: str, after: dt.date) -> PriceSheet | None:
         """The first sheet effective after `after` that knows `name`, None if none does."""
@@ -740,9 +754,15 @@ class PriceBook:
     def history(self, name: str) -> list[HistoryEntry]:
         """The model's prices on every sheet that knows the name, oldest first, and on every day an
         alias moved between two sheets to another snapshot (an entry with `on` that day)."""
-        book, name = self.for_name(name)
+        book, bare = self.for_name(name)
         if book is not self:
-            return book.history(name)
+            try:
+                return book.history(bare)
+            except UnknownProviderError:
+                raise
+            except UnknownModelError:
+                raise book.unknown(name, "price sheet") from None
+        name = bare
         entries: list[HistoryEntry] = []
         sheet_days = {s.effective for s in self.sheets}
         for day in self.changes_between(self.sheets[0].effective, dt.date.max):

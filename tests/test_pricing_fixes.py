@@ -132,6 +132,11 @@ def test_newer_minor_version_warns_of_unknown_price_keys(monkeypatch, tmp_path):
 # --- 1: history has a row for the day an alias moved -------------------------------------------------
 
 
+@pytest.fixture(autouse=True)
+def bundled_sheets(monkeypatch):
+    monkeypatch.delenv("COSTCALC_PRICING_DIR", raising=False)
+
+
 def run(*args: str):
     return CliRunner().invoke(cli, list(args))
 
@@ -166,3 +171,104 @@ def test_history_table_of_gpt4o_moving_to_2024_08_06():
     rows = [line.split()[:4] for line in result.stdout.splitlines()[3:]]
     assert rows == [["2024-05-13", "gpt-4o-2024-05-13", "$5.00", "-"],
                     ["2024-10-02", "gpt-4o-2024-08-06", "$2.50", "$1.25"]]
+
+
+# --- 4: the carried-forward note where a date is priced ---------------------------------------------
+
+# The newest OpenAI sheet is 2026-11-22, its prices checked 2026-12-02: 2026-12-23 is past that.
+OPENAI_NOTE = ("Note: 2026-12-23 is after the day the OpenAI prices were last checked (2026-12-02): "
+               "the newest sheet, 2026-11-22, is carried forward.\n")
+
+
+@pytest.mark.parametrize("args", [
+    ("estimate", "gpt-4o-mini", "--input-tokens", "100", "--as-of", "2026-12-23"),
+    ("prices", "history", "gpt-4o-mini", "--as-of", "2026-12-23"),
+    ("prices", "diff", "2026-01-01", "2026-12-23"),
+])
+def test_carried_forward_note_on_stderr(args):
+    result = run(*args)
+    assert result.exit_code == 0, result.output
+    assert result.stderr == OPENAI_NOTE
+    assert "carried forward" not in result.stdout
+
+
+@pytest.mark.parametrize("args", [
+    ("estimate", "gpt-4o-mini", "--input-tokens", "100", "--as-of", "2026-12-23"),
+    ("prices", "history", "gpt-4o-mini", "--as-of", "2026-12-23"),
+])
+def test_carried_forward_keys_in_json(args):
+    result = run(*args, "--format", "json")
+    data = json.loads(result.stdout)
+    assert (data["carried_forward_from"], data["prices_checked"]) == ("2026-11-22", "2026-12-02")
+    assert result.stderr == ""
+
+
+def test_no_note_up_to_the_checked_day():
+    result = run("estimate", "gpt-4o-mini", "--input-tokens", "100", "--as-of", "2026-12-02", "--format", "json")
+    assert (result.stderr, json.loads(result.stdout)["carried_forward_from"]) == ("", None)
+
+
+# --- 5: a provider's alias targets carry the prefix too -------------------------------------------
+
+
+def test_mistral_aliases_are_listed_with_their_prefix():
+    result = run("prices", "list", "--provider", "mistral", "--as-of", "2024-08-01")
+    assert "Aliases: mistral/codestral-latest → mistral/codestral-2405, " in result.stdout
+
+
+# --- 6: an unknown model of another provider is named as written ----------------------------------
+
+
+def test_unknown_azure_model_is_named_as_written():
+    result = run("prices", "show", "azure/nosuch", "--as-of", "2026-06-01")
+    assert (result.exit_code, result.stderr) == (
+        2, "Error: unknown model 'azure/nosuch' in the Azure OpenAI price sheet effective 2026-05-01\n")
+
+
+def test_unknown_azure_model_suggests_close_names():
+    result = run("prices", "show", "azure/gpt-4o-minii", "--as-of", "2026-06-01")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        "Error: unknown model 'azure/gpt-4o-minii' in the Azure OpenAI price sheet effective 2026-05-01; "
+        "did you mean azure/gpt-4o-mini-2024-07-18")
+
+
+def test_unknown_mistral_model_in_history():
+    result = run("prices", "history", "mistral/codestral-lates")
+    assert result.stderr.startswith("Error: unknown model 'mistral/codestral-lates' in any Mistral price sheet; "
+                                    "did you mean mistral/codestral-latest")
+
+
+# --- 7: the pricing folder from the environment is named as such -----------------------------------
+
+
+def test_missing_pricing_dir_from_the_environment(monkeypatch):
+    monkeypatch.setenv("COSTCALC_PRICING_DIR", "nonexist")
+    result = run("prices", "list")
+    assert (result.exit_code, result.stderr.splitlines()[-1]) == (
+        2, "Error: Invalid value for $COSTCALC_PRICING_DIR: Directory 'nonexist' does not exist.")
+
+
+def test_missing_pricing_dir_from_the_flag_is_named_as_the_flag(monkeypatch):
+    monkeypatch.delenv("COSTCALC_PRICING_DIR", raising=False)
+    result = run("--pricing-dir", "nonexist", "prices", "list")
+    assert (result.exit_code, result.stderr.splitlines()[-1]) == (
+        2, "Error: Invalid value for '--pricing-dir': Directory 'nonexist' does not exist.")
+
+
+# --- 8: estimate names the sheet in force, and where the price was set ----------------------------
+
+
+def test_estimate_names_the_sheet_in_force_and_the_price_date():
+    result = run("estimate", "gpt-4o-mini", "--input-tokens", "100", "--as-of", "2026-11-22")
+    assert result.stdout.splitlines()[0] == ("gpt-4o-mini-2024-07-18, standard pricing, sheet in force 2026-11-22 "
+                                             "(price set by the sheet of 2025-04-14): 1 request")
+    data = json.loads(run("estimate", "gpt-4o-mini", "--input-tokens", "100", "--as-of", "2026-11-22",
+                          "--format", "json").stdout)
+    assert (data["effective"], data["price_effective"], data["price_sheet"]["file"]) == (
+        "2026-11-22", "2025-04-14", "2026-11-22.toml")
+
+
+def test_estimate_on_the_price_own_sheet_says_it_once():
+    result = run("estimate", "gpt-3.5-turbo", "--input-tokens", "100", "--as-of", "2023-08-22")
+    assert result.stdout.splitlines()[0] == "gpt-3.5-turbo-0613, standard pricing, sheet in force 2023-08-22: 1 request"
