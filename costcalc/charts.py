@@ -575,7 +575,7 @@ def plot_price_history(book: PriceBook, model: str, *, until: dt.date | None = N
     sheet, so the prices in force today show as a segment, not a point).
     """
     entries = book.history(model)
-    dates = [e.sheet.effective for e in entries]
+    dates = [e.effective for e in entries]
     span = max((dates[-1] - dates[0]).days, 90)
     end = until or dates[-1] + dt.timedelta(days=round(span * 0.08))
     with style():
@@ -595,9 +595,9 @@ def plot_price_history(book: PriceBook, model: str, *, until: dt.date | None = N
         # Mark where the name starts meaning another snapshot (an alias moving on).
         for before, after in zip(entries, entries[1:]):
             if after.model.name != before.model.name:
-                axes.axvline(after.sheet.effective, color="#888888",  # type: ignore[arg-type]
+                axes.axvline(after.effective, color="#888888",  # type: ignore[arg-type]
                              linewidth=0.8, linestyle=":")
-                axes.annotate(f"→ {drawable(after.model.name, NAME_LIMIT)}", (after.sheet.effective, 1), xycoords=("data", "axes fraction"),
+                axes.annotate(f"→ {drawable(after.model.name, NAME_LIMIT)}", (after.effective, 1), xycoords=("data", "axes fraction"),
                               xytext=(3, -3), textcoords="offset points", fontsize=8, color="#555555",
                               va="top", ha="left")
         axes.set_xlim(dates[0] - dt.timedelta(days=round(span * 0.02)), end)  # type: ignore[arg-type]

@@ -251,9 +251,19 @@ def pricebook(ctx: click.Context):
     return root.obj["book"]
 
 
+def check_pricing_dir(ctx: click.Context, value: str | None) -> None:
+    """--pricing-dir must be a folder; a value from $COSTCALC_PRICING_DIR is named as such, since
+    the user typed no flag. (Checked in the group, once click knows where the value came from.)"""
+    if value is None or Path(value).is_dir():
+        return
+    why = f"Directory {value!r} is a file." if Path(value).exists() else f"Directory {value!r} does not exist."
+    from_env = ctx.get_parameter_source("pricing_dir") == click.core.ParameterSource.ENVIRONMENT
+    raise click.BadParameter(why, ctx, param_hint="$COSTCALC_PRICING_DIR" if from_env else "'--pricing-dir'")
+
+
 @click.group(cls=CostCalcGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="costcalc")
-@click.option("--pricing-dir", type=click.Path(exists=True, file_okay=False), envvar="COSTCALC_PRICING_DIR",
+@click.option("--pricing-dir", type=click.Path(), envvar="COSTCALC_PRICING_DIR",
               help="Folder of price sheets to use instead of the bundled ones (OpenAI, Azure OpenAI, Mistral), "
                    "e.g. negotiated rates. Also $COSTCALC_PRICING_DIR.")
 @click.pass_context
@@ -270,6 +280,7 @@ def cli(ctx, pricing_dir):
       costcalc prices show gpt-3.5-turbo --as-of 2023-09-01
       costcalc estimate gpt-3.5-turbo --input-tokens 800 --output-tokens 150 --requests 100000
     """
+    check_pricing_dir(ctx, pricing_dir)
     ctx.ensure_object(dict)
     ctx.obj["pricing_dir"] = pricing_dir
 
@@ -406,10 +417,13 @@ def prices_history(ctx, model, as_of, fmt):
 
     book = pricebook(ctx)
     date = on_date(as_of)
-    entries = [e for e in book.history(model) if e.sheet.effective <= date]
+    entries = [e for e in book.history(model) if e.effective <= date]
+    own = book.for_name(model)[0]
     if not entries:
-        book.for_name(model)[0].as_of(date)  # raises the "no sheet in force" error
-    emit(views.price_history(model, entries), fmt)
+        own.as_of(date)  # raises the "no sheet in force" error
+    output = views.price_history(model, entries, forward=views.carried_forward(own, date), as_of=date)
+    note_carried_forward(output.data, fmt)
+    emit(output, fmt)
 
 
 @prices.command("diff")
@@ -513,7 +527,8 @@ def estimate(ctx, model, input_tokens, output_tokens, cached_input_tokens, reque
     if epochs is not None and training_tokens is None:
         raise UsageError("--epochs needs --training-tokens")
     fine_tuned = fine_tuned or split_fine_tuned(model)[1] or training_tokens is not None
-    sheet, price = pricebook(ctx).model_on(model, as_of)
+    book = pricebook(ctx)
+    sheet, price = book.model_on(model, as_of)
     refusal = not_fine_tunable(model, price, sheet.revision, as_of) if fine_tuned else None
     if refusal is not None:  # the words dataset and compare use for a model that cannot be fine-tuned
         raise UsageError(refusal)
@@ -523,7 +538,11 @@ def estimate(ctx, model, input_tokens, output_tokens, cached_input_tokens, reque
     if training_tokens is not None:
         training = bill_tokens(price, training_tokens, epochs or "auto")
     per_request = {"input": input_tokens, "cached_input": cached_input_tokens, "output": output_tokens}
-    emit(views.estimate(cost, requests, per_request, training), fmt)
+    # Only a date asked for is priced as of a day; without --as-of the newest sheet is used as it is.
+    forward = views.carried_forward(book.for_name(model)[0], as_of) if as_of is not None else None
+    output = views.estimate(cost, requests, per_request, training, sheet, forward=forward, as_of=as_of)
+    note_carried_forward({**output.data, "provider": sheet.provider}, fmt)
+    emit(output, fmt)
 
 
 # --- dataset and tokens ------------------------------------------------------------------------

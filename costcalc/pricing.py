@@ -456,10 +456,18 @@ class SheetDiff:
 
 @dataclass(frozen=True)
 class HistoryEntry:
-    """A model's prices on one sheet, and the snapshot the requested name meant there."""
+    """A model's prices on one sheet, and the snapshot the requested name meant there.
+
+    `on` is the day this entry starts: the sheet's effective date, or the day an alias moved inside
+    the sheet's period (gpt-3.5-turbo to 0125 on 2024-02-16, in the 2024-01-25 sheet)."""
 
     sheet: PriceSheet
     model: ModelPrice
+    on: dt.date | None = None
+
+    @property
+    def effective(self) -> dt.date:
+        return self.on or self.sheet.effective
 
 
 DEFAULT_PROVIDER = "openai"  # what a model name without a `provider/` prefix means
@@ -556,9 +564,15 @@ class PriceBook:
     def model_on(self, name: str, date: dt.date | str | None = None) -> tuple[PriceSheet, ModelPrice]:
         """The sheet in force on `date` and what `name` means there. A model that a later sheet
         prices is not unknown but not out yet: the error says when it first appears."""
-        book, name = self.for_name(name)
+        book, bare = self.for_name(name)
         if book is not self:
-            return book.model_on(name, date)
+            try:
+                return book.model_on(bare, date)
+            except UnknownProviderError:
+                raise
+            except UnknownModelError:
+                raise book.unknown(name, f"price sheet effective {book.as_of(date).revision}") from None
+        name = bare
         sheet = self.as_of(date)
         try:
             return sheet, sheet.model(name)
@@ -567,6 +581,14 @@ class PriceBook:
             if later is None:
                 raise
             raise UsageError(not_priced_yet(name, sheet, later)) from None
+
+    def unknown(self, name: str, sheet: str) -> UnknownModelError:
+        """`name` (as the user wrote it, `azure/nosuch`) is not a model of this provider: the error
+        names the provider and suggests this provider's names, with their prefix."""
+        who = PROVIDER_NAMES.get(self.provider, self.provider)
+        known = {f"{self.provider}/{n}" for s in self.sheets for n in s.names()}
+        where = f"in any {who} price sheet" if sheet == "price sheet" else f"in the {who} {sheet}"
+        return UnknownModelError(name, known, where=where)
 
     def first_sheet_with(self, name: str, after: dt.date) -> PriceSheet | None:
         """The first sheet effective after `after` that knows `name`, None if none does."""
@@ -730,16 +752,29 @@ class PriceBook:
         raise UsageError(f"no price sheet {name!r}; revisions are: {known}")
 
     def history(self, name: str) -> list[HistoryEntry]:
-        """The model's prices on every sheet that knows the name, oldest first."""
-        book, name = self.for_name(name)
+        """The model's prices on every sheet that knows the name, oldest first, and on every day an
+        alias moved between two sheets to another snapshot (an entry with `on` that day)."""
+        book, bare = self.for_name(name)
         if book is not self:
-            return book.history(name)
-        entries = []
-        for sheet in self.sheets:
             try:
-                entries.append(HistoryEntry(sheet, sheet.model(name)))
+                return book.history(bare)
+            except UnknownProviderError:
+                raise
+            except UnknownModelError:
+                raise book.unknown(name, "price sheet") from None
+        name = bare
+        entries: list[HistoryEntry] = []
+        sheet_days = {s.effective for s in self.sheets}
+        for day in self.changes_between(self.sheets[0].effective, dt.date.max):
+            sheet = self.as_of(day)
+            try:
+                model = sheet.model(name)
             except UnknownModelError:
                 continue
+            if day in sheet_days:
+                entries.append(HistoryEntry(sheet, model, day))
+            elif not entries or entries[-1].model.name != model.name:  # the alias moved on this day
+                entries.append(HistoryEntry(sheet, model, day))
         if not entries:
             known = {n for s in self.sheets for n in s.names()}
             raise UnknownModelError(name, known, where="in any price sheet")
@@ -1160,7 +1195,12 @@ class _V2Checker(Checker):
                 amount = self.amount(raw, (*path, key))
                 if amount is not None:
                     prices[key] = amount
-            elif isinstance(value, (int, Decimal)) and not isinstance(value, bool) and not key.endswith(UNIT_SUFFIXES):
+            elif isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+                if key.endswith(UNIT_SUFFIXES):
+                    # A misspelt price (`hostng_per_hour`) would otherwise be lost without a word; a newer
+                    # minor version may add price keys, so there it is a warning (unknown_keys decides).
+                    self.unknown_keys({key: value}, allowed, path)
+                    continue
                 hint = did_you_mean(key, allowed) or f" (one of {', '.join(allowed)})"
                 self.problem((*path, key), "a price key needs its unit in the name" + hint)
         return prices

@@ -301,7 +301,7 @@ def prices_list(sheets: PriceSheet | list[PriceSheet], book: PriceBook | None = 
         extra = other_columns(models)
         rows = [[m["model"], m["kind"], m["status"],
                  *[Price(m[k]) if m[k] is not None else None for k in (*PRICE_COLUMNS, *extra)]] for m in models]
-        aliases = ", ".join(f"{shown_name(a, sheet.provider)} → {t}" for a, t in sorted(sheet.aliases.items()))
+        aliases = ", ".join(f"{shown_name(a, sheet.provider)} → {shown_name(t, sheet.provider)}" for a, t in sorted(sheet.aliases.items()))
         on = f" on {date.isoformat()}" if date is not None else ""
         mode = models[0]["default_mode"] if models else "standard"
         unit = "USD per 1M tokens" + ("" if mode == "standard" else f", {mode} deployment")
@@ -381,22 +381,24 @@ def distinct_periods(entries: list[HistoryEntry]) -> list[HistoryEntry]:
     return periods
 
 
-def price_history(name: str, entries: list[HistoryEntry]) -> Output:
+def price_history(name: str, entries: list[HistoryEntry], *, forward: dict[str, str | None] | None = None,
+                  as_of: dt.date | None = None) -> Output:
     rows, series = [], []
     entries = distinct_periods(entries)
     provider = entries[0].sheet.provider if entries else DEFAULT_PROVIDER
     for entry in entries:
-        series.append({"effective": entry.sheet.revision, "model": entry.model.name, **mode_prices(entry.model),
+        series.append({"effective": entry.effective.isoformat(), "model": entry.model.name, **mode_prices(entry.model),
                        **other_prices(entry.model), "price_sheet": entry.sheet.path.name})
     extra = other_columns(series)
     for entry, prices in zip(entries, series):
-        rows.append([entry.sheet.revision, shown_name(entry.model.name, provider),
+        rows.append([entry.effective.isoformat(), shown_name(entry.model.name, provider),
                      *[Price(price) if (price := prices[k]) is not None else None for k in (*PRICE_COLUMNS, *extra)]])
     table = Table(f"Price history of {name} ({provider_name(provider)}; USD per 1M tokens unless a column says "
                   "otherwise; snapshot the name meant on each date; one row per price change)",
                   ["effective", "snapshot", *PRICE_COLUMNS.values(), *(OTHER_COLUMNS[k] for k in extra)], rows)
-    return Output({"schema_version": SCHEMA_VERSION, "model": name, "provider": provider, "history": series},
-                  [table])
+    return Output({"schema_version": SCHEMA_VERSION, "model": name, "provider": provider,
+                   "as_of": as_of.isoformat() if as_of is not None else None, "history": series,
+                   **(forward or {"carried_forward_from": None, "prices_checked": None})}, [table])
 
 
 def sheet_diff(diff: SheetDiff, *, forward: dict[str, str | None] | None = None) -> Output:
@@ -451,8 +453,13 @@ def validation(result: PriceBook | PricingError) -> Output:
                    "providers": book.providers, "sheets": [sheet_ref(s) for s in sheets]}, [table])
 
 
-def estimate(cost: UsageCost, requests: int, per_request_tokens: dict, training: TrainingBill | None) -> Output:
-    """`costcalc estimate`: the usage of `requests` requests, and the training job when one is given."""
+def estimate(cost: UsageCost, requests: int, per_request_tokens: dict, training: TrainingBill | None,
+             sheet: PriceSheet | None = None, *, forward: dict[str, str | None] | None = None,
+             as_of: dt.date | None = None) -> Output:
+    """`costcalc estimate`: the usage of `requests` requests, and the training job when one is given.
+
+    `sheet` is the sheet in force (named in the title); the price may have been set by an earlier
+    sheet that this one carries forward, and then the title says that too."""
     usage_usd = cost.total_usd
     training_usd = training.training_usd if training and training.training_usd is not None else Decimal(0)
     total = usage_usd + training_usd
@@ -485,12 +492,19 @@ def estimate(cost: UsageCost, requests: int, per_request_tokens: dict, training:
     rows.append(["total", None, None, Money(total)])
     if requests:
         notes.append(f"Per request: {format_usd(usage_usd / requests)} (usage only)")
-    title = (f"{cost.model}, {mode} pricing, sheet effective {cost.effective.isoformat()}: "
-             f"{requests:,} request{'s' if requests != 1 else ''}")
+    in_force = sheet.effective if sheet is not None else cost.effective
+    where = f"sheet in force {in_force.isoformat()}"
+    if cost.effective != in_force:
+        where += f" (price set by the sheet of {cost.effective.isoformat()})"
+    title = f"{cost.model}, {mode} pricing, {where}: {requests:,} request{'s' if requests != 1 else ''}"
     data = {
         "schema_version": SCHEMA_VERSION,
         "model": cost.model,
-        "effective": cost.effective.isoformat(),
+        "effective": in_force.isoformat(),
+        "price_effective": cost.effective.isoformat(),
+        "price_sheet": sheet_ref(sheet) if sheet is not None else None,
+        "as_of": as_of.isoformat() if as_of is not None else None,
+        **(forward or {"carried_forward_from": None, "prices_checked": None}),
         "fine_tuned": cost.fine_tuned,
         "batch": cost.batch,
         "requests": requests,

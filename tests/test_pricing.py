@@ -148,10 +148,11 @@ def test_gpt41_fine_tuned_names_use_o200k(book):
 
 def test_history_follows_the_alias(book):
     history = book.history("gpt-3.5-turbo")
-    assert [(e.sheet.revision, e.model.name) for e in history][:5] == [
-        ("2023-06-13", "gpt-3.5-turbo-0613"), ("2023-08-22", "gpt-3.5-turbo-0613"),
-        ("2023-11-06", "gpt-3.5-turbo-0613"), ("2024-01-25", "gpt-3.5-turbo-0613"),
-        ("2024-05-13", "gpt-3.5-turbo-0125"),
+    # The alias moves to 0125 on 2024-02-16, inside the 2024-01-25 sheet: an entry of its own.
+    assert [(e.effective.isoformat(), e.sheet.revision, e.model.name) for e in history][:6] == [
+        ("2023-06-13", "2023-06-13", "gpt-3.5-turbo-0613"), ("2023-08-22", "2023-08-22", "gpt-3.5-turbo-0613"),
+        ("2023-11-06", "2023-11-06", "gpt-3.5-turbo-0613"), ("2024-01-25", "2024-01-25", "gpt-3.5-turbo-0613"),
+        ("2024-02-16", "2024-01-25", "gpt-3.5-turbo-0125"), ("2024-05-13", "2024-05-13", "gpt-3.5-turbo-0125"),
     ]
 
 
