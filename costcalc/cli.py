@@ -502,7 +502,7 @@ def prices_validate(ctx, directory, fmt):
               help="Tokens in the training file, to add the fine-tuning fee (implies --fine-tuned).")
 @click.option("--epochs", type=click.IntRange(1, MAX_EPOCHS), default=None,
               help="Training epochs (1-50). Default 3, OpenAI's target when a dataset is not given.")
-@as_of_option
+@today_option
 @output_options
 @click.pass_context
 def estimate(ctx, model, input_tokens, output_tokens, cached_input_tokens, requests, fine_tuned, batch,
@@ -528,6 +528,7 @@ def estimate(ctx, model, input_tokens, output_tokens, cached_input_tokens, reque
         raise UsageError("--epochs needs --training-tokens")
     fine_tuned = fine_tuned or split_fine_tuned(model)[1] or training_tokens is not None
     book = pricebook(ctx)
+    as_of = on_date(as_of)  # today's prices unless a date is given, as the prices commands
     sheet, price = book.model_on(model, as_of)
     refusal = not_fine_tunable(model, price, sheet.revision, as_of) if fine_tuned else None
     if refusal is not None:  # the words dataset and compare use for a model that cannot be fine-tuned
