@@ -519,9 +519,12 @@ _EVENT_FONT = 7.5
 
 def needs_lifecycle(comparison: Comparison) -> bool:
     """Whether the comparison has anything for the lifecycle chart to show: an event in the horizon,
-    a month some strategy cannot be served or a month a training job cannot start."""
-    return any(s.events or any(not m.served or m.training_open is False for m in s.months)
-               for s in comparison.strategies)
+    a month some strategy cannot be served or a training run it plans that cannot happen.
+
+    A month closed to training jobs that no run needs is not enough (an alias moving to a snapshot
+    not yet open to fine-tuning, after the one run): it changes nothing that can be bought."""
+    # `available` is false when a planned run cannot happen (or the model is shut down).
+    return any(s.events or not s.available or any(not m.served for m in s.months) for s in comparison.strategies)
 
 
 def event_x(day: dt.date, months: Sequence[dt.date]) -> float:
