@@ -17,7 +17,7 @@ import os
 from collections.abc import Iterator, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from .months import month_label, months_phrase
 from .prose import requests_phrase
@@ -342,7 +342,7 @@ def plot_cumulative(comparison: Comparison, *, figure: Figure | None = None) -> 
             name = drawable(result.name, NAME_LIMIT)
             label = f"{name}: {money_text(result.total_usd)}" + (" (baseline)" if result.is_baseline else "")
             emphasis = result.is_baseline or (focus is not None and result.name == focus.name)
-            style_ = {"linewidth": 2.4 if emphasis else 1.6, "color": colours[result.name],
+            style_: dict[str, Any] = {"linewidth": 2.4 if emphasis else 1.6, "color": colours[result.name],
                       "zorder": 3 if emphasis else 2, "markersize": 3.5}
             served = [m.served for m in result.months]
             if all(served):
@@ -503,7 +503,8 @@ def _plain(value: Decimal) -> str:
 SERVED_COLOUR = "#009E73"
 NOT_SERVED_COLOUR = "#dddddd"
 TRAINING_COLOUR = COMPONENT_COLOURS["training"]
-_EVENT_STYLES = {  # kind -> (legend label, colour, line style), in legend order
+# An event's kind -> (legend label, colour, line style), in legend order.
+_EVENT_STYLES: dict[str, tuple[str, str, Literal["-", "--", ":"]]] = {
     "fine_tuning_closed": ("fine-tuning jobs close", "#D55E00", "--"),
     "shutdown": ("model shut down", "#000000", "-"),
     "migrated": ("moved to another model", "#0072B2", ":"),

@@ -227,20 +227,24 @@ def test_all_charts_of_the_2026_example_include_lifecycle_png(run, tmp_path):
     assert f"Wrote {tmp_path / 'charts' / 'lifecycle.png'}" in result.output.splitlines()
 
 
-def test_the_2026_reports_pdf_and_markdown_show_the_lifecycle(run, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    result = run("report", "--example", "2026")
+def test_the_2026_reports_pdf_has_a_lifecycle_page_after_the_key_chart(run, tmp_path):
+    result = run("report", "--example", "2026", "-o", str(tmp_path / "report.pdf"))
     assert result.exit_code == 0, result.output
-    folder = tmp_path / "reports"
-    assert (folder / "costcalc-report-lifecycle.png").is_file()
-    text = (folder / "costcalc-report.md").read_text()
-    assert "![When each strategy can be bought](costcalc-report-lifecycle.png)" in text
-    pages = [" ".join(page.extract_text().split()) for page in pypdf.PdfReader(folder / "costcalc-report.pdf").pages]
-    # The lifecycle page follows the key chart's page, before the monthly cost.
+    pages = [" ".join(page.extract_text().split()) for page in pypdf.PdfReader(tmp_path / "report.pdf").pages]
     lifecycle = [i for i, page in enumerate(pages) if "When each strategy can be bought" in page]
     monthly = [i for i, page in enumerate(pages) if "Monthly cost by component" in page]
     assert len(lifecycle) == 1 and lifecycle[0] + 1 == monthly[0]
     assert "training closed 2027-01-06; shut down 2027-01-14" in pages[lifecycle[0]]
+
+
+def test_the_2026_markdown_links_the_lifecycle_png(book):
+    from costcalc import report
+
+    made = report.report_for(load_scenario(example="2026"), costcalc.load_pricebook(), sensitivity=False)
+    names = made.chart_names()
+    assert names == ["cumulative-cost", "lifecycle", "monthly-cost", "price-history"]
+    text = report.markdown(made, [f"costcalc-report-{name}.png" for name in names])  # no PNGs needed
+    assert "![When each strategy can be bought](costcalc-report-lifecycle.png)" in text
 
 
 def test_the_2023_reports_stay_as_they_were(run, tmp_path, monkeypatch, example_report):
