@@ -17,7 +17,7 @@ import os
 from collections.abc import Iterator, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from .months import month_label, months_phrase
 from .prose import requests_phrase
@@ -198,7 +198,14 @@ def _drawable_texts(figure: Figure) -> None:
 
 
 def _title(axes: Axes, title: str, subtitle: str = "") -> None:
-    """A bold title with a smaller grey line under it saying what the chart is computed from."""
+    """A bold title with a smaller grey line under it saying what the chart is computed from.
+
+    A subtitle line longer than about 130 characters (the width of a WIDE chart at 9 points) is
+    wrapped: one line overflowing would make constrained layout squeeze the plot to a sliver."""
+    import textwrap
+
+    subtitle = "\n".join(textwrap.fill(line, 130, break_long_words=False, break_on_hyphens=False)
+                         for line in subtitle.split("\n")) if subtitle else subtitle
     axes.set_title(title, loc="left", pad=8 + 13 * (subtitle.count("\n") + 1) if subtitle else 8)
     if subtitle:
         axes.text(0, 1.015, subtitle, transform=axes.transAxes, fontsize=9, color="#555555",
@@ -304,6 +311,10 @@ def _not_drawn_note(rest: Sequence[StrategyResult], named: int = 5) -> str:
     return f"Not drawn, {_others(rest)}{order}: {names}; every strategy is in the tables"
 
 
+# The cumulative chart's legend entry for the months a strategy cannot be served.
+NOT_SERVABLE = "not servable that month (all or part of it)"
+
+
 def plot_cumulative(comparison: Comparison, *, figure: Figure | None = None) -> Figure:
     """Cumulative cost of every strategy month by month, with the break-even point marked.
 
@@ -325,13 +336,27 @@ def plot_cumulative(comparison: Comparison, *, figure: Figure | None = None) -> 
     with style():
         figure = new_figure() if figure is None else figure
         axes = figure.add_subplot()
+        unservable = False
         for result in drawn:
             ys = [float(m.cumulative_usd) for m in result.months]
             name = drawable(result.name, NAME_LIMIT)
             label = f"{name}: {money_text(result.total_usd)}" + (" (baseline)" if result.is_baseline else "")
             emphasis = result.is_baseline or (focus is not None and result.name == focus.name)
-            axes.plot(xs, ys, marker="o", markersize=3.5, linewidth=2.4 if emphasis else 1.6,
-                      color=colours[result.name], label=label, zorder=3 if emphasis else 2)
+            style_: dict[str, Any] = {"linewidth": 2.4 if emphasis else 1.6, "color": colours[result.name],
+                      "zorder": 3 if emphasis else 2, "markersize": 3.5}
+            served = [m.served for m in result.months]
+            if all(served):
+                axes.plot(xs, ys, marker="o", label=label, **style_)
+            else:
+                # A month the strategy cannot be served (all or part of it) costs little or nothing,
+                # which would read as cheap: its stretch of line is dashed and faded, its point hollow.
+                unservable = True
+                solid = [y if ok else math.nan for y, ok in zip(ys, served)]
+                axes.plot(xs, solid, marker="o", label=label, **style_)
+                # The dashed stretch reaches back to the served neighbours; only its own months get points.
+                faded = [y if not all(served[max(0, i - 1):i + 2]) else math.nan for i, y in enumerate(ys)]
+                axes.plot(xs, faded, marker="o", linestyle="--", alpha=0.55, markerfacecolor="white",
+                          markevery=[not ok for ok in served], **style_)
             if ys[-1] > top * 1.12:
                 # Where the line leaves the chart, say where it is going.
                 leave = next(i for i, y in enumerate(ys) if y > top * 1.12)
@@ -363,6 +388,10 @@ def plot_cumulative(comparison: Comparison, *, figure: Figure | None = None) -> 
                           textcoords="data", ha="right" if last else "left", va="center", fontsize=9,
                           color="#222222", arrowprops={"arrowstyle": "->", "color": "#555555", "linewidth": 0.8},
                           bbox={"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": "#bbbbbb"})
+        if unservable:
+            # One legend entry for the dashed, hollow months of every line.
+            axes.plot([], [], marker="o", markersize=3.5, linestyle="--", linewidth=1.6, color="#777777",
+                      markerfacecolor="white", label=NOT_SERVABLE)
         axes.set_ylim(0, top * 1.15)
         _month_axis(axes, months)
         _money_axis(axes.yaxis)
@@ -465,6 +494,209 @@ def _plain(value: Decimal) -> str:
     from .render import decimal_string
 
     return decimal_string(value)
+
+
+# --- lifecycle -------------------------------------------------------------------------------------
+
+# The lifecycle chart's encodings: a month served (all of it), a month not served, a fine-tuned
+# strategy's training open or closed that month, and one line style per kind of event.
+SERVED_COLOUR = "#009E73"
+NOT_SERVED_COLOUR = "#dddddd"
+TRAINING_COLOUR = COMPONENT_COLOURS["training"]
+# An event's kind -> (legend label, colour, line style), in legend order.
+_EVENT_STYLES: dict[str, tuple[str, str, Literal["-", "--", ":"]]] = {
+    "fine_tuning_closed": ("fine-tuning jobs close", "#D55E00", "--"),
+    "shutdown": ("model shut down", "#000000", "-"),
+    "migrated": ("moved to another model", "#0072B2", ":"),
+}
+
+# A row, in y units from its centre (y grows downward): event labels above, the served band, then
+# the thinner training band.
+_LABEL_Y = -0.24
+_SERVED_BAND = (-0.20, 0.16)
+_TRAINING_BAND = (0.21, 0.33)
+_EVENT_FONT = 7.5
+
+
+def needs_lifecycle(comparison: Comparison) -> bool:
+    """Whether the comparison has anything for the lifecycle chart to show: an event in the horizon,
+    a month some strategy cannot be served or a training run it plans that cannot happen.
+
+    A month closed to training jobs that no run needs is not enough (an alias moving to a snapshot
+    not yet open to fine-tuning, after the one run): it changes nothing that can be bought."""
+    # `available` is false when a planned run cannot happen (or the model is shut down).
+    return any(s.events or not s.available or any(not m.served for m in s.months) for s in comparison.strategies)
+
+
+def event_x(day: dt.date, months: Sequence[dt.date]) -> float:
+    """Where a day falls on the month axis: month i spans i - 0.5 to i + 0.5, its days evenly."""
+    import calendar
+
+    index = (day.year - months[0].year) * 12 + day.month - months[0].month
+    days = calendar.monthrange(day.year, day.month)[1]
+    return index + 0.5 + (day.day - 1) / days
+
+
+def _event_text(kind: str, day: dt.date, label: str) -> str:
+    if kind == "shutdown":
+        return f"shut down {day.isoformat()}"
+    if kind == "fine_tuning_closed":
+        return f"training closed {day.isoformat()}"
+    if kind == "migrated":
+        return f"moved {drawable(label, NAME_LIMIT)}" if label.startswith("to ") else f"moved {day.isoformat()}"
+    return f"{kind.replace('_', ' ')} {day.isoformat()}"  # pragma: no cover - the three kinds above
+
+
+def _served_cells(result: StrategyResult) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
+    """(served, not served) stretches of the month axis as (start, width): a month partly served is
+    split at the day, its served days on the side of the neighbour that is served (a shutdown ends a
+    month's service, a release begins it)."""
+    served: list[tuple[float, float]] = []
+    unserved: list[tuple[float, float]] = []
+    months = list(result.months)
+    for i, month in enumerate(months):
+        start = i + 0.5
+        share = month.served_days / month.days if month.days else 1.0
+        if share >= 1:
+            served.append((start, 1.0))
+        elif share <= 0:
+            unserved.append((start, 1.0))
+        else:
+            before = months[i - 1].served_days if i > 0 else 0
+            after = months[i + 1].served_days if i + 1 < len(months) else 0
+            if before >= after:
+                served.append((start, share))
+                unserved.append((start + share, 1 - share))
+            else:
+                unserved.append((start, 1 - share))
+                served.append((start + 1 - share, share))
+    return served, unserved
+
+
+def _training_cells(result: StrategyResult, months: Sequence[dt.date]
+                    ) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
+    """(open, closed) stretches of the training band as (start, width): a month is open when a job
+    could start on its 1st, and split at the day when fine-tuning jobs close within it."""
+    closing = {(e.day.year, e.day.month): event_x(e.day, months) for e in result.events
+               if e.kind == "fine_tuning_closed"}
+    opened: list[tuple[float, float]] = []
+    shut: list[tuple[float, float]] = []
+    for i, month in enumerate(result.months):
+        start = i + 0.5
+        if month.training_open is None:
+            continue
+        cut = closing.get((month.month.year, month.month.month))
+        if month.training_open and cut is not None and start < cut < start + 1:
+            opened.append((start, cut - start))
+            shut.append((cut, start + 1 - cut))
+        else:
+            (opened if month.training_open else shut).append((start, 1.0))
+    return opened, shut
+
+
+def _bands(axes: Axes, cells: list[tuple[int, tuple[float, float]]], band: tuple[float, float], **style_):
+    """One collection of rectangles, (row, (x, width)) each: a few artists for any number of cells."""
+    from matplotlib.collections import PolyCollection
+
+    top, bottom = band
+    verts = [[(x, row + top), (x + w, row + top), (x + w, row + bottom), (x, row + bottom)]
+             for row, (x, w) in cells]
+    if verts:
+        axes.add_collection(PolyCollection(verts, **style_), autolim=False)
+
+
+def plot_lifecycle(comparison: Comparison, *, figure: Figure | None = None) -> Figure:
+    """When each strategy can be bought: one row per strategy, a cell per month of the horizon.
+
+    The thick band is green in the months the strategy can be served and grey in those it cannot
+    (a month partly served is split at the day); under it, for fine-tuned strategies, a thinner band
+    says whether a training job can start that month (hatched when it cannot). Each event in the
+    horizon (a model shut down, fine-tuning jobs closing, a move to another model) is a line across
+    its row at its day, with a short label. Of more than `MOST_DRAWN` strategies, those that matter
+    most are drawn and the others named in a note.
+    """
+    months = list(comparison.assumptions.months)
+    drawn, rest = drawn_strategies(comparison)
+    served: list[tuple[int, tuple[float, float]]] = []
+    unserved: list[tuple[int, tuple[float, float]]] = []
+    open_: list[tuple[int, tuple[float, float]]] = []
+    closed: list[tuple[int, tuple[float, float]]] = []
+    events: dict[str, list[tuple[float, int]]] = {}
+    for row, result in enumerate(drawn):
+        yes, no = _served_cells(result)
+        served += [(row, cell) for cell in yes]
+        unserved += [(row, cell) for cell in no]
+        open_cells, closed_cells = _training_cells(result, months)
+        open_ += [(row, cell) for cell in open_cells]
+        closed += [(row, cell) for cell in closed_cells]
+        for event in result.events:
+            events.setdefault(event.kind, []).append((event_x(event.day, months), row))
+    with style():
+        figure = new_figure() if figure is None else figure
+        axes = figure.add_subplot()
+        # White edges part the months; the same white parts a month split at a day.
+        cell = {"edgecolor": "white", "linewidth": 1.0}
+        _bands(axes, served, _SERVED_BAND, facecolor=SERVED_COLOUR, label="served all month", **cell)
+        _bands(axes, unserved, _SERVED_BAND, facecolor=NOT_SERVED_COLOUR, label="not served (a month partly "
+               "served is split at the day)" if unserved else "not served", **cell)
+        _bands(axes, open_, _TRAINING_BAND, facecolor=TRAINING_COLOUR, label="training job can start", **cell)
+        _bands(axes, closed, _TRAINING_BAND, facecolor="white", hatch="////", hatchcolor=TRAINING_COLOUR,
+               label="training closed", **cell)
+        for kind, (label, colour, line) in _EVENT_STYLES.items():
+            if kind in events:
+                xs, rows = zip(*events[kind])
+                axes.vlines(xs, [r + _LABEL_Y for r in rows], [r + _TRAINING_BAND[1] + 0.03 for r in rows],
+                            colors=colour, linestyles=line, linewidth=1.6, label=label, zorder=3)
+        names = [drawable(s.name, NAME_LIMIT) for s in drawn]
+        for row, result in enumerate(drawn):
+            _event_labels(axes, row, result, months, names)
+        axes.set_ylim(len(drawn) - 0.5, -0.5)  # the first strategy on top
+        axes.set_yticks(range(len(drawn)), names)
+        axes.tick_params(axis="y", length=0)
+        _month_axis(axes, months)
+        axes.grid(False)
+        axes.spines["left"].set_visible(False)
+        axes.set_xlabel("month")
+        # The horizon first: the names on the left leave the subtitle less room than other charts have.
+        title = comparison.assumptions.title
+        subtitle = comparison.horizon + (f"\n{drawable(title, 80)}" if title else "")
+        _title(axes, "When each strategy can be bought", subtitle)
+        _legend_below(figure, axes, note=_not_drawn_note(rest) if rest else None)
+        _drawable_texts(figure)
+    return figure
+
+
+def _event_labels(axes: Axes, row: int, result: StrategyResult, months: Sequence[dt.date],
+                  names: Sequence[str]) -> None:
+    """The short labels of a row's events, above its band: right of each line, or left of it near
+    the right edge. Events days apart share one label ("training closed …; shut down …"); a label
+    that would run into the next one is cut short with an ellipsis."""
+    from .text import shorten
+
+    # A character's width in month units, roughly: the plot is the figure less the names on its left.
+    plot_points = WIDE[0] * 72 - 40 - 6.2 * max(map(len, names))
+    per_char = _EVENT_FONT * 0.6 / (plot_points / (len(months) + 0.2))
+    right_edge = len(months) + 0.6
+    groups: list[list[Any]] = []  # [x of the first line, text]
+    for event in sorted(result.events, key=lambda e: (e.day, e.kind)):
+        x, text = event_x(event.day, months), _event_text(event.kind, event.day, event.label)
+        if groups and x - groups[-1][0] < 12 * per_char:
+            groups[-1][1] += f"; {text}"
+        else:
+            groups.append([x, text])
+    pad = 0.06
+    placed = []  # (x, text, left-aligned, start, end)
+    for x, text in groups:
+        width = pad + len(text) * per_char
+        left = x + width <= right_edge
+        placed.append([x, text, left, x if left else x - width, x + width if left else x])
+    for this, after in zip(placed, placed[1:]):
+        if this[4] + pad > after[3]:  # runs into the next label: cut to the room before it
+            room = max(6, int((after[3] - pad - this[3] - pad) / per_char))
+            this[1] = shorten(this[1], room)
+    for x, text, left, _, _ in placed:
+        axes.text(x + (pad if left else -pad), row + _LABEL_Y - 0.02, text, fontsize=_EVENT_FONT,
+                  color="#333333", ha="left" if left else "right", va="bottom", zorder=4)
 
 
 # --- sensitivity -----------------------------------------------------------------------------------
@@ -723,10 +955,12 @@ __all__ = [
     "COMPONENTS",
     "money_text",
     "money_tick",
+    "needs_lifecycle",
     "new_figure",
     "pixel_size",
     "plot_break_even_map",
     "plot_cumulative",
+    "plot_lifecycle",
     "plot_monthly_breakdown",
     "plot_price_history",
     "plot_tokens_histogram",

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 DEFAULT_DIR = Path("reports")
 DEFAULT_STEM = "costcalc-report"
 KEY_CHART = "cumulative-cost"
+LIFECYCLE_CHART = "lifecycle"
 PAGE = (11.69, 8.27)  # A4 landscape, inches
 MARGIN = 36  # points (half an inch)
 
@@ -85,7 +86,12 @@ class Report:
 
     def chart_names(self) -> list[str]:
         """The charts this report has, key chart first (file names: `<stem>-<name>.png`)."""
-        names = [KEY_CHART, "monthly-cost"]
+        names = [KEY_CHART]
+        # Only when a model is shut down, a training run cannot happen or the like within the
+        # horizon: a comparison without any keeps the report it always had.
+        if charts.needs_lifecycle(self.comparison):
+            names.append(LIFECYCLE_CHART)
+        names.append("monthly-cost")
         if self.grid is not None:
             names.append("break-even-map")
         if self.dataset is not None:
@@ -97,6 +103,8 @@ class Report:
         """Draw one chart (into `figure` when given)."""
         if name == KEY_CHART:
             return charts.plot_cumulative(self.comparison, figure=figure)
+        if name == LIFECYCLE_CHART and charts.needs_lifecycle(self.comparison):
+            return charts.plot_lifecycle(self.comparison, figure=figure)
         if name == "monthly-cost":
             return charts.plot_monthly_breakdown(self.comparison, figure=figure)
         if name == "break-even-map" and self.grid is not None:
@@ -299,6 +307,7 @@ def chart_titles(report: Report) -> dict[str, str]:
     training_file = Path(report.dataset.file).name if report.dataset else ""
     titles = {
         KEY_CHART: "Cumulative cost by strategy",
+        LIFECYCLE_CHART: "When each strategy can be bought",
         "monthly-cost": "Monthly cost by component",
         "break-even-map": f"When does {focus.name if focus else 'fine-tuning'} break even?",
         "tokens-per-example": f"Tokens per training example: {training_file}",
@@ -736,6 +745,7 @@ def default_paths() -> list[Path]:
 __all__ = [
     "DEFAULT_DIR",
     "KEY_CHART",
+    "LIFECYCLE_CHART",
     "Report",
     "break_even_grid",
     "build_report",
