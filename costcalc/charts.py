@@ -372,6 +372,8 @@ def plot_cumulative(comparison: Comparison, *, figure: Figure | None = None) -> 
             axes.fill_between(xs, low, high, facecolor="#dddddd", edgecolor="#aaaaaa", linewidth=0.8, zorder=1,
                               label=f"{_others(rest)}: {span}")
         be = comparison.break_even
+        if focus is not None and not focus.available:
+            be = None  # a break-even of a strategy that cannot be bought for the horizon would mislead
         if be is not None and be.month is not None and be.month_number is not None and focus is not None:
             number = be.month_number
             month = focus.months[number - 1]

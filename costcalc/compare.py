@@ -473,8 +473,9 @@ class Comparison:
 
     @property
     def focus(self) -> StrategyResult | None:
-        """The first fine-tuned strategy: the one the question is about."""
-        return next((s for s in self.strategies if s.type == "fine-tuned" and not s.is_baseline), None)
+        """The first fine-tuned strategy that can be bought for the whole horizon (the first fine-tuned
+        one when none can): the one the question is about."""
+        return _focus(self.strategies)
 
     @property
     def horizon(self) -> str:
@@ -961,7 +962,7 @@ class _Pricer:
         for result in results:
             be = None if result.is_baseline else break_even(result, base, self.requests[0])
             final.append(replace(result, vs_baseline_usd=result.total_usd - base.total_usd, break_even=be))
-        focus = next((r for r in final if r.type == "fine-tuned" and not r.is_baseline), None)
+        focus = _focus(final)
         return Comparison(self.assumptions(final), tuple(final), base.name, focus.break_even if focus else None)
 
     # --- months and sheets ---
@@ -1269,6 +1270,11 @@ def break_even(result: StrategyResult, base: StrategyResult, first_month_request
 
 
 # --- helpers -------------------------------------------------------------------------------------
+
+
+def _focus(strategies) -> StrategyResult | None:
+    tuned = [s for s in strategies if s.type == "fine-tuned" and not s.is_baseline]
+    return next((s for s in tuned if s.available), tuned[0] if tuned else None)
 
 
 def _average_request_usd(rates, tokens: RequestTokens) -> Decimal:
