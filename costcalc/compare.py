@@ -337,9 +337,14 @@ class StrategyResult:
         return not any(w.code in ("fine_tuning_closed", "model_shut_down") for w in self.warnings)
 
     @property
+    def unavailable_reasons(self) -> tuple[str, ...]:
+        """Why it is not available (empty when it is), earliest first."""
+        return tuple(w.message for w in self.warnings if w.code in ("fine_tuning_closed", "model_shut_down"))
+
+    @property
     def unavailable_reason(self) -> str:
-        """Why it is not available, in one clause ("" when it is)."""
-        return next((w.message for w in self.warnings if w.code in ("fine_tuning_closed", "model_shut_down")), "")
+        """The first reason it is not available, for a sentence ("" when it is)."""
+        return next(iter(self.unavailable_reasons), "")
 
     @property
     def fine_tuned_rates(self) -> bool:
@@ -351,6 +356,15 @@ class StrategyResult:
     def request_usd(self) -> Decimal:
         """Usage cost of one request, averaged over the horizon by requests."""
         return _average_request_usd(self.rates, self.tokens)
+
+    def _break_even_dict(self) -> dict | None:
+        if self.break_even is None:
+            return None
+        if self.available:
+            return self.break_even.to_dict()
+        # Its totals are of the days it could be served: no break-even month or traffic means anything.
+        return {**self.break_even.to_dict(), "month": None, "month_number": None, "monthly_requests": None,
+                "reason": "cannot be bought for the whole horizon: " + "; and ".join(self.unavailable_reasons)}
 
     def to_dict(self) -> dict:
         training = None
@@ -378,7 +392,7 @@ class StrategyResult:
             "per_1k_requests_usd": self.per_1k_requests_usd,
             "request_usd": self.request_usd,
             "vs_baseline_usd": self.vs_baseline_usd,
-            "break_even": self.break_even.to_dict() if self.break_even else None,
+            "break_even": self._break_even_dict(),
             "available": self.available,
             "warnings": [w.to_dict() for w in self.warnings],
             "deployment": self.deployment,
@@ -658,6 +672,10 @@ class _StrategyPricer:
             offered = sorted(set(model.fine_tuning_by_mode) & set(modes))
         else:
             offered = sorted(m for m in modes if "batch" not in m)
+        if not offered:
+            raise self.p.scenario.error(key, (
+                f"{self.shown(model.name)} has no prices for requests in the price sheet effective {model.effective}"
+                + (": its sheet lists only fine-tuning charges" if model.fine_tuning else "")))
         if wanted not in offered:
             if self.migrated and self.s.deployment and model.default_mode in offered:
                 return model.default_mode  # the deployment type was the old provider's
@@ -776,10 +794,12 @@ class _StrategyPricer:
         else:
             model = self.p.model(self.bare, sheet, key, embedding=False, book=self.book)
         status = self.book.status(self.bare, month)
-        if status in ("shut down", "not released"):
-            new_shutdown = self.book.shutdown_on(self.bare, month)
+        new_shutdown = self.book.shutdown_on(self.bare, month)
+        last_day = month.replace(day=days_in_month(month))
+        if status in ("shut down", "not released") or (new_shutdown is not None and new_shutdown <= last_day):
             when = f" from {new_shutdown.isoformat()}" if new_shutdown else ""
-            raise self.p.scenario.error(key, f"{s.migrate_to} is itself {status}{when}, so it cannot take over "
+            state = "not released" if status == "not released" else "shut down"
+            raise self.p.scenario.error(key, f"{s.migrate_to} is itself {state}{when}, so it cannot take over "
                                              f"in {month_label(month)}")
         self.snapshot = None if self.fine_tuned else (model.name if split_fine_tuned(self.bare)[1] else None)
         self.mode = self.deployment(model, key)
@@ -825,7 +845,9 @@ class _StrategyPricer:
         served_days = 0
         snapshots = []
         model = None
-        per_day = (s.hosting_hours_per_month / days if s.hosting_hours_per_month is not None else Decimal(24))
+        # Hours billed per day: every hour of the month, or the scenario's hours a month as given, in
+        # every month (Azure's own calculator bills 730 hours a month, whatever its days).
+        per_day = s.hosting_hours_per_month / days if s.hosting_hours_per_month is not None else Decimal(24)
         for span in self.spans()[i]:
             day = month.replace(day=span.first_day)
             if self.rates_fine_tuned and self.snapshot is None:
@@ -886,8 +908,8 @@ class _StrategyPricer:
     def unserved(self, month: dt.date, shutdown: dt.date) -> None:
         name = self.shown(self.snapshot or self.bare)
         what = f"the fine-tuned {name}" if self.rates_fine_tuned else name
-        self.warn("model_shut_down", month, f"{what} is shut down from {shutdown.isoformat()}: from "
-                                            f"{month_label(month)} the strategy cannot be served")
+        self.warn("model_shut_down", month, f"{what} is shut down from {shutdown.isoformat()}: the strategy "
+                                            "cannot be served from that day")
         self.event(shutdown, "shutdown", f"{name} shut down")
 
     def carried_forward(self) -> None:
@@ -1193,11 +1215,13 @@ class _Pricer:
                 days=rate.days, training_open=priced.training_open[i],
             ))
         requests = sum(self.requests, ZERO)
+        # Per 1K requests of those served: a strategy that stops serving is not cheaper per request.
+        served = sum((r * rate.served_days / rate.days for r, rate in zip(self.requests, rates) if rate.days), ZERO)
         return StrategyResult(
             name=strategy.name, type=strategy.type, model=strategy.model,
             is_baseline=strategy.name == self.scenario.baseline, tokens=tokens, months=tuple(months),
             rates=tuple(rates), total_usd=cumulative, requests=requests,
-            per_1k_requests_usd=cumulative / requests * 1000 if requests else None,
+            per_1k_requests_usd=cumulative / served * 1000 if served else None,
             vs_baseline_usd=ZERO, break_even=None, trainings=priced.trainings,
             training_source=training.source, epochs=training.epochs, epochs_rule=training.epochs_rule,
             embedding_model=strategy.embedding_model if strategy.type == "retrieval" else None,

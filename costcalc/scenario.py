@@ -558,6 +558,8 @@ class _Checker(Checker):
                                                      unit="tokens")
             values["training_hours"] = self.quantity(raw, (*p, "training_hours"), maximum=MAX_TRAINING_HOURS,
                                                      unit="hours")
+            if values["training_hours"] == 0:
+                self.problem((*p, "training_hours"), "must be more than 0 (the hours one training run takes)")
             given_training = [k for k in ("training_file", "training_tokens", "training_hours") if k in raw]
             if len(given_training) > 1:
                 self.problem((*p, given_training[-1]), f"give one of training_file, training_tokens and "
@@ -566,7 +568,7 @@ class _Checker(Checker):
                 self.missing((*p, "training_file"),
                              "missing (give training_file, a JSONL file of training examples, training_tokens, "
                              "or training_hours for a job billed per training hour)")
-            values["deployments"] = self.integer(raw, (*p, "deployments"), maximum=MAX_DEPLOYMENTS,
+            values["deployments"] = self.integer(raw, (*p, "deployments"), minimum=1, maximum=MAX_DEPLOYMENTS,
                                                  unit="deployments")
             values["hosting_hours_per_month"] = self.quantity(raw, (*p, "hosting_hours_per_month"), maximum=744,
                                                               unit="hours")

@@ -671,10 +671,16 @@ def comparison(result, *, monthly: bool = False, currency=None, budget=None) -> 
     a = result.assumptions
     rows = []
     for s in result.strategies:
-        rows.append([s.name, s.type, s.model, amount(s.total_usd), amount(s.per_1k_requests_usd),
-                     "baseline" if s.is_baseline else amount(s.vs_baseline_usd), _break_even_cell(s, a)])
+        # A strategy that cannot be bought for the horizon has no saving to show: its total is of the
+        # days it could serve.
+        vs = "baseline" if s.is_baseline else (amount(s.vs_baseline_usd) if s.available else None)
+        rows.append([s.name, s.type, s.model, amount(s.total_usd), amount(s.per_1k_requests_usd), vs,
+                     _break_even_cell(s, a)])
     legend = (f"Totals over {result.horizon} in {code}, training and fixed costs included; "
               "per 1K requests = total ÷ requests × 1,000; vs baseline: negative = cheaper.")
+    if not all(s.available for s in result.strategies):
+        legend += (" A strategy unavailable for part of the horizon is priced for the days it could serve, "
+                   "and per 1K of the requests it served; it has no saving to compare.")
     notes = [f"{s.name}: {s.break_even.describe(money)}." for s in result.strategies
              if s.break_even and s.available]
     notes += warning_lines(result)
@@ -791,7 +797,8 @@ def _assumption_rows(result: Comparison, money: Callable[[Decimal], str]) -> lis
         if s.type == "fine-tuned":
             epochs = f", {s.epochs} epochs ({s.epochs_rule})" if s.epochs is not None else ""
             runs = _training_runs(s, money) if s.trainings else "no run can happen"
-            rows.append([f"training: {s.name}", f"{s.training_source}{epochs}; {runs}"])
+            rows.append([f"training: {s.name}", f"{s.training_source}{epochs}; {runs}" if s.training_source
+                         else runs])
         fixed = [m.fixed_usd for m in s.months if m.fixed_usd]
         if s.fine_tuned_rates and any(m.fixed_usd for m in s.months):
             rows.append([f"fixed: {s.name}", _fine_tuned_fixed(s, money)])

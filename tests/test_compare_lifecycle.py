@@ -218,8 +218,8 @@ def test_a_horizon_crossing_a_shutdown_and_the_wind_down_says_what_cannot_happen
     assert [m.served_days for m in old.months] == [30, 22, 0, 0, 0, 0]
     assert old.total_usd == D("33.80") and not old.available
     assert warnings(old)[0] == (
-        "model_shut_down", "2026-10", "gpt-3.5-turbo-0125 is shut down from 2026-10-23: from 2026-10 the "
-        "strategy cannot be served")
+        "model_shut_down", "2026-10", "gpt-3.5-turbo-0125 is shut down from 2026-10-23: the strategy cannot be "
+        "served from that day")
     # Fine-tuned gpt-4.1-mini: trained in 2026-09 (an existing customer may, until 2027-01-06) for
     # 1,000,000 tokens × $5.00 per 1M = $5.00; served until its shutdown on 2027-01-14 (13 days of
     # January): 135,000 requests × (100 × $0.80 + 100 × $3.20 per 1M = $0.0004) = $54.00. The 2027-02
@@ -232,7 +232,7 @@ def test_a_horizon_crossing_a_shutdown_and_the_wind_down_says_what_cannot_happen
         ("prices_carried_forward", "2026-12", "from 2026-12 the OpenAI prices are the newest sheet's (2026-11-22), "
                                               "carried forward past the day they were last checked (2026-12-02)"),
         ("model_shut_down", "2027-01", "the fine-tuned gpt-4.1-mini-2025-04-14 is shut down from 2027-01-14: "
-                                       "from 2027-01 the strategy cannot be served"),
+                                       "the strategy cannot be served from that day"),
         ("fine_tuning_closed", "2027-02", "OpenAI takes no new fine-tuning jobs from 2027-01-06; the 2027-02 "
                                           "retraining cannot happen"),
     ]
@@ -334,7 +334,8 @@ def test_what_cannot_be_bought_is_an_error_naming_the_key(strategy, message):
 
 
 @pytest.mark.parametrize("key, value, message", [
-    ("deployments", -1, "strategies.S.deployments: must be a whole number of deployments from 0 to 10,000, not -1"),
+    ("deployments", -1, "strategies.S.deployments: must be a whole number of deployments from 1 to 10,000, not -1"),
+    ("deployments", 0, "strategies.S.deployments: must be a whole number of deployments from 1 to 10,000, not 0"),
     ("hosting_hours_per_month", 745, "strategies.S.hosting_hours_per_month: must be at most 744 hours, not 745"),
     ("training_hours", -2, "strategies.S.training_hours: must be 0 or more, not -2"),
 ])
@@ -352,7 +353,7 @@ def test_negative_deployments_or_hours_are_refused(key, value, message):
 
 @settings(max_examples=30, deadline=None)
 @given(start=st.integers(0, 8), horizon=st.integers(1, 12), requests=st.integers(0, 3_000_000),
-       hours=st.integers(0, 744), deployments=st.integers(0, 3), growth=st.integers(0, 10))
+       hours=st.integers(0, 744), deployments=st.integers(1, 3), growth=st.integers(0, 10))
 def test_break_even_agrees_with_the_cumulative_series_with_hosting(start, horizon, requests, hours, deployments,
                                                                    growth):
     # From 2025-05 to at most 2026-12: OpenAI gpt-4.1-mini (from 2025-04-14, shut down 2027-01-14) and Azure
