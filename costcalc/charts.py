@@ -969,3 +969,28 @@ __all__ = [
     "save_png",
     "style",
 ]
+
+
+def plot_usage(history):
+    """Monthly replayed cost by model, stacked: the history a usage export holds."""
+    from matplotlib.ticker import FuncFormatter
+
+    figure = new_figure()
+    axes = figure.add_subplot(1, 1, 1)
+    months = sorted({r.month for r in history.rows})
+    models = sorted({r.model for r in history.rows}, key=lambda m: -sum(float(r.cost_usd) for r in history.rows
+                                                                          if r.model == m))
+    xs = list(range(len(months)))
+    bottom = [0.0] * len(months)
+    for i, model in enumerate(models):
+        values = [float(sum((r.cost_usd for r in history.rows if r.model == model and r.month == m), Decimal(0)))
+                  for m in months]
+        axes.bar(xs, values, bottom=bottom, color=COLOURS[i % len(COLOURS)], label=model, width=0.7)
+        bottom = [b + v for b, v in zip(bottom, values)]
+    axes.set_xticks(xs, [month_label(m) for m in months])
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _: money_text(Decimal(str(v)))))
+    axes.set_ylabel("cost (USD)")
+    axes.set_title("Monthly cost by model, replayed at the prices of each day", loc="left", fontweight="bold")
+    if models:
+        axes.legend(loc="upper left", frameon=False)
+    return figure

@@ -12,6 +12,7 @@ import functools
 import os
 import sys
 from typing import Any
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -155,6 +156,14 @@ SCENARIO_OPTIONS = (
     click.option("--fine-tuning-customer", type=click.Choice(("new", "existing")), default=None,
                  help="Who asks: a team that never fine-tuned with the provider (new) or one that did "
                       "(existing); decides whether a training run can start during a wind-down."),
+    click.option("--usage", "usage_files", multiple=True, type=click.Path(dir_okay=False), metavar="FILE",
+                 help="A usage export or API log (see `costcalc usage`): the traffic comes from it: the last "
+                      "full month's requests, growth fitted on the last --fit-months months, tokens per request, "
+                      "batch and cached shares. Flags and --set still override. Repeatable."),
+    click.option("--fit-months", type=click.IntRange(1, 36), default=3, show_default=True,
+                 help="Months of --usage history the growth is fitted on."),
+    click.option("--usage-model", metavar="MODEL",
+                 help="The model of the --usage history to measure (default: the baseline's model)."),
     click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
                  help='Set any scenario value, with the key as in the file: traffic.horizon_months=24, '
                       'strategies."GPT-4".model="gpt-4-32k". Repeatable.'),
@@ -210,7 +219,7 @@ def parse_set(text: str) -> Override:
 
 
 def scenario_from_flags(scenario_file: str | None, dataset: str | None, settings: tuple[str, ...],
-                        traffic: dict[str, str | None]) -> Scenario:
+                        traffic: dict[str, Any], before: Sequence[Override] = ()) -> Scenario:
     """The scenario file (or the bundled example) with the traffic flags and --set overrides applied."""
     from .scenario import load_scenario
 
@@ -219,14 +228,51 @@ def scenario_from_flags(scenario_file: str | None, dataset: str | None, settings
 
     traffic = dict(traffic)
     example, customer = traffic.pop("example", None), traffic.pop("fine_tuning_customer", None)
+    for name in ("usage_files", "fit_months", "usage_model"):
+        traffic.pop(name, None)  # read by measured_traffic()
     if example is not None and scenario_file is not None:
         raise UsageError(f"--example {example}: give a SCENARIO or --example, not both")
-    overrides = [flag_override("--" + name.replace("_", "-"), value) for name, value in traffic.items()
-                 if value is not None]
+    overrides = [*before]  # measured from --usage: the flags below override them
+    overrides += [flag_override("--" + name.replace("_", "-"), value) for name, value in traffic.items()
+                  if value is not None]
     if customer is not None:
         overrides.append(Override(("fine_tuning_customer",), customer, "--fine-tuning-customer"))
     overrides += [parse_set(setting) for setting in settings]
     return load_scenario(scenario_file, overrides, dataset=dataset, dataset_origin="--dataset", example=example)
+
+
+def measured_traffic(ctx: click.Context, scenario: Scenario, files: tuple[str, ...], fit_months: int,
+                     usage_model: str | None, rebuild):
+    """With --usage: the history's traffic in the scenario (flags and --set still win), and the
+    measured traffic for the assumptions; without it, the scenario as it is and None."""
+    from .errors import UsageError
+    from .progress import progress_bar
+    from .scenario import measured_overrides
+    from .usage import read_usage
+
+    if not files:
+        if usage_model:
+            raise UsageError("--usage-model needs --usage")
+        return scenario, None
+    history = read_usage(files, book=pricebook(ctx), progress=progress_bar("reading usage"))
+    model = usage_model or _history_model(history, scenario.strategy(scenario.baseline).model)
+    measured = history.traffic(model, fit_months)
+    return rebuild(measured_overrides(measured)), measured
+
+
+def _history_model(history, wanted: str) -> str:
+    """The export's name for `wanted` (the baseline's model): itself, or its dated snapshot."""
+    from .errors import UsageError
+
+    names = {r.model: 0 for r in history.rows}
+    for r in history.rows:
+        names[r.model] += r.requests
+    matches = [n for n in names if n == wanted or n.startswith(f"{wanted}-") or
+               any(r.snapshot == n for r in history.rows if r.model == wanted)]
+    if not matches:
+        raise UsageError(f"--usage: no traffic of the baseline's model {wanted} in the usage files; they have "
+                         f"{', '.join(sorted(names)) or 'none'} (choose one with --usage-model)")
+    return max(matches, key=lambda n: names[n])
 
 
 def as_of_option(command):
@@ -720,11 +766,14 @@ def compare_command(ctx, scenario_file, dataset, settings, monthly, currency, fx
         raise UsageError("--budget-strategy needs --budget")
 
     scenario = scenario_from_flags(scenario_file, dataset, settings, traffic)
+    scenario, measured = measured_traffic(
+        ctx, scenario, traffic.get("usage_files") or (), traffic.get("fit_months") or 3, traffic.get("usage_model"),
+        lambda before: scenario_from_flags(scenario_file, dataset, settings, traffic, before))
     if budget_strategy and budget_strategy not in scenario.names():
         raise UsageError("--budget-strategy: " + no_strategy_message(budget_strategy, scenario.names(), "the scenario"))
     result = compare(scenario, pricebook(ctx))
     check = result.check_budget(budget_usd, budget_strategy) if budget_usd is not None else None
-    output = views.comparison(result, monthly=monthly, currency=display, budget=check)
+    output = views.comparison(result, monthly=monthly, currency=display, budget=check, measured=measured)
     if fmt == "csv" and monthly:  # CSV is one table: the month-by-month one, for spreadsheets
         output = Output(output.data, [output.table("monthly")])
     emit(output, fmt)
@@ -775,6 +824,48 @@ def scenario_init(path, preset, force):
     click.echo(f"Wrote {written} ({preset} preset). Edit it, then run: costcalc compare {written}")
 
 
+# --- usage ---------------------------------------------------------------------------------------
+
+
+@cli.command("usage")
+@click.argument("files", nargs=-1, required=True, metavar="FILE...")
+@click.option("-o", "--output", "chart", type=click.Path(dir_okay=False), metavar="PATH.png",
+              help="Also draw the monthly cost by model as a PNG.")
+@output_options
+@click.pass_context
+def usage_command(ctx, files, chart, fmt):
+    """Replay what your traffic cost, month by month, at the prices in force each day.
+
+    FILE... are OpenAI Usage API pages (completions, saved as JSON, one page or several per file),
+    Costs API pages (what OpenAI billed: shown beside the replay, with the difference per month and
+    the line items that differ), JSONL logs of API responses (chat completions or Responses API
+    objects, one per line) and CSV exports with the columns date (or month), model, requests,
+    input_tokens, cached_input_tokens, output_tokens, batch. A model no sheet prices is listed with
+    its tokens, never counted as $0; a malformed line is reported with its file and line while the
+    rest is read.
+
+    \b
+    Examples:
+      costcalc usage usage-2026-*.json costs-2026.json
+      costcalc usage responses.jsonl --format json
+      costcalc usage gateway-export.csv -o monthly-cost.png
+    """
+    from . import views
+    from .errors import UsageError
+    from .progress import progress_bar
+    from .usage import read_usage
+
+    if chart is not None and Path(chart).suffix.lower() != ".png":
+        raise UsageError(f"-o {chart}: the chart is a PNG: give a path ending in .png")
+    history = read_usage(files, book=pricebook(ctx), progress=progress_bar("reading usage"))
+    emit(views.usage(history), fmt)
+    if chart is not None:
+        from . import charts
+
+        written = charts.save_png(charts.plot_usage(history), chart)
+        click.echo(f"Wrote {written}", err=fmt == "json")
+
+
 # --- report --------------------------------------------------------------------------------------
 
 
@@ -819,6 +910,9 @@ def report_command(ctx, scenario_file, output, all_charts, dpi, dataset, setting
         raise UsageError(f"{Path(output)}: the output's suffix picks the format: .pdf, .png or .md "
                          "(or --all-charts and a folder)")
     scenario = scenario_from_flags(scenario_file, dataset, settings, traffic)
+    scenario, measured = measured_traffic(
+        ctx, scenario, traffic.get("usage_files") or (), traffic.get("fit_months") or 3, traffic.get("usage_model"),
+        lambda before: scenario_from_flags(scenario_file, dataset, settings, traffic, before))
     # Progress on stderr only when it is a terminal: a step line, and the bar of a long dataset scan.
     bar = progress_bar("scanning the training file")
     say = None
@@ -826,7 +920,7 @@ def report_command(ctx, scenario_file, output, all_charts, dpi, dataset, setting
         def say(message):
             click.echo(f"\r{message}…\x1b[K", err=True, nl=False)
     try:
-        result = report.report_for(scenario, pricebook(ctx), progress=say, scan_progress=bar)
+        result = report.report_for(scenario, pricebook(ctx), progress=say, scan_progress=bar, measured=measured)
         targets = [output] if output is not None else report.default_paths()
         written = [path for target in targets
                    for path in report.write(result, target, all_charts=all_charts, dpi=dpi, progress=say)]

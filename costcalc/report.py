@@ -129,16 +129,18 @@ class Report:
 
 
 def build_report(comparison: Comparison, book: PriceBook, *, dataset: DatasetReport | None = None,
-                 grid: SensitivityGrid | None = None) -> Report:
+                 grid: SensitivityGrid | None = None, measured=None) -> Report:
     """A report of results already computed (a notebook's, a script's). Charts that need a result
-    not given (the histogram without `dataset`, the map without `grid`) are left out."""
+    not given (the histogram without `dataset`, the map without `grid`) are left out. `measured` is
+    the traffic a usage history gave (`usage.MeasuredTraffic`), stated in the assumptions."""
     from . import views
 
-    return Report(comparison, book, views.comparison(comparison, monthly=True), dataset, grid)
+    return Report(comparison, book, views.comparison(comparison, monthly=True, measured=measured), dataset, grid)
 
 
 def report_for(scenario: Scenario, book: PriceBook, *, progress: Progress | None = None,
-               scan_progress: Callable[[int, int | None], None] | None = None, sensitivity: bool = True) -> Report:
+               scan_progress: Callable[[int, int | None], None] | None = None, sensitivity: bool = True,
+               measured=None) -> Report:
     """Compare the scenario, scan the fine-tuned strategy's training file and compute the
     sensitivity grid: everything a report shows.
 
@@ -157,7 +159,7 @@ def report_for(scenario: Scenario, book: PriceBook, *, progress: Progress | None
     if sensitivity:
         say("computing the break-even map")
         grid = break_even_grid(comparison)
-    return build_report(comparison, book, dataset=dataset, grid=grid)
+    return build_report(comparison, book, dataset=dataset, grid=grid, measured=measured)
 
 
 def break_even_grid(comparison: Comparison, *, traffic_points: int = 41, reduction_points: int = 39):

@@ -320,6 +320,28 @@ def dataset_overrides(raw_strategies: object, path: str, origin: str = "dataset"
     return [Override(("strategies", name, "training_file"), path, origin) for name in names]
 
 
+def measured_overrides(measured, origin: str = "--usage") -> list[Override]:
+    """The [traffic] values a usage history gives (a `usage.MeasuredTraffic`), as overrides: the last
+    full month's requests, the fitted growth, the next month as start, tokens per request, and the
+    batch and cached shares. The scenario's cached_share is of cacheable prompts, so the measured
+    share of cached input tokens is divided by what the cache could serve of a mean prompt."""
+    from .cost import cacheable_tokens
+
+    cacheable = cacheable_tokens(measured.prompt_tokens)
+    cached_tokens = measured.cached_share * measured.prompt_tokens
+    cached_share = min(Decimal(1), cached_tokens / cacheable) if cacheable else Decimal(0)
+    values = {
+        "requests_per_month": measured.requests_per_month,
+        "monthly_growth_pct": measured.monthly_growth_pct,
+        "start_month": month_label(measured.start),
+        "prompt_tokens": measured.prompt_tokens,
+        "completion_tokens": measured.completion_tokens,
+        "batch_share": measured.batch_share,
+        "cached_share": cached_share.quantize(Decimal("0.0001")),
+    }
+    return [Override(("traffic", key), value, origin) for key, value in values.items()]
+
+
 def apply_overrides(raw: dict, overrides: Iterable[Override]) -> dict[KeyPath, str]:
     """Set each override in the parsed TOML (in place); returns key path -> flag."""
     origins: dict[KeyPath, str] = {}
@@ -752,6 +774,7 @@ def write_scenario(path: str | os.PathLike[str], preset: str = "medium", force: 
 
 __all__ = [
     "EXAMPLES",
+    "measured_overrides",
     "EXAMPLE_DATASET",
     "EXAMPLE_SCENARIO",
     "Override",

@@ -652,7 +652,7 @@ class DisplayCurrency:
         }
 
 
-def comparison(result, *, monthly: bool = False, currency=None, budget=None) -> Output:
+def comparison(result, *, monthly: bool = False, currency=None, budget=None, measured=None) -> Output:
     """`costcalc compare`: the answer in a sentence over a summary per strategy, then the
     assumptions and, with `monthly`, every strategy month by month.
 
@@ -694,11 +694,15 @@ def comparison(result, *, monthly: bool = False, currency=None, budget=None) -> 
                     rows, notes, legend=legend, name="summary", currency=shown_code,
                     row_strategies=tuple(s.name for s in result.strategies))
     assumptions = _assumption_rows(result, money)
+    if measured is not None:  # the traffic came from a usage history: say how it was measured
+        assumptions.insert(2, ["measured traffic", measured.describe()])
     tables = [summary, Table("Assumptions", ["assumption", "value"], assumptions, wrap=90, name="assumptions",
                              row_strategies=_row_strategies(result, assumptions))]
     if monthly:
         tables.append(_monthly_table(result, amount, currency))
     data = result.to_dict()
+    if measured is not None:
+        data["assumptions"]["measured_traffic"] = measured.to_dict()
     if currency is not None:
         data["display_currency"] = currency.to_dict(result)
     if budget is not None:
@@ -923,3 +927,47 @@ def _sheet_periods(a) -> dict:
             periods[label] = (file, first, end)
     return {k: (f, s.isoformat(), e.isoformat()) for k, (f, s, e) in periods.items()}
 
+
+
+# --- usage ------------------------------------------------------------------------------------------
+
+
+def usage(history) -> Output:
+    """`costcalc usage`: per month and model, the traffic and its cost at the prices in force each
+    day; with a Costs file, what was billed and the difference; what could not be priced."""
+    rows = []
+    for r in history.rows:
+        per = Decimal(r.requests) if r.requests else None
+        rows.append([
+            month_label(r.month), r.model, r.snapshot or "-", Count(r.requests), Count(r.input_tokens),
+            Count(r.cached_input_tokens), Count(r.output_tokens),
+            Count(Decimal(r.input_tokens) / per) if per else None, Count(Decimal(r.output_tokens) / per) if per else None,
+            f"{Decimal(r.batch_requests) / per * 100:.0f}%" if per else "-",
+            f"{Decimal(r.cached_input_tokens) / r.input_tokens * 100:.0f}%" if r.input_tokens else "-",
+            Money(r.cost_usd),
+        ])
+    span = (f"{history.first_day.isoformat()} to {history.last_day.isoformat()}"
+            if history.first_day and history.last_day else "no data")
+    notes = [f"Total replayed: {format_usd(history.total_usd)} at the prices in force each day ({span})."]
+    for name, u in sorted(history.unpriced.items()):
+        notes.append(f"Not priced: {name}: {u.requests:,} requests, {u.input_tokens:,} input tokens "
+                     f"({u.cached_input_tokens:,} cached), {u.output_tokens:,} output tokens: {u.reason}.")
+    for problem in history.problems:
+        notes.append(str(problem))
+    tables = [Table(f"Usage replayed at the prices in force each day ({span})",
+                    ["month", "model", "priced as", "requests", "input", "cached", "output", "input/request",
+                     "output/request", "batch", "cached share", "cost"], rows, notes, name="usage",
+                    legend="input counts cached tokens, as the Usage API does; cost in USD, exact until shown")]
+    if history.billed:
+        replayed = history.replayed()
+        billed_rows = [[month_label(m), Money(replayed.get(m, Decimal(0))), Money(b), Money(history.difference[m])]
+                       for m, b in sorted(history.billed.items())]
+        differing = [item for item in history.line_items if item.difference_usd]
+        item_notes = [f"{month_label(i.month)} {i.line_item}: billed {format_usd(i.billed_usd)}, replayed "
+                      f"{format_usd(i.replayed_usd)} ({'+' if i.difference_usd > 0 else ''}"
+                      f"{format_usd(i.difference_usd)})" for i in differing]
+        tables.append(Table("Replayed beside what OpenAI billed (Costs API)", ["month", "replayed", "billed",
+                                                                              "difference"], billed_rows,
+                            item_notes or ["Every line item agrees."], name="billed",
+                            legend="difference = replayed − billed"))
+    return Output(history.to_dict(), tables)
