@@ -31,6 +31,7 @@ import datetime as dt
 import io
 import json
 import math
+import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -55,6 +56,9 @@ ZERO = Decimal(0)
 # millisecond (or finer) timestamp, the usual mistake when a log was written by JavaScript.
 FIRST_SECOND = 1_420_070_400
 LAST_SECOND = 4_102_444_800
+# A count above a quadrillion in one record is a corrupt file, not traffic (and would overflow the
+# 28 significant digits of Decimal arithmetic once priced).
+MAX_COUNT = 10**15
 FORMATS = ("an OpenAI Usage API page (JSON, \"object\": \"page\" of usage results)",
            "an OpenAI Costs API page (JSON, \"object\": \"page\" of costs results)",
            "a JSON Lines log of chat.completion or response objects",
@@ -322,6 +326,8 @@ def _count(record: dict[str, Any], key: str, *, required: bool = True) -> int:
                              else f"no {key}")
     if value < 0:
         raise _BadRecord(f"{key} is negative ({value})")
+    if value > MAX_COUNT:
+        raise _BadRecord(f"{key} is implausibly large ({value:,})")
     return value
 
 
@@ -510,12 +516,12 @@ def _read_result(result: object, start: object, day: dt.date, name: str, at: str
             raise _BadRecord(f"amount.value must be a number, not {value!r}")
         item = result.get("line_item")
         item = item.strip() if isinstance(item, str) and item.strip() else "(none)"
-        key = (start, item, result.get("project_id"))
-        if key in reader.seen_costs:
+        cost_key = (start, item, result.get("project_id"))
+        if cost_key in reader.seen_costs:
             reader.problem(name, at, f"the same cost bucket (start_time {start}, {item}) is in "
-                                     f"{reader.seen_costs[key]}: counted once")
+                                     f"{reader.seen_costs[cost_key]}: counted once")
             return
-        reader.seen_costs[key] = f"{name} {at}"
+        reader.seen_costs[cost_key] = f"{name} {at}"
         month = day.replace(day=1)
         reader.billed[(month, item)] = reader.billed.get((month, item), ZERO) + usd
     else:
@@ -584,7 +590,7 @@ _TRUE = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no":
 
 
 def _read_csv(stream: IO[bytes], name: str, reader: _Reader) -> None:
-    text = io.TextIOWrapper(_Counted(stream, reader), encoding="utf-8-sig", newline="")
+    text = io.TextIOWrapper(io.BufferedReader(_Counted(stream, reader)), encoding="utf-8-sig", newline="")
     try:
         rows = csv.DictReader(text)
         header = [h.strip() for h in (rows.fieldnames or [])]
@@ -622,6 +628,8 @@ def _read_csv_row(row: dict[str, Any], reader: _Reader) -> None:
             raise _BadRecord(f"{column} must be a whole number, not {raw!r}") from None
         if number < 0:
             raise _BadRecord(f"{column} is negative ({number})")
+        if number > MAX_COUNT:
+            raise _BadRecord(f"{column} is implausibly large ({number:,})")
         counts.append(number)
     _tokens(counts[1], counts[2])
     batch = _TRUE.get(values.get("batch", "").lower())
@@ -629,22 +637,19 @@ def _read_csv_row(row: dict[str, Any], reader: _Reader) -> None:
         raise _BadRecord(f"batch must be true/false or 1/0, not {values['batch']!r}")
     tier = _tier(values.get("service_tier"))
     date, month = values.get("date", ""), values.get("month", "")
+    if not date and not month:
+        raise _BadRecord("no date or month")
     try:
-        if date:
-            day = dt.date.fromisoformat(date)
-        elif month:
-            parsed = dt.date.fromisoformat(month + "-01") if re.fullmatch(r"\d{4}-\d{2}", month) else None
-            if parsed is None:
-                raise ValueError
-        else:
-            raise _BadRecord("no date or month")
+        if month and not date and not re.fullmatch(r"\d{4}-\d{2}", month):
+            raise ValueError(month)
+        day = dt.date.fromisoformat(date or month + "-01")
     except ValueError:
         raise _BadRecord(f"date must be YYYY-MM-DD or month YYYY-MM, not {date or month!r}") from None
     c = (counts[0], counts[1], counts[2], counts[3])
     if date:
         reader.add(day, model, batch, tier, c)
     else:
-        reader.add_month(parsed, model, batch, tier, c)
+        reader.add_month(day, model, batch, tier, c)
 
 
 class _Counted(io.RawIOBase):
@@ -677,12 +682,13 @@ def _detect(head: bytes, name: str) -> str:
     stripped = body.lstrip()
     if stripped.startswith(b"{"):
         # The first "object" names what the file holds: a page's (or, written with "data" first, a
-        # bucket's or result's), or a logged response's. Anything else is a log with a bad first line.
+        # bucket's or result's), or a logged response's (a bad first line is then reported by line).
         match = _OBJECT.search(stripped)
         found = match.group(1).decode("utf-8", "replace") if match else ""
         if found in ("page", "bucket") or found.startswith("organization."):
             return "pages"
-        return "log"
+        if found in ("chat.completion", "response"):
+            return "log"
     first_line = body.split(b"\n", 1)[0].decode("utf-8", "replace").lower()
     columns = {c.strip().strip('"') for c in first_line.split(",")}
     if "model" in columns and ({"date", "month"} & columns):
@@ -702,11 +708,10 @@ def read_usage(paths: PathArg | Iterable[PathArg], *, book: PriceBook | None = N
         from .pricing import load_pricebook
 
         book = load_pricebook()
-    if isinstance(paths, (str, bytes)) or hasattr(paths, "__fspath__"):
-        paths = [paths]  # type: ignore[list-item]
+    sources: list[PathArg] = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     opened = []
     try:
-        for path in paths:  # type: ignore[union-attr]
+        for path in sources:
             opened.append(open_input(path))
         reader = _Reader(progress, sum(o.size or 0 for o in opened))
         for source in opened:

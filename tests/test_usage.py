@@ -206,6 +206,20 @@ def test_a_file_of_no_format_names_the_formats(tmp_path, book):
         "cached_input_tokens, output_tokens, batch columns")
 
 
+def test_a_json_file_of_no_format_is_an_error_too(tmp_path, book):
+    path = write(tmp_path, "other.json", {"object": "list", "data": []})
+    with pytest.raises(DatasetError, match="not a usage file: looked for an OpenAI Usage API page"):
+        costcalc.read_usage(path, book=book)
+
+
+def test_fine_tuned_names_pay_fine_tuned_rates(tmp_path, book):
+    # ft:gpt-4o-mini on 2024-10-01: 1M input × 0.30 + 1M output × 1.20 = $1.50 (the base model: $0.75)
+    ft = "ft:gpt-4o-mini-2024-07-18:acme::abc123"
+    history = costcalc.read_usage(write(tmp_path, "ft.json", page((OCT_1, [result(5, 1_000_000, 0, 1_000_000, model=ft)]))),
+                                  book=book)
+    assert [(r.model, r.snapshot, r.cost_usd) for r in history.rows] == [(ft, ft, Decimal("1.5"))]
+
+
 def test_unreadable_files_are_one_line_errors(tmp_path, book):
     utf16 = tmp_path / "u16.jsonl"
     utf16.write_bytes('{"object": "page"}'.encode("utf-16"))
@@ -273,6 +287,7 @@ def test_progress_is_called_with_bytes_read(tmp_path, book):
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 values = st.one_of(st.none(), st.booleans(), st.integers(-10**20, 10**20), st.floats(allow_nan=True),
+                   st.sampled_from([10**15, 10**15 + 1, 1e300, 2.0**70, -0.0, 0.5, "flex", "priority"]),
                    st.text(max_size=10), st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
 
 
