@@ -7,7 +7,7 @@
 * OpenAI Costs API pages (`/v1/organization/costs`): what OpenAI billed, kept apart from the
   traffic, to reconcile the replay against;
 * a JSON Lines log of API responses, `chat.completion` and Responses API `response` objects, one
-  request a line;
+  request a line (a Batch API output file too: each line's `response.body`, at batch prices);
 * a CSV export (`date` or `month`, `model`, `requests`, `input_tokens`, `cached_input_tokens`,
   `output_tokens`, `batch`, optional `service_tier`) from a gateway or another provider.
 
@@ -418,32 +418,35 @@ def _lines(stream: IO[bytes], name: str, reader: _Reader) -> Iterator[tuple[int,
 
 
 def _pages(stream: IO[bytes], name: str, reader: _Reader) -> Iterator[tuple[int, object]]:
-    """(page number from 1, decoded JSON value) of each JSON value one after the other."""
+    """(page number from 1, decoded JSON value) of each JSON value one after the other.
+
+    The text is read a chunk at a time; a value that runs past the end of what has been read is
+    decoded again once the next chunk is in. Only the unread rest of the buffer is kept."""
     decoder = json.JSONDecoder()
-    buffer = ""
-    number = 0
     chunks = _text_chunks(stream, name, reader)
-    done = False
+    buffer, position, number, done = "", 0, 0, False
     while True:
-        position = _skip_space(buffer, 0)
-        buffer = buffer[position:]
-        if not buffer:
+        position = _skip_space(buffer, position)
+        if position == len(buffer):
             if done:
                 return
-            buffer = next(chunks, "")
+            buffer, position = next(chunks, ""), 0
             done = not buffer
             continue
         try:
-            value, end = decoder.raw_decode(buffer)
+            value, end = decoder.raw_decode(buffer, position)
         except json.JSONDecodeError as exc:
             more = "" if done else next(chunks, "")
-            if more and len(buffer) < MAX_PAGE_CHARS:
-                buffer += more
+            if more and len(buffer) - position < MAX_PAGE_CHARS:
+                buffer, position = buffer[position:] + more, 0
                 continue
             reader.problem(name, f"page {number + 1}", f"not valid JSON ({exc.msg}); the rest of the file is not read")
             return
+        except RecursionError:
+            reader.problem(name, f"page {number + 1}", "not valid JSON (nested too deeply); the rest of the file is not read")
+            return
         number += 1
-        buffer = buffer[end:]
+        position = end
         yield number, value
 
 
@@ -564,6 +567,12 @@ def _read_log(stream: IO[bytes], name: str, reader: _Reader) -> None:
 def _read_response(record: object, reader: _Reader) -> None:
     if not isinstance(record, dict):
         raise _BadRecord("not a chat.completion or response object")
+    batch = False
+    response = record.get("response")
+    if "custom_id" in record and isinstance(response, dict) and isinstance(response.get("body"), dict):
+        # A line of a Batch API output file: the response is its body, billed at batch prices.
+        record, batch = response["body"], True
+    assert isinstance(record, dict)
     kind = record.get("object")
     usage = record.get("usage")
     if kind == "chat.completion":
@@ -580,7 +589,7 @@ def _read_response(record: object, reader: _Reader) -> None:
     input_tokens = _count(usage, prompt)
     cached = _count(usage[details], "cached_tokens", required=False) if isinstance(usage.get(details), dict) else 0
     _tokens(input_tokens, cached)
-    reader.add(day, model, False, _tier(record.get("service_tier")), (1, input_tokens, cached, _count(usage, completion)))
+    reader.add(day, model, batch, None if batch else _tier(record.get("service_tier")), (1, input_tokens, cached, _count(usage, completion)))
 
 
 # --- format (d): CSV ------------------------------------------------------------------------------
@@ -828,7 +837,7 @@ def _replay(reader: _Reader, book: PriceBook, files: tuple[str, ...]) -> UsageHi
     problems = list(reader.problems)
     problems.extend(_gaps(reader))
     for model, c in sorted(unpriced.items()):
-        problems.append(Problem("", model, f"not priced: {reasons[model]} ({c[0]:,} requests, "
+        problems.append(Problem("", model, f"not priced: {reasons[model]} ({c[0]:,} request{'' if c[0] == 1 else 's'}, "
                                            f"{c[1]:,} input and {c[3]:,} output tokens left out of the total)"))
     return UsageHistory(
         rows=tuple(rows),

@@ -147,7 +147,7 @@ def test_a_response_log_with_chat_completions_and_responses_and_bad_lines(book):
         "divide by 1000",
         f"{name}: line 5: prompt_tokens is negative (-5)",
         "acme-llm-7b: not priced: unknown model 'acme-llm-7b' in the price sheet effective 2024-10-01 "
-        "(1 requests, 3,000 input and 200 output tokens left out of the total)",
+        "(1 request, 3,000 input and 200 output tokens left out of the total)",
     ]
     # Line 7 (after a blank line 6): an unknown model is listed with its tokens, never priced as $0.
     unknown = history.unpriced["acme-llm-7b"]
@@ -323,3 +323,34 @@ def test_mutated_pages_raise_only_costcalc_errors(tmp_path, book, key, value):
     except CostCalcError:
         return
     assert history.total_usd >= 0
+
+
+def test_service_tiers_batch_output_lines_and_provider_prefixes(tmp_path, book):
+    # o4-mini-2025-04-16 on 2025-10-01 (1759276800), 1M prompt + 1M completion tokens each:
+    #   flex 0.55 + 2.20 = $2.75; priority 2.00 + 8.00 = $10.00; a Batch API output line 0.55 + 2.20 = $2.75
+    day = 1759276800
+    body = {"object": "chat.completion", "created": day, "model": "o4-mini-2025-04-16",
+            "usage": {"prompt_tokens": 1_000_000, "completion_tokens": 1_000_000}}
+    log = write(tmp_path, "log.jsonl", text="\n".join(json.dumps(line) for line in (
+        {**body, "service_tier": "flex"}, {**body, "service_tier": "priority"},
+        {"id": "batch_req_1", "custom_id": "r1", "response": {"status_code": 200, "body": body}})))
+    history = costcalc.read_usage(log, book=book)
+    assert history.total_usd == Decimal("15.5")  # 2.75 + 10.00 + 2.75
+    assert history.rows[0].batch_requests == 1
+    # An Azure export: azure/gpt-4.1-2025-04-14 at its global deployment rates on 2026-05-10,
+    # 1M input + 1M output: 2.00 + 8.00 = $10
+    csv_file = write(tmp_path, "azure.csv", text=(
+        "date,model,requests,input_tokens,cached_input_tokens,output_tokens,batch,service_tier\n"
+        "2026-05-10,azure/gpt-4.1-2025-04-14,3,1000000,0,1000000,false,\n"))
+    (row,) = costcalc.read_usage(csv_file, book=book).rows
+    assert (row.model, row.snapshot, row.cost_usd) == ("azure/gpt-4.1-2025-04-14", "gpt-4.1-2025-04-14", Decimal("10"))
+
+
+def test_many_small_pages_in_one_file(tmp_path, book):
+    # 2,000 pages, one bucket each of 1 request with 1,000 output tokens: 2M × 0.60 = $1.20
+    path = tmp_path / "many.json"
+    with open(path, "w", encoding="utf-8") as out:
+        for i in range(2000):
+            out.write(json.dumps(page((OCT_1 + (i % 30) * DAY, [result(1, 0, 0, 1000, project_id=f"p{i}")]))) + "\n")
+    history = costcalc.read_usage(path, book=book)
+    assert history.total_usd == Decimal("1.2") and history.rows[0].requests == 2000
