@@ -810,8 +810,13 @@ def _replay(reader: _Reader, book: PriceBook, files: tuple[str, ...]) -> UsageHi
             record(month, model, batch, counts, next(r for r in results if isinstance(r, str)), Decimal(1))
             continue
         count(month, model, batch, counts)
-        for result in results:
-            record(month, model, batch, counts, result, Decimal(1) / Decimal(n))
+        # Days priced alike are one segment, its share days / n: one division a segment, not a sum of n thirds.
+        segments: dict[tuple[str, tuple[tuple[str, Decimal], ...]], int] = {}
+        for snapshot, items in results:
+            alike = (snapshot, tuple(items.items()))
+            segments[alike] = segments.get(alike, 0) + 1
+        for (snapshot, items_list), days in segments.items():
+            record(month, model, batch, counts, (snapshot, dict(items_list)), Decimal(days) / Decimal(n))
 
     rows = []
     by_model: dict[str, dict[dt.date, tuple[int, int, int, int, int]]] = {}
