@@ -51,6 +51,7 @@ from .pricing import (
 from .scenario import Scenario, Strategy, Traffic, load_scenario
 from .sensitivity import SensitivityGrid, sensitivity_grid
 from .tokens import count_messages, count_text, get_encoding
+from .usage import UsageHistory, read_usage
 
 # Every public name above, sorted: tests/test_package.py checks both ways that nothing drifts.
 __all__ = [
@@ -76,6 +77,7 @@ __all__ = [
     "Usage",
     "UsageCost",
     "UsageError",
+    "UsageHistory",
     "compare",
     "count_messages",
     "count_text",
@@ -83,6 +85,7 @@ __all__ = [
     "load_pricebook",
     "load_scenario",
     "load_sheet",
+    "read_usage",
     "scan_dataset",
     "sensitivity_grid",
     "split_fine_tuned",
