@@ -141,6 +141,15 @@ class MeasuredTraffic:
     batch_share: Decimal  # of requests, over the fitted months
     start: dt.date  # the month after the last full one: where a forecast starts
 
+    def to_dict(self) -> dict[str, Any]:
+        """For a comparison's JSON assumptions."""
+        return {"model": self.model, "last_full_month": month_label(self.last_full_month),
+                "requests_per_month": self.requests_per_month, "monthly_growth_pct": self.monthly_growth_pct,
+                "fit": [{"month": month_label(m), "requests": n} for m, n in self.fit],
+                "prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
+                "cached_share_of_input": self.cached_share, "batch_share": self.batch_share,
+                "start_month": month_label(self.start), "description": self.describe()}
+
     def describe(self) -> str:
         months = ", ".join(f"{month_label(m)}: {n:,}" for m, n in self.fit)
         if len(self.fit) >= 2:

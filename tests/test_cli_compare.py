@@ -317,7 +317,8 @@ def test_training_file_problems_become_notes_with_their_lines(run, scenario, tmp
 SCENARIO_FLAGS = ["--dataset FILE", "--requests-per-month N", "--requests-per-day N", "--growth PCT",
                   "--start-month YYYY-MM", "--months N", "--prompt-tokens N", "--completion-tokens N",
                   "--sample FILE", "--batch-share SHARE", "--cached-share SHARE", "--example [2023|2026]",
-                  "--fine-tuning-customer [new|existing]", "--set KEY=VALUE"]
+                  "--fine-tuning-customer [new|existing]", "--usage FILE", "--fit-months INTEGER RANGE",
+                  "--usage-model MODEL", "--set KEY=VALUE"]
 
 
 def option_help(text: str) -> dict[str, str]:

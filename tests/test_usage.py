@@ -266,7 +266,7 @@ def test_traffic_is_measured_from_three_full_months(tmp_path, book):
 
 
 def test_the_shipped_example_reconciles_to_the_cent(book):
-    history = costcalc.read_usage(sorted(EXAMPLE.iterdir()), book=book)
+    history = costcalc.read_usage(sorted(p for p in EXAMPLE.iterdir() if p.suffix != ".toml"), book=book)
     assert [p for p in history.problems if not p.message.startswith("warning")] == []
     assert set(history.billed) == {dt.date(2024, 10, 1), dt.date(2024, 11, 1), dt.date(2024, 12, 1)}
     assert all(abs(d) < Decimal("0.01") for d in history.difference.values())
