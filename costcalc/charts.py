@@ -240,24 +240,26 @@ def _wrap_note(note: str) -> str:
 OFF_SCALE = 3
 
 
-def _month_axis(axes: Axes, months: Sequence[dt.date]) -> None:
-    """Month i of the horizon at x = i (1-based), labelled "Sep 2023"; at most about 12 labels."""
+def _month_axis(axes: Axes, months: Sequence[dt.date], before: Sequence[dt.date] = ()) -> None:
+    """Month i of the horizon at x = i (1-based), labelled "Sep 2023"; at most about 12 labels. The
+    months `before` it (a usage history) sit at x = 0, -1, ... to its left."""
     from matplotlib.ticker import FixedLocator, FuncFormatter
 
-    step = max(1, math.ceil(len(months) / 12))
-    ticks = list(range(1, len(months) + 1, step))
+    every = [*before, *months]
+    step = max(1, math.ceil(len(every) / 12))
+    ticks = list(range(1 - len(before), len(months) + 1, step))
 
     def label(value, _pos):
-        index = int(round(value)) - 1
-        if not 0 <= index < len(months):
+        index = int(round(value)) - 1 + len(before)
+        if not 0 <= index < len(every):
             return ""
-        month = months[index]
-        first = index == ticks[0] - 1 or month.month <= step
+        month = every[index]
+        first = index == ticks[0] - 1 + len(before) or month.month <= step
         return month.strftime("%b\n%Y") if first else month.strftime("%b")
 
     axes.xaxis.set_major_locator(FixedLocator(ticks))
     axes.xaxis.set_major_formatter(FuncFormatter(label))
-    axes.set_xlim(0.4, len(months) + 0.6)
+    axes.set_xlim(0.4 - len(before), len(months) + 0.6)
 
 
 def drawn_strategies(comparison: Comparison) -> tuple[list[StrategyResult], list[StrategyResult]]:
@@ -315,12 +317,15 @@ def _not_drawn_note(rest: Sequence[StrategyResult], named: int = 5) -> str:
 NOT_SERVABLE = "not servable that month (all or part of it)"
 
 
-def plot_cumulative(comparison: Comparison, *, figure: Figure | None = None) -> Figure:
+def plot_cumulative(comparison: Comparison, *, figure: Figure | None = None,
+                    history: Sequence[tuple[dt.date, Decimal]] = ()) -> Figure:
     """Cumulative cost of every strategy month by month, with the break-even point marked.
 
     Each line ends at the strategy's total over the horizon (named in the legend). A strategy
     far more expensive than the others (GPT-4 at 27× the baseline) would flatten every other
-    line, so it runs off the top and its total is written where it leaves the chart.
+    line, so it runs off the top and its total is written where it leaves the chart. `history`,
+    (month, replayed cost) of the months before the horizon (`compare --usage`), is drawn to the
+    left of it, cumulated, in grey.
     """
     a = comparison.assumptions
     months = list(a.months)
@@ -329,8 +334,10 @@ def plot_cumulative(comparison: Comparison, *, figure: Figure | None = None) -> 
     colours = _strategy_colours(comparison, drawn)
     focus = comparison.focus
     totals = sorted(float(s.total_usd) for s in drawn)
+    past = [m for m, _ in history]
+    past_cumulative = [float(sum((c for _, c in history[:i + 1]), Decimal(0))) for i in range(len(history))]
     # The top of the chart: the most expensive strategy, unless it dwarfs the next one.
-    top = totals[-1]
+    top = max(totals[-1], *past_cumulative) if past_cumulative else totals[-1]
     if len(totals) > 2 and totals[-1] > OFF_SCALE * totals[-2] > 0:
         top = totals[-2]
     with style():
@@ -394,8 +401,13 @@ def plot_cumulative(comparison: Comparison, *, figure: Figure | None = None) -> 
             # One legend entry for the dashed, hollow months of every line.
             axes.plot([], [], marker="o", markersize=3.5, linestyle="--", linewidth=1.6, color="#777777",
                       markerfacecolor="white", label=NOT_SERVABLE)
+        if history:
+            past_xs = list(range(1 - len(history), 1))
+            axes.plot(past_xs, past_cumulative, marker="o", color="#888888", linewidth=1.6, markersize=3.5,
+                      linestyle=":", label=f"history (replayed): {money_text(Decimal(str(past_cumulative[-1])))}")
+            axes.axvline(0.5, color="#bbbbbb", linewidth=0.8, zorder=0)
         axes.set_ylim(0, top * 1.15)
-        _month_axis(axes, months)
+        _month_axis(axes, months, past)
         _money_axis(axes.yaxis)
         axes.set_ylabel("cumulative cost (USD)")
         axes.set_xlabel("month")

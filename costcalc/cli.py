@@ -253,11 +253,16 @@ def measured_traffic(ctx: click.Context, scenario: Scenario, files: tuple[str, .
     if not files:
         if usage_model:
             raise UsageError("--usage-model needs --usage")
-        return scenario, None
+        return scenario, None, ()
     history = read_usage(files, book=pricebook(ctx), progress=progress_bar("reading usage"))
     model = usage_model or _history_model(history, scenario.strategy(scenario.baseline).model)
     measured = history.traffic(model, fit_months)
-    return rebuild(measured_overrides(measured)), measured
+    # The measured model's replayed cost before the forecast, month by month, for the report's chart.
+    past: dict[dt.date, Any] = {}
+    for row in history.rows:
+        if row.model == model and row.month < measured.start:
+            past[row.month] = past.get(row.month, 0) + row.cost_usd
+    return rebuild(measured_overrides(measured)), measured, tuple(sorted(past.items()))
 
 
 def _history_model(history, wanted: str) -> str:
@@ -766,7 +771,7 @@ def compare_command(ctx, scenario_file, dataset, settings, monthly, currency, fx
         raise UsageError("--budget-strategy needs --budget")
 
     scenario = scenario_from_flags(scenario_file, dataset, settings, traffic)
-    scenario, measured = measured_traffic(
+    scenario, measured, _ = measured_traffic(
         ctx, scenario, traffic.get("usage_files") or (), traffic.get("fit_months") or 3, traffic.get("usage_model"),
         lambda before: scenario_from_flags(scenario_file, dataset, settings, traffic, before))
     if budget_strategy and budget_strategy not in scenario.names():
@@ -910,7 +915,7 @@ def report_command(ctx, scenario_file, output, all_charts, dpi, dataset, setting
         raise UsageError(f"{Path(output)}: the output's suffix picks the format: .pdf, .png or .md "
                          "(or --all-charts and a folder)")
     scenario = scenario_from_flags(scenario_file, dataset, settings, traffic)
-    scenario, measured = measured_traffic(
+    scenario, measured, past = measured_traffic(
         ctx, scenario, traffic.get("usage_files") or (), traffic.get("fit_months") or 3, traffic.get("usage_model"),
         lambda before: scenario_from_flags(scenario_file, dataset, settings, traffic, before))
     # Progress on stderr only when it is a terminal: a step line, and the bar of a long dataset scan.
@@ -920,7 +925,8 @@ def report_command(ctx, scenario_file, output, all_charts, dpi, dataset, setting
         def say(message):
             click.echo(f"\r{message}…\x1b[K", err=True, nl=False)
     try:
-        result = report.report_for(scenario, pricebook(ctx), progress=say, scan_progress=bar, measured=measured)
+        result = report.report_for(scenario, pricebook(ctx), progress=say, scan_progress=bar, measured=measured,
+                                   history=past)
         targets = [output] if output is not None else report.default_paths()
         written = [path for target in targets
                    for path in report.write(result, target, all_charts=all_charts, dpi=dpi, progress=say)]

@@ -13,9 +13,10 @@ $SOURCE_DATE_EPOCH when set).
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
@@ -70,6 +71,8 @@ class Report:
     output: Output  # views.comparison(comparison, monthly=True): the summary, assumptions and monthly tables
     dataset: DatasetReport | None = None
     grid: SensitivityGrid | None = None  # break-even over traffic × prompt reduction, for the map
+    # (month, replayed cost) of a usage history before the horizon (`--usage`), for the cumulative chart.
+    history: tuple[tuple[dt.date, Decimal], ...] = ()
 
     @property
     def title(self) -> str:
@@ -102,7 +105,7 @@ class Report:
     def figure(self, name: str, *, figure: Figure | None = None) -> Figure:
         """Draw one chart (into `figure` when given)."""
         if name == KEY_CHART:
-            return charts.plot_cumulative(self.comparison, figure=figure)
+            return charts.plot_cumulative(self.comparison, figure=figure, history=self.history)
         if name == LIFECYCLE_CHART and charts.needs_lifecycle(self.comparison):
             return charts.plot_lifecycle(self.comparison, figure=figure)
         if name == "monthly-cost":
@@ -129,18 +132,20 @@ class Report:
 
 
 def build_report(comparison: Comparison, book: PriceBook, *, dataset: DatasetReport | None = None,
-                 grid: SensitivityGrid | None = None, measured=None) -> Report:
+                 grid: SensitivityGrid | None = None, measured=None,
+                 history: Sequence[tuple[dt.date, Decimal]] = ()) -> Report:
     """A report of results already computed (a notebook's, a script's). Charts that need a result
     not given (the histogram without `dataset`, the map without `grid`) are left out. `measured` is
     the traffic a usage history gave (`usage.MeasuredTraffic`), stated in the assumptions."""
     from . import views
 
-    return Report(comparison, book, views.comparison(comparison, monthly=True, measured=measured), dataset, grid)
+    return Report(comparison, book, views.comparison(comparison, monthly=True, measured=measured), dataset, grid,
+                  tuple(history))
 
 
 def report_for(scenario: Scenario, book: PriceBook, *, progress: Progress | None = None,
                scan_progress: Callable[[int, int | None], None] | None = None, sensitivity: bool = True,
-               measured=None) -> Report:
+               measured=None, history: Sequence[tuple[dt.date, Decimal]] = ()) -> Report:
     """Compare the scenario, scan the fine-tuned strategy's training file and compute the
     sensitivity grid: everything a report shows.
 
@@ -159,7 +164,7 @@ def report_for(scenario: Scenario, book: PriceBook, *, progress: Progress | None
     if sensitivity:
         say("computing the break-even map")
         grid = break_even_grid(comparison)
-    return build_report(comparison, book, dataset=dataset, grid=grid, measured=measured)
+    return build_report(comparison, book, dataset=dataset, grid=grid, measured=measured, history=history)
 
 
 def break_even_grid(comparison: Comparison, *, traffic_points: int = 41, reduction_points: int = 39):

@@ -94,3 +94,23 @@ def test_the_readme_usage_commands_run_as_written(cli):
         args = shlex.split(command)[1:]
         result = cli(*args)
         assert result.exit_code == 0, (command, result.stderr)
+
+
+def test_the_cumulative_chart_shows_the_history_before_the_projection(cli, tmp_path):
+    import costcalc
+    from costcalc import charts
+    from costcalc.scenario import load_scenario
+
+    history = costcalc.read_usage([USAGE / "usage-completions.json"])
+    past = [(r.month, r.cost_usd) for r in history.rows]  # 2024-10, -11, -12 of one model
+    comparison = costcalc.compare(load_scenario(USAGE / "scenario.toml"), costcalc.load_pricebook(REPO / "pricing"))
+    figure = charts.plot_cumulative(comparison, history=past)
+    (grey,) = [line for line in figure.axes[0].get_lines() if line.get_label().startswith("history")]
+    # Three months before the first projected month (x = 1): at x = -2, -1, 0, cumulated.
+    assert list(grey.get_xdata()) == [-2, -1, 0]
+    total = sum(cost for _, cost in past)
+    assert grey.get_ydata()[-1] == pytest.approx(float(total))
+    assert grey.get_label() == f"history (replayed): {charts.money_text(total)}"
+    result = cli("report", str(USAGE / "scenario.toml"), "--usage", str(USAGE / "usage-completions.json"),
+                 "-o", str(tmp_path / "cumulative.png"))
+    assert result.exit_code == 0 and (tmp_path / "cumulative.png").exists()
