@@ -159,7 +159,7 @@ SCENARIO_OPTIONS = (
     click.option("--usage", "usage_files", multiple=True, type=click.Path(dir_okay=False), metavar="FILE",
                  help="A usage export or API log (see `costcalc usage`): the traffic comes from it: the last "
                       "full month's requests, growth fitted on the last --fit-months months, tokens per request, "
-                      "batch and cached shares. Flags and --set still override. Repeatable."),
+                      "batch and cached shares. Flags and --set still override. Repeat it for several files."),
     click.option("--fit-months", type=click.IntRange(1, 36), default=3, show_default=True,
                  help="Months of --usage history the growth is fitted on."),
     click.option("--usage-model", metavar="MODEL",
@@ -864,11 +864,17 @@ def usage_command(ctx, files, chart, fmt):
         raise UsageError(f"-o {chart}: the chart is a PNG: give a path ending in .png")
     history = read_usage(files, book=pricebook(ctx), progress=progress_bar("reading usage"))
     emit(views.usage(history), fmt)
+    if fmt == "csv":  # a CSV holds the rows only: the problems go to stderr, where JSON has them as data
+        for line in views.usage_problems(history):
+            click.echo(line, err=True)
     if chart is not None:
         from . import charts
 
         written = charts.save_png(charts.plot_usage(history), chart)
-        click.echo(f"Wrote {written}", err=fmt == "json")
+        click.echo(f"Wrote {written}", err=fmt in ("json", "csv"))
+    if not history.rows and not history.unpriced:
+        raise UsageError("no usage could be read from " + ", ".join(files) + (
+            ": see the problems above" if history.problems and fmt != "json" else ""))
 
 
 # --- report --------------------------------------------------------------------------------------

@@ -49,6 +49,10 @@ class Count(Decimal):
     """
 
 
+class Share(Decimal):
+    """A share 0..1, shown as a percent ("43%") in tables and as a plain decimal in CSV and JSON."""
+
+
 class Price(Decimal):
     """A price in USD per 1M tokens: shown as the sheet writes it ($0.075, $1.50)."""
 
@@ -186,6 +190,8 @@ def display(value: object) -> str:
         return format_count(value)
     if isinstance(value, Price):
         return "$" + plain(value, min_places=2)
+    if isinstance(value, Share):
+        return f"{value * 100:.0f}%"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, int):

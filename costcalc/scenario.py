@@ -336,7 +336,7 @@ def measured_overrides(measured, origin: str = "--usage") -> list[Override]:
         "start_month": month_label(measured.start),
         "prompt_tokens": measured.prompt_tokens,
         "completion_tokens": measured.completion_tokens,
-        "batch_share": measured.batch_share,
+        "batch_share": measured.batch_share.quantize(Decimal("0.0001")),
         "cached_share": cached_share.quantize(Decimal("0.0001")),
     }
     return [Override(("traffic", key), value, origin) for key, value in values.items()]

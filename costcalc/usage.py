@@ -227,10 +227,18 @@ class UsageHistory:
             model = max(self._months, key=lambda m: (sum(v[0] for v in self._months[m].values()), m))
         if model not in self._months:
             raise UsageError(f"no traffic of {model!r} in the usage files; they have: {', '.join(sorted(self._months))}")
+        # The alias and its snapshot ("gpt-4o-mini" and "gpt-4o-mini-2024-07-18") are one model's traffic.
+        snapshots = {r.snapshot for r in self.rows if r.model == model and r.snapshot} | {model}
+        names = sorted({r.model for r in self.rows if r.model in self._months and (
+            r.model == model or r.model in snapshots or (r.snapshot or "") in snapshots)})
         if fit_months < 1:
             raise UsageError(f"fit_months must be at least 1, not {fit_months}")
         assert self.first_day is not None and self.last_day is not None
-        months = self._months[model]
+        months: dict[dt.date, tuple[int, int, int, int, int]] = {}
+        for name in names:
+            for m, counts in self._months[name].items():
+                old = months.get(m, (0, 0, 0, 0, 0))
+                months[m] = tuple(a + b for a, b in zip(old, counts))  # type: ignore[assignment]
         full = [m for m in sorted(months) if m >= self.first_day
                 and dt.date(m.year, m.month, days_in_month(m)) <= self.last_day]
         if not full:
@@ -466,12 +474,14 @@ def _skip_space(text: str, position: int) -> int:
 
 
 def _read_pages(stream: IO[bytes], name: str, reader: _Reader) -> None:
+    last: object = None
     for page_number, page in _pages(stream, name, reader):
         where = f"page {page_number}"
         if not isinstance(page, dict) or page.get("object") != "page" or not isinstance(page.get("data"), list):
             reader.problem(name, where, 'not a Usage or Costs API page (an object with "object": "page" and "data")')
             continue
-        for b, bucket in enumerate(page["data"]):
+        last = page
+        for b, bucket in enumerate(page["data"], 1):
             at = f"{where}, bucket {b}"
             if not isinstance(bucket, dict) or not isinstance(bucket.get("results"), list):
                 reader.problem(name, at, 'not a bucket (an object with "start_time" and "results")')
@@ -482,11 +492,16 @@ def _read_pages(stream: IO[bytes], name: str, reader: _Reader) -> None:
             except _BadRecord as exc:
                 reader.problem(name, at, str(exc))
                 continue
-            for r, result in enumerate(bucket["results"]):
+            for r, result in enumerate(bucket["results"], 1):
                 try:
                     _read_result(result, start, day, name, f"{at}, result {r}", reader)
                 except _BadRecord as exc:
                     reader.problem(name, f"{at}, result {r}", str(exc))
+    if isinstance(last, dict) and last.get("has_more") is True:
+        # The API had more pages than the file holds: the history stops early.
+        reader.problem(name, "end of file", f"warning: the last page says has_more: true (next_page "
+                                            f"{last.get('next_page')!r}): the export continues past this file; "
+                                            "fetch and add the following pages")
 
 
 def _read_result(result: object, start: object, day: dt.date, name: str, at: str, reader: _Reader) -> None:

@@ -20,7 +20,7 @@ from .prose import requests_phrase
 from .errors import PricingError
 from .pricing import DEFAULT_PROVIDER, PROVIDER_NAMES, HistoryEntry, ModelPrice, PriceBook, PriceSheet, SheetDiff
 from .training import TrainingBill
-from .render import Count, Money, Output, Price, Table, format_count, format_usd, plain
+from .render import Count, Money, Output, Price, Share, Table, format_count, format_usd, plain
 
 if TYPE_CHECKING:
     from .compare import Comparison
@@ -696,6 +696,13 @@ def comparison(result, *, monthly: bool = False, currency=None, budget=None, mea
     assumptions = _assumption_rows(result, money)
     if measured is not None:  # the traffic came from a usage history: say how it was measured
         assumptions.insert(2, ["measured traffic", measured.describe()])
+        from .cost import cacheable_tokens
+
+        if measured.cached_share and not cacheable_tokens(measured.prompt_tokens):
+            assumptions.insert(3, ["measured cache", (
+                f"{plain(round(measured.cached_share * 100, 1))}% of the history's input tokens were cached, but a "
+                f"mean prompt of {format_count(measured.prompt_tokens)} tokens is below the 1,024-token minimum "
+                "the cache serves, so the projection caches none of it (set cached_share to model it)")])
     tables = [summary, Table("Assumptions", ["assumption", "value"], assumptions, wrap=90, name="assumptions",
                              row_strategies=_row_strategies(result, assumptions))]
     if monthly:
@@ -932,6 +939,11 @@ def _sheet_periods(a) -> dict:
 # --- usage ------------------------------------------------------------------------------------------
 
 
+def usage_problems(history) -> list[str]:
+    """Every problem of the files read (the models no sheet prices among them), one line each."""
+    return [str(problem) for problem in history.problems]
+
+
 def usage(history) -> Output:
     """`costcalc usage`: per month and model, the traffic and its cost at the prices in force each
     day; with a Costs file, what was billed and the difference; what could not be priced."""
@@ -942,18 +954,14 @@ def usage(history) -> Output:
             month_label(r.month), r.model, r.snapshot or "-", Count(r.requests), Count(r.input_tokens),
             Count(r.cached_input_tokens), Count(r.output_tokens),
             Count(Decimal(r.input_tokens) / per) if per else None, Count(Decimal(r.output_tokens) / per) if per else None,
-            f"{Decimal(r.batch_requests) / per * 100:.0f}%" if per else "-",
-            f"{Decimal(r.cached_input_tokens) / r.input_tokens * 100:.0f}%" if r.input_tokens else "-",
+            Share(Decimal(r.batch_requests) / per) if per else None,
+            Share(Decimal(r.cached_input_tokens) / r.input_tokens) if r.input_tokens else None,
             Money(r.cost_usd),
         ])
     span = (f"{history.first_day.isoformat()} to {history.last_day.isoformat()}"
             if history.first_day and history.last_day else "no data")
     notes = [f"Total replayed: {format_usd(history.total_usd)} at the prices in force each day ({span})."]
-    for name, u in sorted(history.unpriced.items()):
-        notes.append(f"Not priced: {name}: {u.requests:,} requests, {u.input_tokens:,} input tokens "
-                     f"({u.cached_input_tokens:,} cached), {u.output_tokens:,} output tokens: {u.reason}.")
-    for problem in history.problems:
-        notes.append(str(problem))
+    notes += usage_problems(history)
     tables = [Table(f"Usage replayed at the prices in force each day ({span})",
                     ["month", "model", "priced as", "requests", "input", "cached", "output", "input/request",
                      "output/request", "batch", "cached share", "cost"], rows, notes, name="usage",

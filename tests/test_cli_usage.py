@@ -114,3 +114,40 @@ def test_the_cumulative_chart_shows_the_history_before_the_projection(cli, tmp_p
     result = cli("report", str(USAGE / "scenario.toml"), "--usage", str(USAGE / "usage-completions.json"),
                  "-o", str(tmp_path / "cumulative.png"))
     assert result.exit_code == 0 and (tmp_path / "cumulative.png").exists()
+
+
+CSV_HEADER = "date,model,requests,input_tokens,cached_input_tokens,output_tokens,batch\n"
+
+
+def test_an_alias_and_its_snapshot_are_one_models_traffic(cli, tmp_path):
+    # October 10,000 requests as gpt-4o-mini-2024-07-18; November 10,000 under the alias and 12,000 under
+    # the snapshot: 22,000 of one model. The history runs from 2024-10-01 to 2024-12-31: three full months.
+    (tmp_path / "mixed.csv").write_text(CSV_HEADER + "2024-10-01,gpt-4o-mini-2024-07-18,10000,1000000,0,100000,false\n"
+                                        "2024-11-15,gpt-4o-mini,10000,1000000,0,100000,false\n"
+                                        "2024-11-15,gpt-4o-mini-2024-07-18,12000,1200000,0,120000,false\n"
+                                        "2024-12-31,gpt-4o-mini,1,100,0,10,false\n")
+    import costcalc
+
+    history = costcalc.read_usage([tmp_path / "mixed.csv"], book=costcalc.load_pricebook(REPO / "pricing"))
+    measured = history.traffic("gpt-4o-mini-2024-07-18", fit_months=3)
+    assert [n for _, n in measured.fit] == [10000, 22000, 1] and measured.requests_per_month == 1
+
+
+def test_csv_output_sends_the_problems_to_stderr_and_nothing_read_is_an_error(cli, tmp_path):
+    (tmp_path / "bad.csv").write_text(CSV_HEADER + "2024-10-15,gpt-4o-mini,-5,100,0,10,false\n")
+    result = cli("usage", str(tmp_path / "bad.csv"), "--format", "csv")
+    assert result.exit_code == 2
+    assert "requests is negative (-5)" in result.stderr
+    assert result.stderr.rstrip().endswith(f"Error: no usage could be read from {tmp_path / 'bad.csv'}: see the "
+                                           "problems above")
+
+
+def test_a_page_that_says_the_export_goes_on_is_a_warning(cli, tmp_path):
+    page = {"object": "page", "has_more": True, "next_page": "page_abc", "data": [
+        {"object": "bucket", "start_time": 1730419200, "end_time": 1730505600, "results": [
+            {"object": "organization.usage.completions.result", "input_tokens": 1000, "input_cached_tokens": 0,
+             "output_tokens": 100, "num_model_requests": 1, "model": "gpt-4o-mini-2024-07-18", "batch": False}]}]}
+    (tmp_path / "page.json").write_text(json.dumps(page))
+    text = cli("usage", str(tmp_path / "page.json")).stdout
+    assert "warning: the last page says has_more: true (next_page 'page_abc'): the export continues past this " \
+           "file; fetch and add the following pages" in text

@@ -161,8 +161,8 @@ def test_the_same_bucket_in_two_files_is_counted_once_and_reported(tmp_path, boo
     history = costcalc.read_usage([first, second], book=book)
     assert history.total_usd == Decimal("2.1")  # not 3.3: November's $1.20 once
     assert [str(p) for p in history.problems] == [
-        f"{second}: page 1, bucket 0, result 0: the same bucket (start_time {NOV_5}, {MINI}, not batch) is in "
-        f"{first} page 1, bucket 1, result 0: counted once"]
+        f"{second}: page 1, bucket 1, result 1: the same bucket (start_time {NOV_5}, {MINI}, not batch) is in "
+        f"{first} page 1, bucket 2, result 1: counted once"]
 
 
 def test_pages_one_after_the_other_in_one_file_and_a_bom(tmp_path, book):
@@ -181,9 +181,9 @@ def test_bad_results_are_problems_with_page_and_bucket(tmp_path, book):
     history = costcalc.read_usage(path, book=book)
     assert history.total_usd == Decimal("0.15")
     assert [str(p) for p in history.problems] == [
-        f"{path}: page 1, bucket 0, result 1: input_tokens is negative (-3)",
-        f"{path}: page 1, bucket 0, result 2: a result must be an object",
-        f"{path}: page 1, bucket 1: start_time 1727740800000 is not Unix seconds: it looks like milliseconds "
+        f"{path}: page 1, bucket 1, result 2: input_tokens is negative (-3)",
+        f"{path}: page 1, bucket 1, result 3: a result must be an object",
+        f"{path}: page 1, bucket 2: start_time 1727740800000 is not Unix seconds: it looks like milliseconds "
         "(2024-10-01); divide by 1000",
     ]
 
