@@ -120,11 +120,26 @@ def _fast_encoder(name: str, fast: str) -> Callable[[str], list[int]] | None:
         import splintr
     except ImportError:
         return None
+    if not _proven_version():
+        return None
     from .tokens import PAT_STR, bpe_data
 
     tokenizer = splintr.Tokenizer.from_bytes(bpe_data(name), greedy_pattern(PAT_STR[name]), {})
     encode: Callable[[str], list[int]] = tokenizer.encode_ordinary
     return encode
+
+
+# The splintr-rs releases the benchmark proved equal to tiktoken; any other counts with tiktoken.
+PROVEN_SPLINTR = ("0.22.",)
+
+
+def _proven_version() -> bool:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("splintr-rs").startswith(PROVEN_SPLINTR)
+    except PackageNotFoundError:
+        return False
 
 
 def greedy_pattern(pattern: str) -> str:
