@@ -175,7 +175,7 @@ def licence_and_platforms(dist: str | None) -> tuple[str, str]:
         files = importlib.metadata.distribution(dist).files or []
     except importlib.metadata.PackageNotFoundError:
         return "?", "?"
-    licence = meta.get("License-Expression") or meta.get("License") or ""
+    licence = meta.get("License-Expression") or (meta.get("License") or "").split("\n")[0].strip()
     if not licence or len(licence) > 40:
         licence = ", ".join(c.split(" :: ")[-1] for c in meta.get_all("Classifier") or [] if c.startswith("License"))
     tags = []

@@ -11,7 +11,7 @@ it is installed and proven equal (benchmarks/encoders.py and tests/test_encoders
   (splintr's engine has no possessive syntax; in these patterns a possessive and a greedy
   quantifier match the same text, which the every-code-point probe of the benchmark confirms).
 * A string the fast encoder is not proven on goes to tiktoken: none is known today (the benchmark
-  found no mismatch on any code point, the corpus or the adversarial strings), so UNPROVEN is empty;
+  found no mismatch on any code point, the corpus or the adversarial strings), so UNPROVEN is None;
   a character class there sends every string that contains one to tiktoken.
 * Lone surrogates (which UTF-8 cannot hold) get tiktoken's own replacement first, as tiktoken does.
 
@@ -40,8 +40,9 @@ if TYPE_CHECKING:
 # The one line to change: "splintr" (splintr-rs, when importable) or "tiktoken" (tiktoken only).
 FAST_ENCODER = "splintr"
 
-# Characters the fast encoder is not proven equal on; a string holding one is counted by tiktoken.
-UNPROVEN = re.compile(r"[^\s\S]")  # matches nothing: no mismatch found (see the module docstring)
+# Characters the fast encoder is not proven equal on, as a compiled character class; a string
+# holding one is counted by tiktoken. None: no mismatch found (see the module docstring), so no scan.
+UNPROVEN: re.Pattern[str] | None = None
 
 # A whitespace run this long goes to the guarded path. tiktoken overflows at about 1,000,000; the
 # margin is wide and the guarded path is as exact, only slower (0.6 s per million characters).
@@ -87,7 +88,6 @@ def _build(encoding: tiktoken.Encoding, fast: str) -> Count:
     reference = encoding.encode_ordinary
     fast_encode = _fast_encoder(encoding.name, fast) if fast != "tiktoken" else None
     long_run = _LONG_RUN.search
-    unproven = UNPROVEN.search
 
     if fast_encode is None:
         def count(text: str) -> int:
@@ -101,12 +101,17 @@ def _build(encoding: tiktoken.Encoding, fast: str) -> Count:
     def count_fast(text: str) -> int:
         if len(text) >= LONG_WHITESPACE and long_run(text):
             return count_guarded(text, encoding)
-        if unproven(text):
-            return len(reference(text))
         try:
             return len(fast_encode(text))
         except UnicodeEncodeError:  # lone surrogates: tiktoken's own replacement, then count
             return len(fast_encode(replace_surrogates(text)))
+
+    if UNPROVEN is not None:
+        unproven = UNPROVEN.search
+        fast_only = count_fast
+
+        def count_fast(text: str) -> int:
+            return len(reference(text)) if unproven(text) else fast_only(text)
 
     count_fast.encoder = fast  # type: ignore[attr-defined]
     return count_fast

@@ -145,3 +145,16 @@ def test_greedy_pattern_is_tiktoken_pattern_without_possessives():
     assert encoders.greedy_pattern(r"a?+b++c*+\p{N}{1,3}+") == r"a?b+c*\p{N}{1,3}"
     assert encoders.greedy_pattern(tokens.PAT_STR["o200k_base"]) == tokens.PAT_STR["o200k_base"]
     assert encoders.greedy_pattern(tokens.PAT_STR["cl100k_base"]) == splintr.CL100K_BASE_PATTERN
+
+
+def test_strings_with_unproven_characters_go_to_tiktoken(monkeypatch):
+    # A stand-in fast encoder that is always wrong (999 tokens) shows which path counted.
+    import re
+
+    encoding = get_encoding("cl100k_base")
+    monkeypatch.setattr(encoders, "_fast_encoder", lambda name, fast: lambda text: [0] * 999)
+    monkeypatch.setattr(encoders, "UNPROVEN", re.compile("[é]"))
+    monkeypatch.setattr(encoders, "_counters", {})
+    count = encoders.counter_for(encoding)
+    assert count("hello world") == 999  # the fast encoder counted
+    assert count("café") == tiktoken_count(encoding, "café") == 2  # tiktoken counted: "ca", "fé"
