@@ -482,7 +482,7 @@ def _scan_parallel(chunks, fmt, encoding_name, workers, totals, progress, size) 
     from concurrent.futures.process import BrokenProcessPool
 
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(),
-                               initializer=get_encoding, initargs=(encoding_name,))
+                               initializer=_start_worker, initargs=(encoding_name,))
     pending: deque = deque()
     try:
         _feed(pool, pending, chunks, fmt, encoding_name, workers, totals, progress, size)
@@ -490,6 +490,13 @@ def _scan_parallel(chunks, fmt, encoding_name, workers, totals, progress, size) 
         raise CostCalcError("a worker process of the dataset scan died unexpectedly (out of memory?)") from None
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _start_worker(encoding_name: str) -> None:
+    """Build the worker's encoders (tiktoken and the fast counting one) before its first chunk."""
+    from .encoders import counter_for
+
+    counter_for(get_encoding(encoding_name))
 
 
 def _feed(pool, pending, chunks, fmt, encoding_name, workers, totals, progress, size) -> None:
