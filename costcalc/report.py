@@ -688,7 +688,10 @@ def _freeze_layout(figure: Figure) -> None:
     from matplotlib.figure import SubFigure
     from matplotlib.text import Text
 
-    figure.draw_without_rendering()
+    # The layout engine alone, not a whole draw pass to run it: the page is drawn once, when written.
+    engine = figure.get_layout_engine()
+    assert engine is not None
+    engine.execute(figure)
     figure.set_layout_engine("none")
     for sub in figure.findobj(SubFigure):
         sub.bbox_relative.set_points(np.round(sub.bbox_relative.get_points(), 6))
