@@ -13,10 +13,13 @@ $SOURCE_DATE_EPOCH when set).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
 import os
+import pickle
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
@@ -232,28 +235,56 @@ def is_chart_folder(path: str | os.PathLike[str]) -> bool:
 
 
 def write(report: Report, path: str | os.PathLike[str], *, all_charts: bool = False, dpi: int = charts.DPI,
-          progress: Progress | None = None) -> list[Path]:
+          progress: Progress | None = None, workers: int | None = None) -> list[Path]:
     """Write the report in the format the path's suffix picks; returns every file written.
 
     `.pdf` the multi-page summary; `.md` a Markdown summary with its PNGs beside it; `.png` the
     key chart (cumulative cost). With `all_charts`, `path` is a folder and every chart is written
-    into it as a PNG.
+    into it as a PNG. `workers`: processes to write with (`write_pdf`, `write_pngs`).
     """
     target = Path(path)
     if all_charts:
         if not is_chart_folder(target):
             raise UsageError(f"{target}: all_charts writes a folder of PNGs: give a folder, not a file")
-        return write_pngs(report, target, dpi=dpi, progress=progress)
+        return write_pngs(report, target, dpi=dpi, progress=progress, workers=workers)
     suffix = target.suffix.lower()
     if suffix == ".pdf":
-        return [write_pdf(report, target, progress=progress)]
+        return [write_pdf(report, target, progress=progress, workers=workers)]
     if suffix == ".png":
         return [write_png(report, target, dpi=dpi)]
     if suffix == ".md":
-        return write_markdown(report, target, dpi=dpi, progress=progress)
+        return write_markdown(report, target, dpi=dpi, progress=progress, workers=workers)
     raise UsageError(f"{target}: the output's suffix picks the format: .pdf, .png or .md "
                      "(or all_charts=True and a folder)")
 
+
+
+def write_all(report: Report, targets: Sequence[str | os.PathLike[str]], *, all_charts: bool = False,
+              dpi: int = charts.DPI, progress: Progress | None = None, workers: int | None = None) -> list[Path]:
+    """`write` each target in turn, the same files in the same order, but with `workers` > 1
+    (default: one per core) the PDF is written while a forked copy of this process writes the
+    other targets (`costcalc report` without -o: the Markdown and its PNGs beside the PDF)."""
+    paths = [Path(t) for t in targets]
+    pdfs = [i for i, p in enumerate(paths) if p.suffix.lower() == ".pdf" and not all_charts]
+    others = [i for i in range(len(paths)) if i not in pdfs]
+    if _workers(workers) == 1 or not pdfs or not others:
+        return [path for target in paths for path in write(report, target, all_charts=all_charts, dpi=dpi,
+                                                           progress=progress, workers=workers)]
+
+    def write_others(send: Callable[[Any], None]) -> None:
+        for i in others:
+            send((i, write(report, paths[i], all_charts=all_charts, dpi=dpi, workers=1)))
+
+    written: dict[int, list[Path]] = {}
+    with _Forked(write_others, writes_files=True) as helper:
+        for i in pdfs:
+            # No layout helper: the other core is drawing the PNGs.
+            written[i] = write(report, paths[i], progress=progress, workers=1)
+        written.update(helper.results())
+    for i in others:
+        if i not in written:  # the helper failed: write it here, where an error is raised as usual
+            written[i] = write(report, paths[i], all_charts=all_charts, dpi=dpi, progress=progress, workers=1)
+    return [path for i in range(len(paths)) for path in written[i]]
 
 
 def write_png(report: Report, path: str | os.PathLike[str], chart: str = KEY_CHART, *, dpi: int = charts.DPI) -> Path:
@@ -262,25 +293,50 @@ def write_png(report: Report, path: str | os.PathLike[str], chart: str = KEY_CHA
 
 
 def write_pngs(report: Report, folder: str | os.PathLike[str], *, stem: str = "", dpi: int = charts.DPI,
-               progress: Progress | None = None) -> list[Path]:
-    """Every chart as `<folder>/<stem->name.png`; returns the paths, key chart first."""
+               progress: Progress | None = None, workers: int | None = None) -> list[Path]:
+    """Every chart as `<folder>/<stem->name.png`; returns the paths, key chart first.
+
+    With `workers` > 1 (default: one per core), the charts are shared out between this process
+    and forked copies of it, each drawing its own; the files are the same, byte for byte."""
     folder = Path(folder)
-    paths = []
     names = report.chart_names()
-    for i, name in enumerate(names, 1):
-        if progress:
-            progress(f"drawing chart {i} of {len(names)}: {name}")
-        paths.append(write_png(report, folder / f"{stem + '-' if stem else ''}{name}.png", name, dpi=dpi))
+    paths = [folder / f"{stem + '-' if stem else ''}{name}.png" for name in names]
+    count = min(_workers(workers), len(names))
+    # Round robin, this process first: the charts alternate slow and quick, so the shares even out.
+    shares = [list(range(len(names)))[k::count] for k in range(count)]
+    with contextlib.ExitStack() as stack:
+        helpers = [stack.enter_context(_Forked(functools.partial(_write_share, report, names, paths, share, dpi),
+                                                     writes_files=True))
+                   for share in shares[1:]]
+        done = set()
+        for i in shares[0]:
+            if progress:
+                progress(f"drawing chart {i + 1} of {len(names)}: {names[i]}")
+            write_png(report, paths[i], names[i], dpi=dpi)
+            done.add(i)
+        for helper in helpers:
+            done.update(helper.results())
+    for i in range(len(names)):
+        if i not in done:  # a helper failed: draw its charts here, where an error is raised as usual
+            write_png(report, paths[i], names[i], dpi=dpi)
     return paths
 
 
+def _write_share(report: Report, names: list[str], paths: list[Path], share: list[int], dpi: int,
+                 send: Callable[[Any], None]) -> None:
+    """A helper's part of `write_pngs`: its charts, each announced (by index) once written."""
+    for i in share:
+        write_png(report, paths[i], names[i], dpi=dpi)
+        send(i)
+
+
 def write_markdown(report: Report, path: str | os.PathLike[str], *, dpi: int = charts.DPI,
-                   progress: Progress | None = None) -> list[Path]:
+                   progress: Progress | None = None, workers: int | None = None) -> list[Path]:
     """The Markdown summary and, beside it, the PNGs it links; returns [the .md, the PNGs...]."""
     from .atomic import write_text
 
     target = Path(path)
-    pngs = write_pngs(report, target.parent, stem=target.stem, dpi=dpi, progress=progress)
+    pngs = write_pngs(report, target.parent, stem=target.stem, dpi=dpi, progress=progress, workers=workers)
     write_text(target, markdown(report, [p.name for p in pngs]))
     return [target, *pngs]
 
@@ -326,43 +382,65 @@ def chart_titles(report: Report) -> dict[str, str]:
 # --- the PDF ---------------------------------------------------------------------------------------
 
 
-def write_pdf(report: Report, path: str | os.PathLike[str], *, progress: Progress | None = None) -> Path:
+def write_pdf(report: Report, path: str | os.PathLike[str], *, progress: Progress | None = None,
+              workers: int | None = None) -> Path:
     """The multi-page summary: the answer, summary table and key chart on page 1, then the
-    assumptions and sources, the monthly table, every chart and the dataset statistics."""
+    assumptions and sources, the monthly table, every chart and the dataset statistics.
+
+    With `workers` > 1 (default: one per core), a second process lays out the chart pages while
+    this one draws them; the file is the same, byte for byte, as with `workers=1`."""
     from matplotlib.backends.backend_pdf import PdfPages
 
     from . import __version__
     from .atomic import atomic_path
 
     say = progress or (lambda message: None)
-    summary, assumptions, sources, monthly, *dataset = report.tables()
     # No dates: the same input must give the same bytes (CreationDate would default to now,
     # or to $SOURCE_DATE_EPOCH).
     # The title in full here, whatever the pages have room for.
     metadata = {"Title": one_line(report.title), "Subject": one_line(report.answer()),
                 "Creator": f"costcalc {__version__}", "CreationDate": None, "ModDate": None}
-    with charts.style(), atomic_path(path) as temp, PdfPages(temp, metadata=metadata) as pdf:
-        pages = _Pages(pdf, report.title)
-        say("writing page 1")
-        _first_page(pages, report, summary)
-        say("writing the assumptions and the monthly table")
+    with charts.style(), atomic_path(path) as temp, contextlib.ExitStack() as stack:
+        layouts = None
+        if _workers(workers) > 1:
+            # A second process lays out the same pages (constrained layout, the slow half of a
+            # chart page) while this one draws them: page by page, it sends each page's frozen layout.
+            helper = stack.enter_context(_Forked(lambda send: _lay_out(report, send)))
+            layouts = helper.results()
+        pdf = stack.enter_context(PdfPages(temp, metadata=metadata))
+        _write_pages(_Pages(pdf, report.title, layouts=layouts), report, say)
+    return Path(path)
+
+
+def _write_pages(pages: _Pages, report: Report, say: Progress) -> None:
+    """Every page of the PDF, in order, through `pages`."""
+    summary, assumptions, sources, monthly, *dataset = report.tables()
+    say("writing page 1")
+    _first_page(pages, report, summary)
+    say("writing the assumptions and the monthly table")
+    flow = pages.flow()
+    if summary.notes:
+        flow.heading("Break-even and notes", size=11)
+        for note in _capped(summary.notes):
+            flow.paragraph(note, size=8.5)
+    for table in (_drawn_only(report.comparison, assumptions), sources, _drawn_only(report.comparison, monthly)):
+        flow.table(table)
+    flow.finish()
+    for name in report.chart_names():
+        say(f"drawing {name}")
+        pages.chart(_chart_drawer(report, name))
+    if dataset:
         flow = pages.flow()
-        if summary.notes:
-            flow.heading("Break-even and notes", size=11)
-            for note in _capped(summary.notes):
-                flow.paragraph(note, size=8.5)
-        for table in (_drawn_only(report.comparison, assumptions), sources, _drawn_only(report.comparison, monthly)):
+        for table in dataset:
             flow.table(table)
         flow.finish()
-        for name in report.chart_names():
-            say(f"drawing {name}")
-            pages.chart(_chart_drawer(report, name))
-        if dataset:
-            flow = pages.flow()
-            for table in dataset:
-                flow.table(table)
-            flow.finish()
-    return Path(path)
+
+
+def _lay_out(report: Report, send: Callable[[Any], None]) -> None:
+    """The layout helper's work: build the same pages as `write_pdf`, and send each laid-out page's
+    frozen layout instead of drawing it."""
+    with charts.style():
+        _write_pages(_Pages(None, report.title, send=send), report, lambda message: None)
 
 
 def _capped(notes: list[str]) -> list[str]:
@@ -411,10 +489,13 @@ def _first_page(pages: _Pages, report: Report, summary: Table) -> None:
 class _Pages:
     """A PDF of A4-landscape pages, each with the report title and its number in the footer."""
 
-    def __init__(self, pdf, title: str):
-        self.pdf = pdf
+    def __init__(self, pdf, title: str, *, layouts: Iterator[Any] | None = None,
+                 send: Callable[[Any], None] | None = None):
+        self.pdf = pdf  # None in the layout helper, which draws nothing
         self.title = title
         self.number = 0
+        self.layouts = layouts  # the helper's frozen layouts, one per laid-out page, in order
+        self.send = send  # the helper's way to send them
 
     def new(self) -> Figure:
         """A blank page; dpi 72 makes one unit one point, so the layout below is in points."""
@@ -443,7 +524,14 @@ class _Pages:
 
     def save(self, figure: Figure) -> None:
         if figure.get_layout_engine() is not None:
-            _freeze_layout(figure)
+            layout = next(self.layouts, None) if self.layouts is not None else None
+            if layout is None or not _apply_layout(figure, layout):
+                layout = _measure_layout(figure)  # no helper, or it failed: lay the page out here
+                _apply_layout(figure, layout)
+            if self.send is not None:
+                self.send(layout)
+        if self.pdf is None:
+            return
         self.number += 1
         width, y = PAGE[0] * 72, 18 / (PAGE[1] * 72)
         # zorder: the footer comes after the page's content in the PDF's text, as a reader expects.
@@ -675,32 +763,75 @@ def _largest(fits: Callable[[float], bool], high: float) -> float:
     return low
 
 
-def _freeze_layout(figure: Figure) -> None:
-    """Run constrained layout once, round every position it chose to a millionth of the page, and
-    switch it off before the page is written.
+def _measure_layout(figure: Figure) -> _Layout:
+    """Run constrained layout once and record every position it chose, rounded to a millionth of
+    the page (with what else it set: a colorbar's anchor and aspect, a suptitle's alignment).
 
     kiwisolver, which solves the layout, orders its variables by memory address, so the same page
     can come out different in the last bit from one run to the next, and a PDF prints enough
-    digits to show it. Rounded, the same input gives the same bytes.
+    digits to show it. Rounded, the same input gives the same bytes, whichever process laid it out.
     """
     import numpy as np
+
+    # The layout engine alone, not a whole draw pass to run it: the page is drawn once, when written.
+    engine = figure.get_layout_engine()
+    assert engine is not None
+    engine.execute(figure)
+    subfigures, axes, texts = _laid_out(figure)
+    return _Layout(
+        subfigures=[np.round(sub.bbox_relative.get_points(), 6).tolist() for sub in subfigures],
+        axes=[(np.round(a.get_position(original=True).bounds, 6).tolist(),
+               np.round(a.get_position(original=False).bounds, 6).tolist(),
+               a.get_anchor(), a.get_box_aspect(), a.get_aspect()) for a in axes],
+        texts=[((round(float(t.get_position()[0]), 6), round(float(t.get_position()[1]), 6)),
+                t.get_verticalalignment()) for t in texts])
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """A page's frozen layout: plain numbers and strings, the same from any process."""
+
+    subfigures: list
+    axes: list
+    texts: list
+
+
+def _laid_out(figure: Figure) -> tuple[list, list, list]:
+    """(SubFigures, Axes, Texts placed by the layout) of a page, in an order that depends only on
+    how the page was built, so a layout measured on one copy of a page applies to another."""
     from matplotlib.axes import Axes
     from matplotlib.figure import SubFigure
     from matplotlib.text import Text
 
-    figure.draw_without_rendering()
-    figure.set_layout_engine("none")
-    for sub in figure.findobj(SubFigure):
-        sub.bbox_relative.set_points(np.round(sub.bbox_relative.get_points(), 6))
-    for axes in figure.findobj(Axes):
-        axes.set_position(np.round(axes.get_position(original=True).bounds, 6), which="original")
-        axes.set_position(np.round(axes.get_position(original=False).bounds, 6), which="active")
+    subfigures = figure.findobj(SubFigure)
     # A Figure's own transSubfigure is its transFigure: the page and each SubFigure in it.
-    frames = {id(f.transSubfigure) for f in figure.findobj(SubFigure)} | {id(figure.transFigure)}
-    for text in figure.findobj(Text):
-        if id(text.get_transform()) in frames:  # titles and notes placed by the layout, not data labels
-            x, y = text.get_position()
-            text.set_position((round(float(x), 6), round(float(y), 6)))
+    frames = {id(f.transSubfigure) for f in subfigures} | {id(figure.transFigure)}
+    # Titles and notes placed by the layout, not data labels.
+    texts = [t for t in figure.findobj(Text) if id(t.get_transform()) in frames]
+    return subfigures, figure.findobj(Axes), texts
+
+
+def _apply_layout(figure: Figure, layout: _Layout) -> bool:
+    """Place the page as `layout` says and switch its layout engine off; False (nothing changed)
+    when the layout is of another page."""
+    import numpy as np
+
+    subfigures, axes, texts = _laid_out(figure)
+    if (len(subfigures), len(axes), len(texts)) != (len(layout.subfigures), len(layout.axes), len(layout.texts)):
+        return False
+    figure.set_layout_engine("none")
+    for sub, points in zip(subfigures, layout.subfigures):
+        sub.bbox_relative.set_points(np.asarray(points, dtype=float))
+    for a, (original, active, anchor, box_aspect, aspect) in zip(axes, layout.axes):
+        a.set_position(original, which="original")
+        a.set_position(active, which="active")
+        a.set_anchor(anchor)
+        a.set_box_aspect(box_aspect)
+        a.set_aspect(aspect)
+    for text, (position, va) in zip(texts, layout.texts):
+        text.set_position(position)
+        text.set_verticalalignment(va)
+    return True
 
 
 def _advances(weight: str) -> Callable[[str], float]:
@@ -733,6 +864,100 @@ def _advances(weight: str) -> Callable[[str], float]:
 _ADVANCES: dict[str, Callable[[str], float]] = {}
 
 
+# --- a second process ------------------------------------------------------------------------------
+
+
+def _workers(workers: int | None) -> int:
+    """Processes to write with: `workers`, else one per core; 1 where a process cannot fork (Windows)."""
+    if not hasattr(os, "fork"):  # pragma: no cover - Windows
+        return 1
+    if workers is None:
+        try:
+            return max(1, len(os.sched_getaffinity(0)))
+        except AttributeError:  # pragma: no cover - macOS
+            return max(1, os.cpu_count() or 1)
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise UsageError(f"workers must be a whole number >= 1, not {workers!r}")
+    return workers
+
+
+def _forget_open_fonts() -> None:
+    """In a forked child: drop every FreeType font it inherited, so it opens its own.
+
+    FreeType reads glyphs from the font file lazily, by seek and read on a file descriptor that a
+    forked child shares with its parent, offset included: two processes reading glyphs through it
+    at once read each other's bytes (a glyph "missing from font(s) DejaVu Sans", now and then).
+    matplotlib empties its own font cache on fork; these are costcalc's caches of fonts."""
+    from . import text
+
+    text._fonts.cache_clear()
+    text._replacements.cache_clear()
+    _ADVANCES.clear()
+
+
+class _Forked:
+    """`work(send)` run in a forked copy of this process (the report, matplotlib and its fonts
+    already loaded: nothing to import or pickle on the way in); what it sends comes back through
+    a pipe, pickled, one item at a time.
+
+    Only an optimisation: whatever goes wrong in the child (an exception, a crash), `results()`
+    just ends early and the caller does the rest itself, so errors are raised in this process,
+    as without a helper. Leaving the `with` block ends a child that only computes, if it is still
+    running, and waits for one that writes files.
+    """
+
+    def __init__(self, work: Callable[[Callable[[Any], None]], None], *, writes_files: bool = False):
+        self.work = work
+        # A child that writes files is waited for, never killed: killed, it could leave a
+        # temporary file behind (costcalc.atomic removes its own only when it can run).
+        self.writes_files = writes_files
+        self.pid = 0
+        self.stream: Any = None
+
+    def __enter__(self) -> _Forked:
+        import sys
+
+        sys.stdout.flush()
+        sys.stderr.flush()
+        read, write = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:  # the child: do the work, then leave without running the parent's exit handlers
+            code = 1
+            try:
+                _forget_open_fonts()
+                os.close(read)
+                with os.fdopen(write, "wb") as out:
+                    def send(item: Any) -> None:
+                        pickle.dump(item, out, protocol=pickle.HIGHEST_PROTOCOL)
+                        out.flush()
+
+                    self.work(send)
+                code = 0
+            except BaseException:  # noqa: BLE001 - the parent does the work itself instead
+                pass
+            finally:
+                os._exit(code)
+        os.close(write)
+        self.stream = os.fdopen(read, "rb")
+        return self
+
+    def results(self) -> Iterator[Any]:
+        while True:
+            try:
+                yield pickle.load(self.stream)
+            except (EOFError, pickle.UnpicklingError, OSError, ValueError):
+                return
+
+    def __exit__(self, *exc_info) -> None:
+        import signal
+
+        self.stream.close()
+        if not self.writes_files:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)  # done already, unless this process gave up early
+        os.waitpid(self.pid, 0)
+
+
 _NUMBER = re.compile(r"^-?[$€£¥₹₩]?-?\d[\d,]*(\.\d+)?%?$")
 
 
@@ -763,6 +988,7 @@ __all__ = [
     "scenario_point",
     "sources_table",
     "write",
+    "write_all",
     "write_markdown",
     "write_pdf",
     "write_png",

@@ -73,7 +73,8 @@ def example_pdf(example, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def tiny_pdf(tiny, tmp_path_factory):
-    return report.write_pdf(tiny, tmp_path_factory.mktemp("tiny-pdf") / "tiny.pdf")
+    # Laid out by a helper process (as on any machine of two cores or more): see the test below.
+    return report.write_pdf(tiny, tmp_path_factory.mktemp("tiny-pdf") / "tiny.pdf", workers=2)
 
 
 @pytest.fixture(scope="module")
@@ -284,3 +285,47 @@ def test_report_usage_errors_exit_2(run, tiny_file, tmp_path, monkeypatch, args,
     assert result.exit_code == 2
     assert result.output.strip().splitlines()[-1] == message
     assert not (tmp_path / "x.pdf").exists()
+
+
+# --- writing in more than one process --------------------------------------------------------------
+
+
+def test_a_pdf_laid_out_by_a_helper_process_is_the_one_laid_out_inline(tiny, tiny_pdf, tmp_path):
+    # tiny_pdf's chart pages were laid out in a forked helper and drawn here; these all here.
+    inline = report.write_pdf(tiny, tmp_path / "inline.pdf", workers=1)
+    assert inline.read_bytes() == tiny_pdf.read_bytes()
+
+
+def test_pngs_drawn_by_helper_processes_are_those_drawn_inline(tiny, tmp_path):
+    inline = report.write_pngs(tiny, tmp_path / "inline", dpi=LOW_DPI, workers=1)
+    shared = report.write_pngs(tiny, tmp_path / "shared", dpi=LOW_DPI, workers=3)
+    assert [p.name for p in shared] == [p.name for p in inline] == [
+        "cumulative-cost.png", "monthly-cost.png", "break-even-map.png", "price-history.png"]
+    for a, b in zip(inline, shared):
+        assert a.read_bytes() == b.read_bytes(), a.name
+
+
+def test_charts_a_helper_process_fails_to_draw_are_drawn_inline(tiny, tmp_path, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("the helper crashed")
+
+    monkeypatch.setattr(report, "_write_share", broken)  # the forked helpers inherit it
+    inline = report.write_pngs(tiny, tmp_path / "inline", dpi=LOW_DPI, workers=1)
+    shared = report.write_pngs(tiny, tmp_path / "shared", dpi=LOW_DPI, workers=2)
+    assert [p.read_bytes() for p in shared] == [p.read_bytes() for p in inline]
+
+
+def test_workers_must_be_a_whole_number(tiny, tmp_path):
+    with pytest.raises(costcalc.UsageError, match="workers must be a whole number >= 1, not 0"):
+        report.write_pngs(tiny, tmp_path, workers=0)
+
+
+def test_write_all_writes_the_pdf_beside_a_helper_writing_the_markdown_and_pngs(tiny, tiny_pdf, tmp_path):
+    written = report.write_all(tiny, [tmp_path / "both" / "r.pdf", tmp_path / "both" / "r.md"], dpi=LOW_DPI,
+                               workers=2)
+    inline = report.write_markdown(tiny, tmp_path / "inline" / "r.md", dpi=LOW_DPI, workers=1)
+    # The paths in the order `write` returns them target by target: the PDF, the Markdown, its PNGs.
+    assert [p.name for p in written] == ["r.pdf", "r.md", "r-cumulative-cost.png", "r-monthly-cost.png",
+                                         "r-break-even-map.png", "r-price-history.png"]
+    assert written[0].read_bytes() == tiny_pdf.read_bytes()
+    assert [p.read_bytes() for p in written[1:]] == [p.read_bytes() for p in inline]
