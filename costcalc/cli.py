@@ -934,8 +934,8 @@ def report_command(ctx, scenario_file, output, all_charts, dpi, dataset, setting
         result = report.report_for(scenario, pricebook(ctx), progress=say, scan_progress=bar, measured=measured,
                                    history=past)
         targets = [output] if output is not None else report.default_paths()
-        written = [path for target in targets
-                   for path in report.write(result, target, all_charts=all_charts, dpi=dpi, progress=say)]
+        # The PDF is written while a forked copy writes the Markdown and the PNGs (same files, same bytes).
+        written = report.write_all(result, targets, all_charts=all_charts, dpi=dpi, progress=say)
     finally:
         if bar is not None:
             bar.close()
