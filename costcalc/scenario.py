@@ -322,7 +322,8 @@ def dataset_overrides(raw_strategies: object, path: str, origin: str = "dataset"
 
 def measured_overrides(measured, origin: str = "--usage") -> list[Override]:
     """The [traffic] values a usage history gives (a `usage.MeasuredTraffic`), as overrides: the last
-    full month's requests, the fitted growth, the next month as start, tokens per request, and the
+    full month's requests grown by one month of the fitted growth, that growth, the next month as start,
+    tokens per request, and the
     batch and cached shares. The scenario's cached_share is of cacheable prompts, so the measured
     share of cached input tokens is divided by what the cache could serve of a mean prompt."""
     from .cost import cacheable_tokens
@@ -330,8 +331,10 @@ def measured_overrides(measured, origin: str = "--usage") -> list[Override]:
     cacheable = cacheable_tokens(measured.prompt_tokens)
     cached_tokens = measured.cached_share * measured.prompt_tokens
     cached_share = min(Decimal(1), cached_tokens / cacheable) if cacheable else Decimal(0)
+    # The forecast's first month is the one after the last measured: one month of the fitted growth on.
+    first = (Decimal(measured.requests_per_month) * (1 + measured.monthly_growth_pct / 100)).to_integral_value()
     values = {
-        "requests_per_month": measured.requests_per_month,
+        "requests_per_month": int(first),
         "monthly_growth_pct": measured.monthly_growth_pct,
         "start_month": month_label(measured.start),
         "prompt_tokens": measured.prompt_tokens,

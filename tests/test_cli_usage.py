@@ -61,9 +61,10 @@ def test_compare_with_usage_takes_its_traffic_from_the_history(cli):
                  "--format", "json")
     data = json.loads(result.stdout)
     traffic, measured = data["assumptions"]["traffic"], data["assumptions"]["measured_traffic"]
-    # The last full month is 2024-12 (37,510 requests); growth fitted on 31,000, 33,000, 37,510.
+    # The last full month is 2024-12 (37,510 requests); growth fitted on 31,000, 33,000, 37,510: 10.00%;
+    # the forecast's first month, 2025-01, is one month of it on: 37,510 × 1.10 = 41,261.
     assert (traffic["requests_per_month"], traffic["start_month"], traffic["prompt_tokens"],
-            traffic["completion_tokens"], traffic["batch_share"]) == ("37510", "2025-01", "1200", "300", "0.1")
+            traffic["completion_tokens"], traffic["batch_share"]) == ("41261", "2025-01", "1200", "300", "0.1")
     assert traffic["monthly_growth_pct"] == measured["monthly_growth_pct"] == "10"
     # 512 of 1,200 input tokens a request are cached (42.67%); the cache can serve 1,152 of a
     # 1,200-token prompt (1,024 + one 128-token step), so 512 / 1,152 = 0.4444 of cacheable prompts.
