@@ -944,6 +944,13 @@ class _StrategyPricer:
                                 f"with or without traffic")
         if any(r.storage_usd for r in rates):
             self.billing.append("storage: one fine-tuned model stored each month it serves")
+        # Keys that changed nothing are said, not silently ignored.
+        if not hosted and self.fine_tuned and (s.deployments != 1 or s.hosting_hours_per_month is not None):
+            who = PROVIDER_NAMES.get(self.book.provider, self.book.provider)
+            self.billing.append(f"deployments and hosting_hours_per_month change nothing: {who} lists no hosting "
+                                f"fee for {self.shown(self.snapshot or self.bare)}")
+        if s.migrate_to and not self.migrated:
+            self.billing.append(f"migrate_to {s.migrate_to}: not needed, the model serves the whole horizon")
         catalogue = self.book.catalogues.get(self.book.provider)
         if self.rates_fine_tuned and catalogue is not None:
             for rule in catalogue.rules:

@@ -512,3 +512,15 @@ def test_the_2026_preset_is_the_example_and_an_example_with_a_file_is_refused(cl
     (tmp_path / "s.toml").write_text(EXAMPLES["2026"].read_text())
     result = cli("compare", "s.toml", "--example", "2026")
     assert (result.exit_code, result.stderr) == (2, "Error: --example 2026: give a SCENARIO or --example, not both\n")
+
+
+def test_keys_that_change_nothing_are_said():
+    raw = {"traffic": traffic("2025-06", 2, per_month=10),
+           "strategies": {"FT": {"type": "fine-tuned", "model": "gpt-4.1-mini", "training_tokens": 1000,
+                                 "deployments": 3, "migrate_to": "gpt-5-mini"}}}
+    (ft,) = priced(raw).strategies
+    # OpenAI bills no hosting, and gpt-4.1-mini serves until 2027-01-14: nothing to migrate from.
+    assert ft.billing == (
+        "deployments and hosting_hours_per_month change nothing: OpenAI lists no hosting fee for "
+        "gpt-4.1-mini-2025-04-14",
+        "migrate_to gpt-5-mini: not needed, the model serves the whole horizon")
