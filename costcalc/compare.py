@@ -42,7 +42,7 @@ from .pricing import (DEFAULT_PROVIDER, PROVIDER_NAMES, FineTuningPrice, JobsClo
 from .render import decimal_string as plain_number
 
 Money = Callable[[Decimal], str]  # formats an amount in USD for a sentence (prose.py's default: USD)
-from .months import days_in_month, month_label, months_phrase
+from .months import days_in_month, month_end, month_label, months_phrase
 from .scenario import KeyPath, Scenario, Strategy
 from .training import bill_tokens
 
@@ -758,7 +758,7 @@ class _StrategyPricer:
                 closed.sources))
 
     def event(self, day: dt.date, kind: str, label: str) -> None:
-        if p_first(self.p.months) <= day <= p_last(self.p.months) and not any(
+        if self.p.months[0] <= day <= month_end(self.p.months[-1]) and not any(
                 e.kind == kind and e.day == day for e in self.events):
             self.events.append(LifecycleEvent(day, kind, label))
 
@@ -776,7 +776,7 @@ class _StrategyPricer:
         if self.s.migrate_month is not None:
             return month >= self.s.migrate_month
         shutdown = self.current_shutdown(month)
-        return shutdown is not None and shutdown <= month.replace(day=days_in_month(month))
+        return shutdown is not None and shutdown <= month_end(month)
 
     def migrate(self, month: dt.date) -> None:
         """From `month`, serve with `migrate_to` (a fine-tuned strategy trains on it this month)."""
@@ -795,8 +795,7 @@ class _StrategyPricer:
             model = self.p.model(self.bare, sheet, key, embedding=False, book=self.book)
         status = self.book.status(self.bare, month)
         new_shutdown = self.book.shutdown_on(self.bare, month)
-        last_day = month.replace(day=days_in_month(month))
-        if status in ("shut down", "not released") or (new_shutdown is not None and new_shutdown <= last_day):
+        if status in ("shut down", "not released") or (new_shutdown is not None and new_shutdown <= month_end(month)):
             when = f" from {new_shutdown.isoformat()}" if new_shutdown else ""
             state = "not released" if status == "not released" else "shut down"
             raise self.p.scenario.error(key, f"{s.migrate_to} is itself {state}{when}, so it cannot take over "
@@ -916,7 +915,7 @@ class _StrategyPricer:
         """Months priced past the day a provider's newest sheet was last checked."""
         for book in {b.provider: b for b in self.books()}.values():
             for month in self.p.months:
-                sheet = book.carried_forward(month.replace(day=days_in_month(month)))
+                sheet = book.carried_forward(month_end(month))
                 if sheet is not None:
                     who = PROVIDER_NAMES.get(book.provider, book.provider)
                     self.warn("prices_carried_forward", month, (
@@ -960,14 +959,6 @@ class _StrategyPricer:
                                     f"{rule.wording} ({plain_number(rule.value)} {rule.unit})")
 
 
-def p_first(months: list[dt.date]) -> dt.date:
-    return months[0]
-
-
-def p_last(months: list[dt.date]) -> dt.date:
-    return months[-1].replace(day=days_in_month(months[-1]))
-
-
 class _Pricer:
     def __init__(self, scenario: Scenario, book: PriceBook, inputs: Inputs):
         self.scenario = scenario
@@ -977,7 +968,7 @@ class _Pricer:
         self.months = self.traffic.months()
         # Each provider's sheets, month by month, as strategies first need them (the book's own first).
         self.spans_by_provider: dict[str, list[list[_Span]]] = {}
-        self.spans = self.provider_spans(book)
+        self.provider_spans(book)  # the book's own provider first: the assumptions list its sheets first
         self.requests = [self.traffic.requests(m, i) for i, m in enumerate(self.months)]
         self.weights = [self.traffic.weight(i) for i in range(len(self.months))]
         # The sources of every price actually applied: key -> (source, revisions of the sheets citing it).
@@ -1002,9 +993,8 @@ class _Pricer:
             self.spans_by_provider[book.provider] = [self.month_spans(m, book) for m in self.months]
         return self.spans_by_provider[book.provider]
 
-    def month_spans(self, month: dt.date, book: PriceBook | None = None) -> list[_Span]:
-        """Each part of the month priced with one sheet."""
-        book = book or self.book
+    def month_spans(self, month: dt.date, book: PriceBook) -> list[_Span]:
+        """Each part of the month priced with one of `book`'s sheets."""
         days = days_in_month(month)
         try:
             first = book.as_of(month)
@@ -1015,9 +1005,8 @@ class _Pricer:
                 f"price sheet in force on {month.isoformat()}: the first sheet is effective "
                 f"{book.sheets[0].revision}") from None
         # A new part starts where a sheet takes effect or an alias moves: as_of gives that day's aliases.
-        last = month.replace(day=days)
         starts = [(first, 1)] + [(book.as_of(day), day.day)
-                                 for day in book.changes_between(month, last) if day.day > 1]
+                                 for day in book.changes_between(month, month_end(month)) if day.day > 1]
         return [_Span(sheet, day, (starts[i + 1][1] if i + 1 < len(starts) else days + 1) - day)
                 for i, (sheet, day) in enumerate(starts)]
 

@@ -40,4 +40,9 @@ def days_in_month(month: dt.date) -> int:
     return calendar.monthrange(month.year, month.month)[1]
 
 
-__all__ = ["add_months", "days_in_month", "month_label", "months_phrase", "parse_month", "today"]
+def month_end(month: dt.date) -> dt.date:
+    """The last day of `month`'s month."""
+    return month.replace(day=days_in_month(month))
+
+
+__all__ = ["add_months", "days_in_month", "month_end", "month_label", "months_phrase", "parse_month", "today"]

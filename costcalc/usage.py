@@ -41,7 +41,7 @@ from typing import IO, TYPE_CHECKING, Any
 from .cost import mode_prices, tokens_cost, tidy
 from .errors import CostCalcError, DatasetError, MissingPriceError, Problem, UsageError
 from .jsonl import BOM, PathArg, cannot_read, open_input, sniff, wrong_encoding
-from .months import add_months, days_in_month, month_label
+from .months import add_months, days_in_month, month_end, month_label
 from .pricing import batch_mode, split_fine_tuned
 
 if TYPE_CHECKING:
@@ -240,7 +240,7 @@ class UsageHistory:
                 old = months.get(m, (0, 0, 0, 0, 0))
                 months[m] = tuple(a + b for a, b in zip(old, counts))  # type: ignore[assignment]
         full = [m for m in sorted(months) if m >= self.first_day
-                and dt.date(m.year, m.month, days_in_month(m)) <= self.last_day]
+                and month_end(m) <= self.last_day]
         if not full:
             raise UsageError(f"no full month of {model} traffic between {self.first_day} and {self.last_day}")
         window = full[-fit_months:]
@@ -324,7 +324,7 @@ class _Reader:
         total = self.monthly.setdefault(key, [0, 0, 0, 0])
         for i in range(4):
             total[i] += counts[i]
-        self.span(month, dt.date(month.year, month.month, days_in_month(month)))
+        self.span(month, month_end(month))
 
 
 class _BadRecord(Exception):
