@@ -258,11 +258,8 @@ def measured_traffic(ctx: click.Context, scenario: Scenario, files: tuple[str, .
     model = usage_model or _history_model(history, scenario.strategy(scenario.baseline).model)
     measured = history.traffic(model, fit_months)
     # The measured model's replayed cost before the forecast, month by month, for the report's chart.
-    past: dict[dt.date, Any] = {}
-    for row in history.rows:
-        if row.model == model and row.month < measured.start:
-            past[row.month] = past.get(row.month, 0) + row.cost_usd
-    return rebuild(measured_overrides(measured)), measured, tuple(sorted(past.items()))
+    past = sorted((m, cost) for m, cost in history.replayed(history.same_model(model)).items() if m < measured.start)
+    return rebuild(measured_overrides(measured)), measured, tuple(past)
 
 
 def _history_model(history, wanted: str) -> str:

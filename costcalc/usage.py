@@ -184,12 +184,21 @@ class UsageHistory:
     def total_usd(self) -> Decimal:
         return tidy(sum((r.cost_usd for r in self.rows), ZERO))
 
-    def replayed(self) -> dict[dt.date, Decimal]:
-        """Month -> USD of the replay."""
+    def replayed(self, models: Iterable[str] | None = None) -> dict[dt.date, Decimal]:
+        """Month -> USD of the replay (of the export names `models` only, when given)."""
+        wanted = set(models) if models is not None else None
         out: dict[dt.date, Decimal] = {}
         for row in self.rows:
-            out[row.month] = out.get(row.month, ZERO) + row.cost_usd
+            if wanted is None or row.model in wanted:
+                out[row.month] = out.get(row.month, ZERO) + row.cost_usd
         return {m: tidy(v) for m, v in out.items()}
+
+    def same_model(self, model: str) -> list[str]:
+        """The export names of `model`'s traffic: an alias and its snapshot ("gpt-4o-mini" and
+        "gpt-4o-mini-2024-07-18") are one model's."""
+        snapshots = {r.snapshot for r in self.rows if r.model == model and r.snapshot} | {model}
+        return sorted({r.model for r in self.rows if r.model in self._months and (
+            r.model == model or r.model in snapshots or (r.snapshot or "") in snapshots)})
 
     @property
     def difference(self) -> dict[dt.date, Decimal]:
@@ -227,10 +236,7 @@ class UsageHistory:
             model = max(self._months, key=lambda m: (sum(v[0] for v in self._months[m].values()), m))
         if model not in self._months:
             raise UsageError(f"no traffic of {model!r} in the usage files; they have: {', '.join(sorted(self._months))}")
-        # The alias and its snapshot ("gpt-4o-mini" and "gpt-4o-mini-2024-07-18") are one model's traffic.
-        snapshots = {r.snapshot for r in self.rows if r.model == model and r.snapshot} | {model}
-        names = sorted({r.model for r in self.rows if r.model in self._months and (
-            r.model == model or r.model in snapshots or (r.snapshot or "") in snapshots)})
+        names = self.same_model(model)
         if fit_months < 1:
             raise UsageError(f"fit_months must be at least 1, not {fit_months}")
         assert self.first_day is not None and self.last_day is not None
