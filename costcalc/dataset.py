@@ -42,7 +42,7 @@ from typing import IO, TYPE_CHECKING, Union
 
 from .errors import CostCalcError, DatasetError, MissingPriceError, UsageError
 from .jsonl import BOM, GZIP, STDIN, cannot_read, open_input, peek, sniff, wrong_encoding
-from .tokens import COUNTING_RULE, TokenCounter, get_encoding
+from .tokens import COUNTING_RULE, TokenCounter, checked_encoding_name
 from .training import Epochs, bill_examples, parse_epochs, training_limit
 
 if TYPE_CHECKING:
@@ -377,9 +377,10 @@ def scan_dataset(
     """
     epochs = parse_epochs(epochs)
     fmt = dataset_format(model_price)
-    encoding = get_encoding(model_price.encoding) if model_price.encoding else None
-    if encoding is None:
+    if not model_price.encoding:
         raise UsageError(f"the price sheet names no tokenizer encoding for {model_price.name}")
+    # By name: the counting encoder is built where the counting happens (in each worker).
+    encoding_name = checked_encoding_name(model_price.encoding)
     workers = _worker_count(workers)
     stream, name, size, close = _open(source)
     with _Totals() as totals:  # leaving it removes the duplicate finder's spill files
@@ -391,14 +392,14 @@ def scan_dataset(
             head = list(itertools.islice(chunks, 4))
             if workers == 1 or len(head) < 4:
                 for i, chunk in enumerate(itertools.chain(head, chunks)):
-                    totals.merge(_scan_chunk(chunk, fmt, encoding.name, i == 0))
+                    totals.merge(_scan_chunk(chunk, fmt, encoding_name, i == 0))
                     if progress:
                         progress(totals.bytes, size)
             else:
-                _scan_parallel(itertools.chain(head, chunks), fmt, encoding.name, workers, totals, progress, size)
+                _scan_parallel(itertools.chain(head, chunks), fmt, encoding_name, workers, totals, progress, size)
         finally:
             close()
-        report = _report(totals, name, fmt, model_price, encoding.name, epochs, sheet)
+        report = _report(totals, name, fmt, model_price, encoding_name, epochs, sheet)
     if strict and report.errors:
         raise InvalidDatasetError(report)
     return report
@@ -496,7 +497,7 @@ def _start_worker(encoding_name: str) -> None:
     """Build the worker's encoders (tiktoken and the fast counting one) before its first chunk."""
     from .encoders import counter_for
 
-    counter_for(get_encoding(encoding_name))
+    counter_for(encoding_name)
 
 
 def _feed(pool, pending, chunks, fmt, encoding_name, workers, totals, progress, size) -> None:
@@ -551,7 +552,7 @@ class _Chunk:
 def _scan_chunk(data: bytes, fmt: str, encoding_name: str, first: bool) -> _Chunk:
     counter = _counters.get(encoding_name)
     if counter is None:
-        counter = _counters[encoding_name] = TokenCounter(get_encoding(encoding_name))
+        counter = _counters[encoding_name] = TokenCounter(encoding_name)
     out = _Chunk(bytes=len(data))
     lines = data.split(b"\n")
     if lines[-1] == b"":

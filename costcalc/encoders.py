@@ -57,42 +57,52 @@ _counters: dict[tuple[str, str], Count] = {}
 _lock = threading.Lock()
 
 
-def counter_for(encoding: tiktoken.Encoding, fast: str = "") -> Count:
+def counter_for(encoding: tiktoken.Encoding | str, fast: str = "") -> Count:
     """A function text -> tokens, equal to len(encoding.encode_ordinary(text)) on every input.
 
-    `fast` ("splintr" or "tiktoken") defaults to FAST_ENCODER; cached per encoding and process.
-    Only costcalc's own encodings (tokens.get_encoding, built from the hash-checked files the fast
-    encoder is built from too) get the fast encoder; any other object is asked to encode_ordinary.
+    `encoding` is one of costcalc's own encodings, by name ("cl100k_base") or as the object
+    tokens.get_encoding returns; `fast` ("splintr" or "tiktoken") defaults to FAST_ENCODER; cached
+    per encoding and process. Given by name, tiktoken's encoder is built only if a string needs it
+    (the fast encoder is missing, or the string is one it must not count): the fast encoder is
+    built from the hash-checked files directly, which is most of a short command's start-up saved.
+    Any other encoding object is asked to encode_ordinary.
     """
     from . import tokens
 
-    if tokens._encodings.get(encoding.name) is not encoding:
+    if isinstance(encoding, str):
+        name = tokens.checked_encoding_name(encoding)
+    elif tokens._encodings.get(encoding.name) is encoding:
+        name = encoding.name
+    else:
         return lambda text: len(encoding.encode_ordinary(text))
     fast = fast or FAST_ENCODER
-    key = (encoding.name, fast)
+    key = (name, fast)
     count = _counters.get(key)
     if count is None:
         with _lock:
             count = _counters.get(key)
             if count is None:
-                count = _counters[key] = _build(encoding, fast)
+                count = _counters[key] = _build(name, fast)
     return count
 
 
-def encoder_name(encoding: tiktoken.Encoding) -> str:
+def encoder_name(encoding: tiktoken.Encoding | str) -> str:
     """Which encoder counts for `encoding` here: "splintr" or "tiktoken" (for --version-like output)."""
     return getattr(counter_for(encoding), "encoder", "tiktoken")
 
 
-def _build(encoding: tiktoken.Encoding, fast: str) -> Count:
-    reference = encoding.encode_ordinary
-    fast_encode = _fast_encoder(encoding.name, fast) if fast != "tiktoken" else None
+def _build(name: str, fast: str) -> Count:
+    from .tokens import get_encoding
+
+    fast_encode = _fast_encoder(name, fast) if fast != "tiktoken" else None
     long_run = _LONG_RUN.search
 
     if fast_encode is None:
+        reference = get_encoding(name).encode_ordinary
+
         def count(text: str) -> int:
             if len(text) >= LONG_WHITESPACE and long_run(text):
-                return count_guarded(text, encoding)
+                return count_guarded(text, get_encoding(name))
             return len(reference(text))
 
         count.encoder = "tiktoken"  # type: ignore[attr-defined]
@@ -100,7 +110,7 @@ def _build(encoding: tiktoken.Encoding, fast: str) -> Count:
 
     def count_fast(text: str) -> int:
         if len(text) >= LONG_WHITESPACE and long_run(text):
-            return count_guarded(text, encoding)
+            return count_guarded(text, get_encoding(name))
         try:
             return len(fast_encode(text))
         except UnicodeEncodeError:  # lone surrogates: tiktoken's own replacement, then count
@@ -111,7 +121,7 @@ def _build(encoding: tiktoken.Encoding, fast: str) -> Count:
         fast_only = count_fast
 
         def count_fast(text: str) -> int:
-            return len(reference(text)) if unproven(text) else fast_only(text)
+            return len(get_encoding(name).encode_ordinary(text)) if unproven(text) else fast_only(text)
 
     count_fast.encoder = fast  # type: ignore[attr-defined]
     return count_fast

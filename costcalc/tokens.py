@@ -144,8 +144,7 @@ def get_encoding(name: str) -> tiktoken.Encoding:
     encoding = _encodings.get(name)
     if encoding is not None:
         return encoding
-    if name not in ENCODING_NAMES:
-        raise UsageError(f"unknown encoding {name!r}; costcalc knows {', '.join(ENCODING_NAMES)}")
+    checked_encoding_name(name)
     with _lock:
         if name not in _encodings:
             import tiktoken
@@ -157,6 +156,13 @@ def get_encoding(name: str) -> tiktoken.Encoding:
                 special_tokens=dict(SPECIAL_TOKENS[name]),
             )
         return _encodings[name]
+
+
+def checked_encoding_name(name: str) -> str:
+    """`name`, when it is an encoding costcalc has the files of; else a UsageError naming them."""
+    if name not in ENCODING_NAMES:
+        raise UsageError(f"unknown encoding {name!r}; costcalc knows {', '.join(ENCODING_NAMES)}")
+    return name
 
 
 def bpe_file(name: str) -> Path:
@@ -172,14 +178,10 @@ def bpe_file(name: str) -> Path:
 
 def load_ranks(name: str) -> dict[bytes, int]:
     """Token bytes -> rank from OpenAI's BPE file, after checking its SHA-256."""
-    import base64
+    from binascii import a2b_base64  # what base64.b64decode calls, without its per-call checks
 
-    ranks = {}
-    for line in bpe_data(name).splitlines():
-        if line:
-            token, rank = line.split()
-            ranks[base64.b64decode(token)] = int(rank)
-    return ranks
+    pairs = (line.split() for line in bpe_data(name).splitlines() if line)
+    return {a2b_base64(token): int(rank) for token, rank in pairs}
 
 
 def bpe_data(name: str) -> bytes:
@@ -244,9 +246,11 @@ class TokenCounter:
     `memo_chars` characters, so memory stays bounded whatever the file; 0 turns it off.
     """
 
-    def __init__(self, encoding: tiktoken.Encoding, memo_chars: int = 2_000_000):
+    def __init__(self, encoding: tiktoken.Encoding | str, memo_chars: int = 2_000_000):
+        # By name (as the scan's workers give it), tiktoken is built only if a string needs it.
         self.encoding = encoding
-        self.rule = TOOL_TOKEN_RULES.get(encoding.name, TOOL_TOKEN_RULES["o200k_base"])
+        name = encoding if isinstance(encoding, str) else encoding.name
+        self.rule = TOOL_TOKEN_RULES.get(name, TOOL_TOKEN_RULES["o200k_base"])
         from .encoders import counter_for
 
         # tiktoken's encode_ordinary length, by the fastest encoder proven equal (encoders.py).
