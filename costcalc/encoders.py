@@ -94,7 +94,7 @@ def encoder_name(encoding: tiktoken.Encoding | str) -> str:
 def _build(name: str, fast: str) -> Count:
     from .tokens import get_encoding
 
-    fast_encode = _fast_encoder(name, fast) if fast != "tiktoken" else None
+    fast_encode = _fast_encoder(name, fast) if fast != "tiktoken" else None  # text -> 4 bytes a token
     long_run = _LONG_RUN.search
 
     if fast_encode is None:
@@ -112,9 +112,9 @@ def _build(name: str, fast: str) -> Count:
         if len(text) >= LONG_WHITESPACE and long_run(text):
             return count_guarded(text, get_encoding(name))
         try:
-            return len(fast_encode(text))
+            return len(fast_encode(text)) >> 2
         except UnicodeEncodeError:  # lone surrogates: tiktoken's own replacement, then count
-            return len(fast_encode(replace_surrogates(text)))
+            return len(fast_encode(replace_surrogates(text))) >> 2
 
     if UNPROVEN is not None:
         unproven = UNPROVEN.search
@@ -127,8 +127,11 @@ def _build(name: str, fast: str) -> Count:
     return count_fast
 
 
-def _fast_encoder(name: str, fast: str) -> Callable[[str], list[int]] | None:
-    """The fast encoder's encode_ordinary for `name`, or None when it is not installed."""
+def _fast_encoder(name: str, fast: str) -> Callable[[str], bytes] | None:
+    """The fast encoder for `name` as text -> its token ids, 4 bytes each, or None when it is not
+    installed. Built with no special tokens, so "<|endoftext|>" in a text is ordinary text, as in
+    encode_ordinary. The ids as one bytes object (encode_flat) rather than a list of ints: counting
+    needs only their number, and not building the list saves a quarter of the encoder's time."""
     if fast != "splintr":
         raise ValueError(f"unknown fast encoder {fast!r}")
     try:
@@ -140,7 +143,7 @@ def _fast_encoder(name: str, fast: str) -> Callable[[str], list[int]] | None:
     from .tokens import PAT_STR, bpe_data
 
     tokenizer = splintr.Tokenizer.from_bytes(bpe_data(name), greedy_pattern(PAT_STR[name]), {})
-    encode: Callable[[str], list[int]] = tokenizer.encode_ordinary
+    encode: Callable[[str], bytes] = tokenizer.encode_flat
     return encode
 
 
