@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Union
+from typing import IO, TYPE_CHECKING, Any, Union
 
 from .errors import CostCalcError, DatasetError, MissingPriceError, UsageError
 from .jsonl import BOM, GZIP, STDIN, cannot_read, open_input, peek, sniff, wrong_encoding
@@ -523,6 +523,28 @@ def _reject_constant(name: str):
 
 # One decoder for every line: json.loads(text, **kw) would build a new decoder per call.
 _decoder = json.JSONDecoder(parse_constant=_reject_constant)
+
+# orjson parses a line in half the time of the json module, and where it gives a value it gives
+# the json module's value, with two exceptions handled in _scan_chunk. It refuses some lines the
+# json module reads and the scan must report as today (a lone surrogate escape, 1e400, NaN): a
+# line it refuses goes to the json module, which reports it or reads it. And it reads integers
+# beyond 64 bits as floats, which no check can tell from the integer (neither is a weight of 0 or
+# 1, a string or a list) but a tool or function definition can: an enum item or a description
+# that is a number is counted as its JSON text. So an example with "tools" or "functions" is read
+# by the json module as well. orjson also reads nesting deeper than the json module can (which
+# the scan reports as invalid JSON): a line with _DEEP or more brackets goes to the json module.
+_DEEP = 256
+_UNREAD = object()  # a line no decoder has read yet
+
+
+def _fast_loads() -> Callable[[bytes], Any] | None:
+    """orjson.loads, or None when orjson is not installed (the json module then reads every line)."""
+    try:
+        import orjson
+    except ImportError:
+        return None
+    loads: Callable[[bytes], Any] = orjson.loads
+    return loads
 _counters: dict[str, TokenCounter] = {}
 
 
@@ -564,6 +586,7 @@ def _scan_chunk(data: bytes, fmt: str, encoding_name: str, first: bool) -> _Chun
     errors, warnings = out.errors, out.warnings
     tokens, assistant, messages = array("I"), array("I"), array("I")
     decode = _decoder.decode
+    fast_loads = _fast_loads()
     blake2b = hashlib.blake2b
     check = _check_chat if fmt == "chat" else _check_completion
     for i, raw in enumerate(lines):
@@ -571,16 +594,26 @@ def _scan_chunk(data: bytes, fmt: str, encoding_name: str, first: bool) -> _Chun
         if not raw:
             continue
         out.nonblank += 1
-        try:
-            obj = decode(raw.decode("utf-8"))
-        except UnicodeDecodeError:
-            _add(errors, "invalid_utf8", i)
-            continue
-        except (ValueError, RecursionError):  # RecursionError: nesting deeper than Python's stack
-            if first and out.nonblank == 1 and raw in (b"{", b"["):
-                out.pretty_printed = True
-            _add(errors, "invalid_json", i)
-            continue
+        obj = _UNREAD
+        if fast_loads is not None and raw.count(b"[") + raw.count(b"{") < _DEEP:
+            try:
+                obj = fast_loads(raw)
+            except ValueError:  # refused: the json module, below, reads it or says what is wrong
+                pass
+            else:
+                if type(obj) is dict and ("tools" in obj or "functions" in obj):
+                    obj = _UNREAD  # definitions turn numbers back into text: the json module's numbers
+        if obj is _UNREAD:
+            try:
+                obj = decode(raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                _add(errors, "invalid_utf8", i)
+                continue
+            except (ValueError, RecursionError):  # RecursionError: nesting deeper than Python's stack
+                if first and out.nonblank == 1 and raw in (b"{", b"["):
+                    out.pretty_printed = True
+                _add(errors, "invalid_json", i)
+                continue
         if not isinstance(obj, dict):
             if first and out.nonblank == 1 and isinstance(obj, list):
                 out.json_array = True

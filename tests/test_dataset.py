@@ -643,3 +643,60 @@ def test_warning_lines_are_the_first_five_across_chunks(write, monkeypatch):
     report = scan_dataset(write(examples), model_price=chat_model(), workers=1)
     assert report.warnings == ('30 examples have "weight" on a message that is not the assistant\'s (first lines '
                                "11, 12, 13, 14, 15): OpenAI applies weight to assistant messages only",)
+
+
+# --- orjson reads the lines, the json module where they differ ------------------------------------------
+
+
+def big_enum_tool(item) -> dict:
+    return {"type": "function", "function": {"name": "pick", "description": "Pick one.", "parameters": {
+        "type": "object", "properties": {"n": {"type": "integer", "enum": [item]}}}}}
+
+
+def test_an_enum_integer_beyond_64_bits_counts_as_its_digits(write):
+    # orjson would read 18446744073709551616 (2**64) as the float 1.8446744073709552e+19, and the
+    # enum item is counted as its JSON text: the digits must be counted, as the json module reads it.
+    import orjson
+
+    from costcalc import tokens
+
+    example = {**terse(), "tools": [big_enum_tool(2**64)]}
+    line = json.dumps(example)
+    encoding = tokens.get_encoding("cl100k_base")
+    as_digits = tokens.count_messages(example["messages"], encoding, tools=example["tools"]).total
+    as_float = orjson.loads(line)
+    assert tokens.count_messages(as_float["messages"], encoding, tools=as_float["tools"]).total != as_digits
+    report = scan_dataset(write(line.encode() + b"\n"), model_price=chat_model())
+    assert report.total_tokens == as_digits
+
+
+HARD_LINES = [
+    json.dumps(terse()),
+    '{"messages": [{"role": "user", "content": "\\ud800 lone"}, {"role": "assistant", "content": "ok"}]}',
+    '{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "ok", "weight": 1e400}]}',
+    '{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "ok", "weight": NaN}]}',
+    '{"messages": [{"role": "user", "content": "a"}, {"role": "user", "content": "b"}, {"role": "assistant", '
+    '"content": "x", "content": "last wins"}]}',
+    '{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "ok", '
+    '"weight": 18446744073709551617}]}',
+    json.dumps({**terse(), "tools": [big_enum_tool(-(2**70))]}),
+    "[1, 2]",
+    '{"messages": [' * 2000 + "]}" * 2000,
+    '{"messages": []',
+]
+
+
+def test_orjson_and_the_json_module_give_the_same_report(write, monkeypatch):
+    path = write(("\n".join(HARD_LINES) + "\n").encode() + b'{"messages": "\xff"}\n')
+    with_orjson = scan_dataset(path, model_price=chat_model()).to_dict()
+    monkeypatch.setattr(dataset, "_fast_loads", lambda: None)
+    with_json_only = scan_dataset(path, model_price=chat_model()).to_dict()
+    assert with_orjson == with_json_only
+    # Each line's fate, as the json module decides it: 1, 2 (its lone surrogate warned), 5 (the last
+    # "content" wins) and 7 (its tool counted) are examples; 1e400 (3) and 2**64 + 1 (6) are numbers
+    # but not a weight of 0 or 1; NaN (4), 4,000 levels of nesting (9) and a cut-off line (10) are
+    # not JSON; 8 is an array; 11 is not UTF-8.
+    assert {kind: e["lines"] for kind, e in with_orjson["errors"].items() if e["lines"]} == {
+        "invalid_weight": [3, 6], "invalid_json": [4, 9, 10], "not_an_object": [8], "invalid_utf8": [11]}
+    assert with_orjson["examples"] == 4
+    assert any("lone surrogate (line 2)" in warning for warning in with_orjson["warnings"])

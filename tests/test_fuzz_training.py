@@ -19,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from costcalc import dataset
 from costcalc.dataset import scan_dataset
 from costcalc.errors import CostCalcError
 from costcalc.pricing import FineTuningPrice, ModelPrice
@@ -107,6 +108,26 @@ def test_scan_of_random_bytes(data, model):
        model=st.sampled_from([CHAT, COMPLETION]))
 def test_scan_of_random_json_lines(lines, ascii_only, model):
     scan(jsonl_bytes(lines, ascii_only), model)
+
+
+def report_or_error(data: bytes, model: ModelPrice) -> dict | str:
+    try:
+        return scan_dataset(io.BytesIO(data), model_price=model, workers=1).to_dict()
+    except CostCalcError as exc:
+        return str(exc)
+
+
+@FUZZ
+@given(lines=st.lists(requests | examples, min_size=1, max_size=6), ascii_only=st.booleans(),
+       model=st.sampled_from([CHAT, COMPLETION]))
+def test_orjson_reads_every_line_as_the_json_module_does(lines, ascii_only, model):
+    # The scan reads lines with orjson where it is installed (costcalc/dataset.py): whatever the
+    # numbers, nesting or surrogates, the report must be the one the json module alone gives.
+    data = jsonl_bytes(lines, ascii_only)
+    with_orjson = report_or_error(data, model)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(dataset, "_fast_loads", lambda: None)
+        assert report_or_error(data, model) == with_orjson
 
 
 @FUZZ
