@@ -595,6 +595,7 @@ def _scan_chunk(data: bytes, fmt: str, encoding_name: str, first: bool) -> _Chun
             continue
         out.nonblank += 1
         obj = _UNREAD
+        by_json = False
         if fast_loads is not None and raw.count(b"[") + raw.count(b"{") < _DEEP:
             try:
                 obj = fast_loads(raw)
@@ -604,6 +605,7 @@ def _scan_chunk(data: bytes, fmt: str, encoding_name: str, first: bool) -> _Chun
                 if type(obj) is dict and ("tools" in obj or "functions" in obj):
                     obj = _UNREAD  # definitions turn numbers back into text: the json module's numbers
         if obj is _UNREAD:
+            by_json = True
             try:
                 obj = decode(raw.decode("utf-8"))
             except UnicodeDecodeError:
@@ -628,16 +630,17 @@ def _scan_chunk(data: bytes, fmt: str, encoding_name: str, first: bool) -> _Chun
             elif fmt == "completion" and "messages" in obj:
                 _add(warnings, "chat_format", i)
             continue
-        if _may_have_lone_surrogate(raw) and _has_lone_surrogate(obj):
+        # orjson refuses a lone surrogate, so only a line the json module read may hold one.
+        if by_json and _may_have_lone_surrogate(raw) and _has_lone_surrogate(obj):
             _add(warnings, "lone_surrogate", i)
         if fmt == "chat":
             try:
-                count = counter.messages(obj["messages"], obj.get("tools"), obj.get("functions"))
+                total, assistant_total = counter.totals(obj["messages"], obj.get("tools"), obj.get("functions"))
             except DatasetError:  # a shape the checks let through: reported, never a crash
                 _add(errors, "invalid_type", i)
                 continue
-            tokens.append(count.total)
-            assistant.append(count.assistant)
+            tokens.append(total)
+            assistant.append(assistant_total)
             messages.append(len(obj["messages"]))
             out.missing_system += not flags & _HAS_SYSTEM
             out.missing_user += not flags & _HAS_USER
@@ -676,9 +679,8 @@ def _check_chat(obj: dict) -> tuple[set | None, int]:
     """(problem kinds or None, flags) for one chat example."""
     problems = set()
     flags = 0
-    for key in obj:
-        if key not in CHAT_KEYS:
-            problems.add("unrecognized_key")
+    if not CHAT_KEYS.issuperset(obj):
+        problems.add("unrecognized_key")
     for key in ("tools", "functions"):
         value = obj.get(key)
         if value is not None and not (isinstance(value, list) and all(isinstance(v, dict) for v in value)):
@@ -706,9 +708,8 @@ def _check_chat(obj: dict) -> tuple[set | None, int]:
         if not isinstance(message, dict):
             problems.add("invalid_type")
             continue
-        for key in message:
-            if key not in MESSAGE_KEYS:
-                problems.add("unrecognized_key")
+        if not MESSAGE_KEYS.issuperset(message):
+            problems.add("unrecognized_key")
         role = message.get("role")
         if role is None:
             problems.add("missing_role")

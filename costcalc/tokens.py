@@ -273,6 +273,11 @@ class TokenCounter:
         return n
 
     def messages(self, messages, tools=None, functions=None) -> MessageCount:
+        return MessageCount(*self.totals(messages, tools, functions))
+
+    def totals(self, messages, tools=None, functions=None) -> tuple[int, int]:
+        """(total, assistant) tokens of a conversation, as `messages` gives them (no object made:
+        the training-file scan calls this once per example)."""
         if not isinstance(messages, list):
             raise DatasetError('"messages" must be a list of message objects')
         text = self.text
@@ -326,7 +331,7 @@ class TokenCounter:
                 assistant += own
         if tools or functions:
             total += self.definitions(tools, functions)
-        return MessageCount(total, assistant)
+        return total, assistant
 
     def call(self, call: object, i: int) -> int:
         """Tokens of a function call: its name and its arguments string."""
