@@ -242,8 +242,11 @@ class TokenCounter:
     """Counts with one encoding, remembering the counts of strings seen recently.
 
     Fine-tuning files repeat the same system prompt, tool schemas and roles in every example, so a
-    bounded memo of string -> count saves most of their encoding. It is cleared when it holds
-    `memo_chars` characters, so memory stays bounded whatever the file; 0 turns it off.
+    bounded memo of string -> count saves most of their encoding. It has two generations: when the
+    current one holds `memo_chars` characters it becomes the old one and the older is dropped, and a
+    string found in the old one moves back to the current. So the strings every example repeats are
+    kept for good, strings seen once are forgotten after two generations, and memory stays bounded
+    (twice `memo_chars`) whatever the file; 0 turns the memo off.
     """
 
     def __init__(self, encoding: tiktoken.Encoding | str, memo_chars: int = 2_000_000):
@@ -255,18 +258,21 @@ class TokenCounter:
 
         # tiktoken's encode_ordinary length, by the fastest encoder proven equal (encoders.py).
         self._count = counter_for(encoding)
-        self._memo: dict[str, int] = {}
+        self._memo: dict[str, int] = {}  # the current generation
+        self._old: dict[str, int] = {}  # the one before
         self._memo_chars = 0
         self._memo_limit = memo_chars
 
     def text(self, text: str) -> int:
         n = self._memo.get(text)
         if n is None:
-            n = self._count(text)
-            if not self._memo_limit:
-                return n
+            n = self._old.get(text)
+            if n is None:
+                n = self._count(text)
+                if not self._memo_limit:
+                    return n
             if self._memo_chars > self._memo_limit:
-                self._memo.clear()
+                self._old, self._memo = self._memo, {}
                 self._memo_chars = 0
             self._memo[text] = n
             self._memo_chars += len(text)
@@ -281,7 +287,7 @@ class TokenCounter:
         if not isinstance(messages, list):
             raise DatasetError('"messages" must be a list of message objects')
         text = self.text
-        remembered = self._memo.get  # the same dict for good: clearing empties it in place
+        remembered = self._memo.get  # the current generation (text() looks in the old one too)
         total = REPLY_PRIMING
         assistant = 0
         for i, message in enumerate(messages, 1):

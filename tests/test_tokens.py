@@ -320,6 +320,13 @@ def test_memo_remembers_recent_texts_and_forgets_past_its_bound(cl100k):
     assert counter.text(first) == n
     # Encoded again: the memo let it go rather than grow with the file.
     assert spy.encoded.count(first) == 2
+    # A string met again within each generation (a system prompt on every line) is kept for good:
+    # 49 others of 30 characters fill about 15 generations of 100, yet it is encoded once.
+    spy.encoded.clear()
+    for other in others:
+        assert counter.text(other) == count_text(other, cl100k)
+        assert counter.text(first) == n
+    assert spy.encoded.count(first) == 0
     off = CountingEncoding(cl100k)
     counter = tokens.TokenCounter(off, memo_chars=0)
     assert counter.text(first) == counter.text(first) == n
