@@ -56,6 +56,7 @@ NEAR_LIMIT = 0.9  # warn about examples within 10% of the per-example limit
 # Duplicate detection holds 16 bytes per example in memory up to this many examples (64 MB), then
 # spills them to bucket files on disk.
 SPILL_ENTRIES = 4_000_000
+FEW_ENTRIES = 5_000  # up to this many, duplicates are found without numpy (a small file)
 
 CHAT_KEYS = frozenset({"messages", "tools", "functions", "parallel_tool_calls"})
 MESSAGE_KEYS = frozenset({"role", "content", "name", "weight", "function_call", "tool_calls", "tool_call_id"})
@@ -943,13 +944,20 @@ class _Duplicates:
         """Add one chunk's examples: 8-byte hashes and 0-based line indexes from `first_line` on."""
         if not line_index:
             return
-        import numpy as np
+        if len(self._buffer) // 16 + len(line_index) <= FEW_ENTRIES and self._dir is None:
+            # A small file: the same records without numpy, whose import alone would take a
+            # quarter of a short command's time.
+            for k, index in enumerate(line_index):
+                self._buffer += hashes[8 * k:8 * k + 8]
+                self._buffer += (first_line + index).to_bytes(8, "big")
+        else:
+            import numpy as np
 
-        records = np.empty((len(line_index), 2), dtype=">u8")
-        records[:, 0] = np.frombuffer(hashes, dtype=">u8")
-        records[:, 1] = np.frombuffer(line_index, dtype=np.uint32)
-        records[:, 1] += first_line
-        self._buffer += records.tobytes()
+            records = np.empty((len(line_index), 2), dtype=">u8")
+            records[:, 0] = np.frombuffer(hashes, dtype=">u8")
+            records[:, 1] = np.frombuffer(line_index, dtype=np.uint32)
+            records[:, 1] += first_line
+            self._buffer += records.tobytes()
         if len(self._buffer) >= SPILL_ENTRIES * 16:
             self._spill()
 
@@ -982,6 +990,8 @@ class _Duplicates:
 
     def result(self) -> tuple[int, list[int]]:
         """(count of examples repeating an earlier one, the first FIRST_LINES of their line numbers)."""
+        if self._dir is None and len(self._buffer) // 16 <= FEW_ENTRIES:
+            return _later_copies_of_few(self._buffer)
         import numpy as np
 
         if self._dir is None:
@@ -1001,6 +1011,14 @@ class _Duplicates:
         if self._dir is not None:
             self._dir.cleanup()
             self._dir = None
+
+
+def _later_copies_of_few(buffer: bytes | bytearray) -> tuple[int, list[int]]:
+    """`_later_copies` of a buffer of few records, in plain Python: sorted as 16-byte strings,
+    a record whose hash (first 8 bytes) the one before it has is a later copy."""
+    records = sorted(buffer[i:i + 16] for i in range(0, len(buffer), 16))
+    later = [record for before, record in zip(records, records[1:]) if record[:8] == before[:8]]
+    return len(later), sorted(int.from_bytes(record[8:], "big") for record in later)[:FIRST_LINES]
 
 
 def _later_copies(records) -> tuple[int, list[int]]:

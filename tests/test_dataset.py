@@ -491,10 +491,12 @@ def later_copies(hashes: list[int]) -> tuple[int, list[int]]:
 
 
 @pytest.mark.parametrize("spill_entries", [1, 3, 10, 64, 10_000])
-def test_the_duplicate_finder_is_exact_in_memory_and_spilled(monkeypatch, spill_entries):
+@pytest.mark.parametrize("few_entries", [0, 500, 5_000])  # numpy from the start, from line 501, never
+def test_the_duplicate_finder_is_exact_in_memory_and_spilled(monkeypatch, spill_entries, few_entries):
     from array import array
 
     monkeypatch.setattr(dataset, "SPILL_ENTRIES", spill_entries)
+    monkeypatch.setattr(dataset, "FEW_ENTRIES", few_entries)
     rng = np.random.default_rng(spill_entries)
     # Few distinct hashes (many copies, some more than 6 in one spill), every first byte, and
     # hashes that differ only in their last bytes.
