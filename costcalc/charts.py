@@ -77,6 +77,10 @@ _STYLE: dict[RcKeyType, Any] = {
     "savefig.facecolor": "white",
     # No random hash salt in SVG ids and no date stamp, so the same input makes the same file.
     "svg.hashsalt": "costcalc",
+    # Layout engines are chosen per figure: a figure laid out once has its engine set to None to be
+    # drawn as laid out, which these settings would turn back into a tight or constrained layout.
+    "figure.autolayout": False,
+    "figure.constrained_layout.use": False,
     # "$12 / $16" is money, not mathtext between two dollar signs.
     "text.parse_math": False,
 }
@@ -986,7 +990,8 @@ def _laid_out_once(figure: Figure, dpi: float) -> Iterator[None]:
         engine.execute(figure)
     finally:
         figure.dpi = shown
-    figure.set_layout_engine("none")
+    # None, not "none": savefig runs its extra draw for any layout engine, even the placeholder "none".
+    figure.set_layout_engine(None)
     try:
         yield
     finally:

@@ -861,7 +861,9 @@ def _apply_layout(figure: Figure, layout: _Layout) -> bool:
     subfigures, axes, texts = _laid_out(figure)
     if (len(subfigures), len(axes), len(texts)) != (len(layout.subfigures), len(layout.axes), len(layout.texts)):
         return False
-    figure.set_layout_engine("none")
+    # None, not "none": savefig draws a page twice (once only to lay it out) for any layout engine,
+    # even the placeholder "none".
+    figure.set_layout_engine(None)
     for sub, points in zip(subfigures, layout.subfigures):
         sub.bbox_relative.set_points(np.asarray(points, dtype=float))
     for a, (original, active, anchor, box_aspect, aspect) in zip(axes, layout.axes):
