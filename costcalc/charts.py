@@ -968,8 +968,9 @@ def save_png(figure: Figure, path: str | os.PathLike[str], *, dpi: int = DPI) ->
     from .atomic import atomic_path
 
     with style(), atomic_path(path) as temp, _laid_out_once(figure, dpi):
-        # No bbox_inches="tight": it would change the pixel size from chart to chart.
-        figure.savefig(temp, format="png", dpi=dpi, metadata={"Software": None})
+        # No bbox_inches="tight": it would change the pixel size from chart to chart. zlib level 3,
+        # not 6: the same pixels in a file about 8% larger, compressed in about half the time.
+        figure.savefig(temp, format="png", dpi=dpi, metadata={"Software": None}, pil_kwargs={"compress_level": 3})
     return Path(path)
 
 
