@@ -262,8 +262,9 @@ def write(report: Report, path: str | os.PathLike[str], *, all_charts: bool = Fa
 def write_all(report: Report, targets: Sequence[str | os.PathLike[str]], *, all_charts: bool = False,
               dpi: int = charts.DPI, progress: Progress | None = None, workers: int | None = None) -> list[Path]:
     """`write` each target in turn, the same files in the same order, but with `workers` > 1
-    (default: one per core) the PDF is written while a forked copy of this process writes the
-    other targets (`costcalc report` without -o: the Markdown and its PNGs beside the PDF)."""
+    (default: one per core) the PDF is written (by two processes, see `write_pdf`) while a forked
+    copy of this process writes the other targets (`costcalc report` without -o: the Markdown and
+    its PNGs beside the PDF)."""
     paths = [Path(t) for t in targets]
     pdfs = [i for i, p in enumerate(paths) if p.suffix.lower() == ".pdf" and not all_charts]
     others = [i for i in range(len(paths)) if i not in pdfs]
@@ -452,8 +453,9 @@ def _join_parts(parts: list[bytes], metadata: dict[str, str], path: Path) -> Non
     for number in range(sum(len(reader.pages) for reader in readers)):
         writer.add_page(readers[number % PARTS].pages[number // PARTS])
     writer.add_metadata(metadata)
-    with open(path, "wb") as out:
-        writer.write(out)
+    joined = io.BytesIO()
+    writer.write(joined)
+    path.write_bytes(joined.getvalue())
 
 
 def _write_pages(pages: _Pages, report: Report, say: Progress) -> None:
@@ -568,9 +570,7 @@ class _Pages:
         if pdf is None:
             return
         if figure.get_layout_engine() is not None:
-            # Laid out once, and drawn with the layout engine off: the positions rounded, so any
-            # process draws the page alike (see _measure_layout).
-            _apply_layout(figure, _measure_layout(figure))
+            _lay_out(figure)
         width, y = PAGE[0] * 72, 18 / (PAGE[1] * 72)
         # zorder: the footer comes after the page's content in the PDF's text, as a reader expects.
         footer: dict[str, Any] = {"fontsize": 7, "color": "#777777", "zorder": 20, "va": "bottom"}
@@ -805,13 +805,13 @@ def _largest(fits: Callable[[float], bool], high: float) -> float:
     return low
 
 
-def _measure_layout(figure: Figure) -> _Layout:
-    """Run constrained layout once and record every position it chose, rounded to a millionth of
-    the page (with what else it set: a colorbar's anchor and aspect, a suptitle's alignment).
+def _lay_out(figure: Figure) -> None:
+    """Run the page's constrained layout once, round every position it chose to a millionth of the
+    page, and switch the layout engine off, so that the page is drawn as laid out.
 
     kiwisolver, which solves the layout, orders its variables by memory address, so the same page
     can come out different in the last bit from one run to the next, and a PDF prints enough
-    digits to show it. Rounded, the same input gives the same bytes, whichever process laid it out.
+    digits to show it. Rounded, the same input gives the same bytes, whichever process draws it.
     """
     import numpy as np
 
@@ -819,28 +819,23 @@ def _measure_layout(figure: Figure) -> _Layout:
     engine = figure.get_layout_engine()
     assert engine is not None
     engine.execute(figure)
+    # None, not "none": savefig draws a page twice (once only to lay it out) for any layout engine,
+    # even the placeholder "none".
+    figure.set_layout_engine(None)
     subfigures, axes, texts = _laid_out(figure)
-    return _Layout(
-        subfigures=[np.round(sub.bbox_relative.get_points(), 6).tolist() for sub in subfigures],
-        axes=[(np.round(a.get_position(original=True).bounds, 6).tolist(),
-               np.round(a.get_position(original=False).bounds, 6).tolist(),
-               a.get_anchor(), a.get_box_aspect(), a.get_aspect()) for a in axes],
-        texts=[((round(float(t.get_position()[0]), 6), round(float(t.get_position()[1]), 6)),
-                t.get_verticalalignment()) for t in texts])
-
-
-@dataclass(frozen=True)
-class _Layout:
-    """A page's frozen layout: plain numbers and strings, the same from any process."""
-
-    subfigures: list
-    axes: list
-    texts: list
+    for sub in subfigures:
+        sub.bbox_relative.set_points(np.round(sub.bbox_relative.get_points(), 6))
+    for a in axes:
+        original, active = (np.round(a.get_position(original=which).bounds, 6).tolist() for which in (True, False))
+        a.set_position(original, which="original")
+        a.set_position(active, which="active")
+    for text in texts:
+        x, y = text.get_position()
+        text.set_position((round(float(x), 6), round(float(y), 6)))
 
 
 def _laid_out(figure: Figure) -> tuple[list, list, list]:
-    """(SubFigures, Axes, Texts placed by the layout) of a page, in an order that depends only on
-    how the page was built, so a layout measured on one copy of a page applies to another."""
+    """(SubFigures, Axes, Texts placed by the layout) of a page."""
     from matplotlib.axes import Axes
     from matplotlib.figure import SubFigure
     from matplotlib.text import Text
@@ -851,31 +846,6 @@ def _laid_out(figure: Figure) -> tuple[list, list, list]:
     # Titles and notes placed by the layout, not data labels.
     texts = [t for t in figure.findobj(Text) if id(t.get_transform()) in frames]
     return subfigures, figure.findobj(Axes), texts
-
-
-def _apply_layout(figure: Figure, layout: _Layout) -> bool:
-    """Place the page as `layout` says and switch its layout engine off; False (nothing changed)
-    when the layout is of another page."""
-    import numpy as np
-
-    subfigures, axes, texts = _laid_out(figure)
-    if (len(subfigures), len(axes), len(texts)) != (len(layout.subfigures), len(layout.axes), len(layout.texts)):
-        return False
-    # None, not "none": savefig draws a page twice (once only to lay it out) for any layout engine,
-    # even the placeholder "none".
-    figure.set_layout_engine(None)
-    for sub, points in zip(subfigures, layout.subfigures):
-        sub.bbox_relative.set_points(np.asarray(points, dtype=float))
-    for a, (original, active, anchor, box_aspect, aspect) in zip(axes, layout.axes):
-        a.set_position(original, which="original")
-        a.set_position(active, which="active")
-        a.set_anchor(anchor)
-        a.set_box_aspect(box_aspect)
-        a.set_aspect(aspect)
-    for text, (position, va) in zip(texts, layout.texts):
-        text.set_position(position)
-        text.set_verticalalignment(va)
-    return True
 
 
 def _advances(weight: str) -> Callable[[str], float]:
