@@ -4,6 +4,8 @@
     python benchmarks/report.py --baseline-ref v0.4  # against any commit, tag or branch
     python benchmarks/report.py --no-baseline        # against `costcalc compare`, a fixed workload
     python benchmarks/report.py --profile            # where the time of one `costcalc report` goes
+    python benchmarks/report.py --profile --baseline-ref v0.4  # ... here and in that commit, one after the other
+    python benchmarks/report.py --profile --one-process        # ... with every chart and page drawn in this process
 
 Each command runs in a fresh subprocess (imports included, as a user waits for them) in an empty
 temporary folder, `--runs` times; min / median / max are printed. The baseline is the same
@@ -113,14 +115,20 @@ GROUPS = {
     "PDF font embedding": [("matplotlib/backends/backend_pdf.py", "writeFonts")],
     "PNG writing (savefig)": [("costcalc/charts.py", "save_png")],
     "chart building (plot_*)": [("costcalc/report.py", "figure")],
+    "joining the PDF's parts (pypdf)": [("costcalc/report.py", "_join_parts")],
 }
 
 
-def profile(top: int) -> None:
-    """One `costcalc report` in this process under cProfile, in an empty temporary folder."""
-    sys.path.insert(0, str(ROOT))
-    from costcalc import cli
+def profile(top: int, source: Path, one_process: bool) -> None:
+    """One `costcalc report`, of the costcalc in `source`, in this process under cProfile, in an
+    empty temporary folder. cProfile sees this process only: what forked helpers draw (the PNGs,
+    half the PDF's pages) is missing from the groups, unless `one_process`."""
+    sys.path.insert(0, str(source))
+    from costcalc import cli, report
 
+    if one_process:
+        # Every helper's work done here instead, where cProfile sees it (`workers=1` throughout).
+        report._workers = lambda workers=None: 1  # type: ignore[assignment]
     with tempfile.TemporaryDirectory() as folder:
         os.chdir(folder)
         profiler = cProfile.Profile()
@@ -133,7 +141,9 @@ def profile(top: int) -> None:
             profiler.disable()
         wall = time.perf_counter() - started
     stats = pstats.Stats(profiler, stream=sys.stdout)
-    print(f"\ncostcalc report under cProfile: {wall:.2f} s (profiling slows it down about 1.5-2×)\n")
+    where = "in one process" if one_process else "(this process only)"
+    print(f"\ncostcalc report from {source} under cProfile {where}: {wall:.2f} s "
+          "(profiling slows it down about 1.5-2×)\n")
     raw = stats.stats  # type: ignore[attr-defined]
     for group, markers in GROUPS.items():
         total = 0.0
@@ -144,7 +154,16 @@ def profile(top: int) -> None:
                           if function == name and (file.endswith(suffix) or file == suffix)), default=0.0)
         print(f"  {group:<38} {total:6.2f} s")
     print()
-    stats.sort_stats("cumulative").print_stats(top)
+    if top:
+        stats.sort_stats("cumulative").print_stats(top)
+
+
+def profile_baseline(ref: str, one_process: bool) -> None:
+    """The profile groups of `costcalc report` as of `ref`, in a fresh process (its own imports)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        tree = checkout(ref, Path(scratch))
+        subprocess.run([sys.executable, __file__, "--profile", "--source", str(tree), "--top", "0",
+                        *(["--one-process"] if one_process else [])], check=True)
 
 
 def main() -> None:
@@ -154,9 +173,14 @@ def main() -> None:
     parser.add_argument("--no-baseline", action="store_true", help="compare with `costcalc compare` instead")
     parser.add_argument("--profile", action="store_true", help="profile one `costcalc report` instead")
     parser.add_argument("--top", type=int, default=25, help="entries of the profile to print")
+    parser.add_argument("--one-process", action="store_true",
+                        help="with --profile: draw everything in the profiled process (no forked helpers)")
+    parser.add_argument("--source", type=Path, default=ROOT, help=argparse.SUPPRESS)  # the tree to profile
     options = parser.parse_args()
     if options.profile:
-        profile(options.top)
+        if options.baseline_ref and options.source == ROOT:
+            profile_baseline(options.baseline_ref, options.one_process)
+        profile(options.top, options.source, options.one_process)
         return
     ref = None if options.no_baseline else (options.baseline_ref or ("main" if has_ref("main") else None))
     compare_times(options.runs, ref)

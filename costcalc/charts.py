@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import math
 import os
 from collections.abc import Iterator, Sequence
@@ -74,10 +75,12 @@ _STYLE: dict[RcKeyType, Any] = {
     "legend.fontsize": 9,
     "figure.facecolor": "white",
     "savefig.facecolor": "white",
-    # TrueType (42) rather than Type 3 fonts in PDFs: text stays selectable and extractable.
-    "pdf.fonttype": 42,
     # No random hash salt in SVG ids and no date stamp, so the same input makes the same file.
     "svg.hashsalt": "costcalc",
+    # Layout engines are chosen per figure: a figure laid out once has its engine set to None to be
+    # drawn as laid out, which these settings would turn back into a tight or constrained layout.
+    "figure.autolayout": False,
+    "figure.constrained_layout.use": False,
     # "$12 / $16" is money, not mathtext between two dollar signs.
     "text.parse_math": False,
 }
@@ -171,9 +174,23 @@ def style() -> Iterator[None]:
     import matplotlib
 
     # DejaVu Sans, then the installed fonts for what it lacks (CJK, emoji): see costcalc.text.
-    settings: dict[RcKeyType, Any] = {**_STYLE, "font.family": font_families()}
+    settings: dict[RcKeyType, Any] = {**_STYLE, "font.family": font_families(), "pdf.fonttype": _pdf_fonttype()}
     with matplotlib.rc_context(settings):
         yield
+
+
+@functools.cache
+def _pdf_fonttype() -> int:
+    """Type 3 fonts in PDFs from matplotlib 3.11 on, TrueType (42) before.
+
+    Text must stay selectable and extractable. Before 3.11 only TrueType did that for every
+    character (a Type 3 font held 256 characters, the others were drawn as shapes). From 3.11 on
+    Type 3 fonts are split into as many subsets as needed, each with its Unicode map, and they are
+    embedded without fontTools, which subsets a TrueType font in about 0.1 s per font and subset:
+    a third of a second of every report."""
+    import matplotlib
+
+    return 3 if matplotlib.__version_info__[:2] >= (3, 11) else 42
 
 
 def new_figure(size: tuple[float, float] = WIDE) -> Figure:
@@ -950,10 +967,36 @@ def save_png(figure: Figure, path: str | os.PathLike[str], *, dpi: int = DPI) ->
     """
     from .atomic import atomic_path
 
-    with style(), atomic_path(path) as temp:
-        # No bbox_inches="tight": it would change the pixel size from chart to chart.
-        figure.savefig(temp, format="png", dpi=dpi, metadata={"Software": None})
+    with style(), atomic_path(path) as temp, _laid_out_once(figure, dpi):
+        # No bbox_inches="tight": it would change the pixel size from chart to chart. zlib level 3,
+        # not 6: the same pixels in a file about 8% larger, compressed in about half the time.
+        figure.savefig(temp, format="png", dpi=dpi, metadata={"Software": None}, pil_kwargs={"compress_level": 3})
     return Path(path)
+
+
+@contextlib.contextmanager
+def _laid_out_once(figure: Figure, dpi: float) -> Iterator[None]:
+    """The figure laid out by its layout engine, at `dpi`, with the engine off until the block ends.
+
+    With a layout engine on, savefig draws the whole figure twice: once with drawing disabled,
+    only to run the layout, then for real. Laid out here, at the dpi it is saved at (text is
+    measured in pixels), it is drawn once: a fifth less time per chart, the same pixels."""
+    engine = figure.get_layout_engine()
+    if engine is None:
+        yield
+        return
+    shown = figure.dpi
+    figure.dpi = dpi
+    try:
+        engine.execute(figure)
+    finally:
+        figure.dpi = shown
+    # None, not "none": savefig runs its extra draw for any layout engine, even the placeholder "none".
+    figure.set_layout_engine(None)
+    try:
+        yield
+    finally:
+        figure.set_layout_engine(engine)
 
 
 def pixel_size(figure: Figure, dpi: int = DPI) -> tuple[int, int]:

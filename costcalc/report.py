@@ -262,8 +262,9 @@ def write(report: Report, path: str | os.PathLike[str], *, all_charts: bool = Fa
 def write_all(report: Report, targets: Sequence[str | os.PathLike[str]], *, all_charts: bool = False,
               dpi: int = charts.DPI, progress: Progress | None = None, workers: int | None = None) -> list[Path]:
     """`write` each target in turn, the same files in the same order, but with `workers` > 1
-    (default: one per core) the PDF is written while a forked copy of this process writes the
-    other targets (`costcalc report` without -o: the Markdown and its PNGs beside the PDF)."""
+    (default: one per core) the PDF is written (by two processes, see `write_pdf`) while a forked
+    copy of this process writes the other targets (`costcalc report` without -o: the Markdown and
+    its PNGs beside the PDF)."""
     paths = [Path(t) for t in targets]
     pdfs = [i for i, p in enumerate(paths) if p.suffix.lower() == ".pdf" and not all_charts]
     others = [i for i in range(len(paths)) if i not in pdfs]
@@ -276,10 +277,12 @@ def write_all(report: Report, targets: Sequence[str | os.PathLike[str]], *, all_
             send((i, write(report, paths[i], all_charts=all_charts, dpi=dpi, workers=1)))
 
     written: dict[int, list[Path]] = {}
+    _import_drawing()
     with _Forked(write_others, writes_files=True) as helper:
         for i in pdfs:
-            # No layout helper: the other core is drawing the PNGs.
-            written[i] = write(report, paths[i], progress=progress, workers=1)
+            # The PDF's pages in two processes too: three processes share the cores, and the
+            # longest job (the PDF, drawn alone) is halved.
+            written[i] = write(report, paths[i], progress=progress, workers=workers)
         written.update(helper.results())
     for i in others:
         if i not in written:  # the helper failed: write it here, where an error is raised as usual
@@ -302,6 +305,8 @@ def write_pngs(report: Report, folder: str | os.PathLike[str], *, stem: str = ""
     names = report.chart_names()
     paths = [folder / f"{stem + '-' if stem else ''}{name}.png" for name in names]
     count = min(_workers(workers), len(names))
+    if count > 1:
+        _import_drawing()
     # Round robin, this process first: the charts alternate slow and quick, so the shares even out.
     shares = [list(range(len(names)))[k::count] for k in range(count)]
     with contextlib.ExitStack() as stack:
@@ -387,29 +392,70 @@ def write_pdf(report: Report, path: str | os.PathLike[str], *, progress: Progres
     """The multi-page summary: the answer, summary table and key chart on page 1, then the
     assumptions and sources, the monthly table, every chart and the dataset statistics.
 
-    With `workers` > 1 (default: one per core), a second process lays out the chart pages while
-    this one draws them; the file is the same, byte for byte, as with `workers=1`."""
-    from matplotlib.backends.backend_pdf import PdfPages
-
+    The pages are drawn as `PARTS` PDFs, page 1 into the first, page 2 into the second, and so on,
+    then put together in order. With `workers` > 1 (default: one per core), a forked copy of this
+    process draws the second part while this one draws the first; the file is the same, byte for
+    byte, as with `workers=1`, which draws both parts here."""
     from . import __version__
     from .atomic import atomic_path
 
     say = progress or (lambda message: None)
-    # No dates: the same input must give the same bytes (CreationDate would default to now,
-    # or to $SOURCE_DATE_EPOCH).
-    # The title in full here, whatever the pages have room for.
-    metadata = {"Title": one_line(report.title), "Subject": one_line(report.answer()),
-                "Creator": f"costcalc {__version__}", "CreationDate": None, "ModDate": None}
-    with charts.style(), atomic_path(path) as temp, contextlib.ExitStack() as stack:
-        layouts = None
+    parts: dict[int, bytes] = {}
+    with charts.style():
         if _workers(workers) > 1:
-            # A second process lays out the same pages (constrained layout, the slow half of a
-            # chart page) while this one draws them: page by page, it sends each page's frozen layout.
-            helper = stack.enter_context(_Forked(lambda send: _lay_out(report, send)))
-            layouts = helper.results()
-        pdf = stack.enter_context(PdfPages(temp, metadata=metadata))
-        _write_pages(_Pages(pdf, report.title, layouts=layouts), report, say)
+            _import_drawing()
+            with _Forked(lambda send: send(_draw_parts(report, range(1, PARTS)))) as helper:
+                parts.update(_draw_parts(report, [0], say))
+                for drawn in helper.results():
+                    parts.update(drawn)
+        missing = [k for k in range(PARTS) if k not in parts]
+        if missing:  # no helper, or it failed: the parts it did not send are drawn here
+            parts.update(_draw_parts(report, missing, say))
+    # No dates: the same input must give the same bytes. The title in full here, whatever the
+    # pages have room for.
+    metadata = {"/Title": one_line(report.title), "/Subject": one_line(report.answer()),
+                "/Creator": f"costcalc {__version__}"}
+    with atomic_path(path) as temp:
+        _join_parts([parts[k] for k in range(PARTS)], metadata, temp)
     return Path(path)
+
+
+# The PDF's pages are drawn as this many PDFs (pages 1, 3, 5... and 2, 4, 6...), one per process on a
+# two-core machine. Fixed, not the number of cores: the file must be the same on every machine.
+PARTS = 2
+
+
+def _draw_parts(report: Report, parts: Sequence[int], say: Progress = lambda message: None) -> dict[int, bytes]:
+    """The PDFs of the `parts` of the report's pages (part k holds pages k+1, k+1+PARTS, ...), in
+    one pass over the pages: every page is built, to know where each page breaks, and only the
+    pages of `parts` are laid out and drawn."""
+    import io
+
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    buffers = {k: io.BytesIO() for k in parts}
+    with contextlib.ExitStack() as stack:
+        # No dates in a part either (matplotlib would stamp the time): its bytes are those of any run.
+        pdfs = {k: stack.enter_context(PdfPages(buffer, metadata={"CreationDate": None, "ModDate": None}))
+                for k, buffer in buffers.items()}
+        _write_pages(_Pages(pdfs, report.title), report, say)
+    return {k: buffer.getvalue() for k, buffer in buffers.items()}
+
+
+def _join_parts(parts: list[bytes], metadata: dict[str, str], path: Path) -> None:
+    """The pages of `parts` interleaved back into reading order, as one PDF at `path`."""
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+
+    readers = [PdfReader(io.BytesIO(part)) for part in parts]
+    writer = PdfWriter()
+    for number in range(sum(len(reader.pages) for reader in readers)):
+        writer.add_page(readers[number % PARTS].pages[number // PARTS])
+    writer.add_metadata(metadata)
+    joined = io.BytesIO()
+    writer.write(joined)
+    path.write_bytes(joined.getvalue())
 
 
 def _write_pages(pages: _Pages, report: Report, say: Progress) -> None:
@@ -434,13 +480,6 @@ def _write_pages(pages: _Pages, report: Report, say: Progress) -> None:
         for table in dataset:
             flow.table(table)
         flow.finish()
-
-
-def _lay_out(report: Report, send: Callable[[Any], None]) -> None:
-    """The layout helper's work: build the same pages as `write_pdf`, and send each laid-out page's
-    frozen layout instead of drawing it."""
-    with charts.style():
-        _write_pages(_Pages(None, report.title, send=send), report, lambda message: None)
 
 
 def _capped(notes: list[str]) -> list[str]:
@@ -487,15 +526,18 @@ def _first_page(pages: _Pages, report: Report, summary: Table) -> None:
 
 
 class _Pages:
-    """A PDF of A4-landscape pages, each with the report title and its number in the footer."""
+    """A PDF of A4-landscape pages, each with the report title and its number in the footer,
+    drawn into `pdfs`: page n into part (n - 1) % PARTS. A page of a part not in `pdfs` is built
+    (the pages after it depend on where it breaks) but neither laid out nor drawn."""
 
-    def __init__(self, pdf, title: str, *, layouts: Iterator[Any] | None = None,
-                 send: Callable[[Any], None] | None = None):
-        self.pdf = pdf  # None in the layout helper, which draws nothing
+    def __init__(self, pdfs: dict[int, Any], title: str):
+        self.pdfs = pdfs
         self.title = title
-        self.number = 0
-        self.layouts = layouts  # the helper's frozen layouts, one per laid-out page, in order
-        self.send = send  # the helper's way to send them
+        self.number = 0  # pages so far, drawn here or not
+
+    def drawn(self) -> bool:
+        """Whether the page being built (the next one saved) is drawn here."""
+        return self.number % PARTS in self.pdfs
 
     def new(self) -> Figure:
         """A blank page; dpi 72 makes one unit one point, so the layout below is in points."""
@@ -523,25 +565,24 @@ class _Pages:
         return cells[1][1]
 
     def save(self, figure: Figure) -> None:
-        if figure.get_layout_engine() is not None:
-            layout = next(self.layouts, None) if self.layouts is not None else None
-            if layout is None or not _apply_layout(figure, layout):
-                layout = _measure_layout(figure)  # no helper, or it failed: lay the page out here
-                _apply_layout(figure, layout)
-            if self.send is not None:
-                self.send(layout)
-        if self.pdf is None:
-            return
+        pdf = self.pdfs.get(self.number % PARTS)
         self.number += 1
+        if pdf is None:
+            return
+        if figure.get_layout_engine() is not None:
+            _lay_out(figure)
         width, y = PAGE[0] * 72, 18 / (PAGE[1] * 72)
         # zorder: the footer comes after the page's content in the PDF's text, as a reader expects.
         footer: dict[str, Any] = {"fontsize": 7, "color": "#777777", "zorder": 20, "va": "bottom"}
         figure.text(MARGIN / width, y, f"costcalc · {drawable(self.title, FOOTER_LIMIT)}", ha="left", **footer)
         figure.text(1 - MARGIN / width, y, f"page {self.number}", ha="right", **footer)
-        self.pdf.savefig(figure)
+        pdf.savefig(figure)
 
     def chart(self, draw: Callable[[Figure], Figure]) -> None:
-        """A page holding one chart, drawn within the margins."""
+        """A page holding one chart, drawn within the margins (only built where it is drawn)."""
+        if not self.drawn():
+            self.number += 1
+            return
         figure = self.new()
         draw(self.region(figure, top=MARGIN))
         self.save(figure)
@@ -695,7 +736,8 @@ class _Flow:
         """Draw a chart in the rest of the page (a new page when less than a third is left)."""
         if self.room() < self.height / 3:
             self.break_page()
-        draw(self.pages.region(self.page(), top=self.y + 4))
+        if self.pages.drawn():  # the chart is the slow part of a page; only where the page is drawn
+            draw(self.pages.region(self.page(), top=self.y + 4))
         self.y = self.height
 
     def _column_widths(self, headers, cells, size) -> list[float]:
@@ -763,13 +805,13 @@ def _largest(fits: Callable[[float], bool], high: float) -> float:
     return low
 
 
-def _measure_layout(figure: Figure) -> _Layout:
-    """Run constrained layout once and record every position it chose, rounded to a millionth of
-    the page (with what else it set: a colorbar's anchor and aspect, a suptitle's alignment).
+def _lay_out(figure: Figure) -> None:
+    """Run the page's constrained layout once, round every position it chose to a millionth of the
+    page, and switch the layout engine off, so that the page is drawn as laid out.
 
     kiwisolver, which solves the layout, orders its variables by memory address, so the same page
     can come out different in the last bit from one run to the next, and a PDF prints enough
-    digits to show it. Rounded, the same input gives the same bytes, whichever process laid it out.
+    digits to show it. Rounded, the same input gives the same bytes, whichever process draws it.
     """
     import numpy as np
 
@@ -777,28 +819,23 @@ def _measure_layout(figure: Figure) -> _Layout:
     engine = figure.get_layout_engine()
     assert engine is not None
     engine.execute(figure)
+    # None, not "none": savefig draws a page twice (once only to lay it out) for any layout engine,
+    # even the placeholder "none".
+    figure.set_layout_engine(None)
     subfigures, axes, texts = _laid_out(figure)
-    return _Layout(
-        subfigures=[np.round(sub.bbox_relative.get_points(), 6).tolist() for sub in subfigures],
-        axes=[(np.round(a.get_position(original=True).bounds, 6).tolist(),
-               np.round(a.get_position(original=False).bounds, 6).tolist(),
-               a.get_anchor(), a.get_box_aspect(), a.get_aspect()) for a in axes],
-        texts=[((round(float(t.get_position()[0]), 6), round(float(t.get_position()[1]), 6)),
-                t.get_verticalalignment()) for t in texts])
-
-
-@dataclass(frozen=True)
-class _Layout:
-    """A page's frozen layout: plain numbers and strings, the same from any process."""
-
-    subfigures: list
-    axes: list
-    texts: list
+    for sub in subfigures:
+        sub.bbox_relative.set_points(np.round(sub.bbox_relative.get_points(), 6))
+    for a in axes:
+        original, active = (np.round(a.get_position(original=which).bounds, 6).tolist() for which in (True, False))
+        a.set_position(original, which="original")
+        a.set_position(active, which="active")
+    for text in texts:
+        x, y = text.get_position()
+        text.set_position((round(float(x), 6), round(float(y), 6)))
 
 
 def _laid_out(figure: Figure) -> tuple[list, list, list]:
-    """(SubFigures, Axes, Texts placed by the layout) of a page, in an order that depends only on
-    how the page was built, so a layout measured on one copy of a page applies to another."""
+    """(SubFigures, Axes, Texts placed by the layout) of a page."""
     from matplotlib.axes import Axes
     from matplotlib.figure import SubFigure
     from matplotlib.text import Text
@@ -809,29 +846,6 @@ def _laid_out(figure: Figure) -> tuple[list, list, list]:
     # Titles and notes placed by the layout, not data labels.
     texts = [t for t in figure.findobj(Text) if id(t.get_transform()) in frames]
     return subfigures, figure.findobj(Axes), texts
-
-
-def _apply_layout(figure: Figure, layout: _Layout) -> bool:
-    """Place the page as `layout` says and switch its layout engine off; False (nothing changed)
-    when the layout is of another page."""
-    import numpy as np
-
-    subfigures, axes, texts = _laid_out(figure)
-    if (len(subfigures), len(axes), len(texts)) != (len(layout.subfigures), len(layout.axes), len(layout.texts)):
-        return False
-    figure.set_layout_engine("none")
-    for sub, points in zip(subfigures, layout.subfigures):
-        sub.bbox_relative.set_points(np.asarray(points, dtype=float))
-    for a, (original, active, anchor, box_aspect, aspect) in zip(axes, layout.axes):
-        a.set_position(original, which="original")
-        a.set_position(active, which="active")
-        a.set_anchor(anchor)
-        a.set_box_aspect(box_aspect)
-        a.set_aspect(aspect)
-    for text, (position, va) in zip(texts, layout.texts):
-        text.set_position(position)
-        text.set_verticalalignment(va)
-    return True
 
 
 def _advances(weight: str) -> Callable[[str], float]:
@@ -879,6 +893,14 @@ def _workers(workers: int | None) -> int:
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise UsageError(f"workers must be a whole number >= 1, not {workers!r}")
     return workers
+
+
+def _import_drawing() -> None:
+    """Import what drawing needs (matplotlib, its Agg and PDF backends, fontTools: a third of a
+    second) before forking, rather than in each forked process again."""
+    import matplotlib.backends.backend_agg  # noqa: F401
+    import matplotlib.backends.backend_pdf  # noqa: F401
+    import matplotlib.figure  # noqa: F401
 
 
 def _forget_open_fonts() -> None:

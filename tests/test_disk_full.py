@@ -45,7 +45,14 @@ class FullDisk(io.FileIO):
 
 @pytest.fixture
 def full_disk(monkeypatch):
-    """Every file matplotlib opens by name for writing is on the full disk (not its in-memory files)."""
+    """Every file matplotlib opens by name for writing is on the full disk (not its in-memory files),
+    and so is every file written by `Path.write_bytes` (the PDF, once its parts are joined)."""
+
+    def write_bytes(self, data) -> int:
+        with FullDisk(self, "wb") as handle:
+            return handle.write(data)
+
+    monkeypatch.setattr("pathlib.Path.write_bytes", write_bytes)
     original = matplotlib.cbook.to_filehandle
 
     def to_filehandle(name, flag="r", return_opened=False, encoding=None):

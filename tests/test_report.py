@@ -7,6 +7,7 @@ determinism test compares the two), the command's Markdown and PNGs. Nothing els
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -73,7 +74,7 @@ def example_pdf(example, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def tiny_pdf(tiny, tmp_path_factory):
-    # Laid out by a helper process (as on any machine of two cores or more): see the test below.
+    # Half its pages drawn by a helper process (as on any machine of two cores or more): see the tests below.
     return report.write_pdf(tiny, tmp_path_factory.mktemp("tiny-pdf") / "tiny.pdf", workers=2)
 
 
@@ -290,10 +291,28 @@ def test_report_usage_errors_exit_2(run, tiny_file, tmp_path, monkeypatch, args,
 # --- writing in more than one process --------------------------------------------------------------
 
 
-def test_a_pdf_laid_out_by_a_helper_process_is_the_one_laid_out_inline(tiny, tiny_pdf, tmp_path):
-    # tiny_pdf's chart pages were laid out in a forked helper and drawn here; these all here.
+def test_a_pdf_drawn_by_two_processes_is_the_one_drawn_by_one(tiny, tiny_pdf, tmp_path):
+    # tiny_pdf's even pages were drawn by a forked helper and its odd pages here; these all here.
     inline = report.write_pdf(tiny, tmp_path / "inline.pdf", workers=1)
     assert inline.read_bytes() == tiny_pdf.read_bytes()
+
+
+def test_the_pages_drawn_by_two_processes_are_put_back_in_reading_order(tiny_pdf):
+    footers = [re.findall(r"page \d+", text)[-1] for text in pdf_pages(tiny_pdf)]
+    assert footers == [f"page {n}" for n in range(1, len(footers) + 1)]
+    assert len(footers) >= 2 * report.PARTS  # each part holds pages, and more than one
+
+
+def test_pages_a_helper_process_fails_to_draw_are_drawn_here(tiny, tiny_pdf, tmp_path, monkeypatch):
+    real, here = report._draw_parts, os.getpid()
+
+    def draw_parts(*args):
+        if os.getpid() != here:  # in the forked helper, drawing pages 2, 4, 6...
+            raise RuntimeError("the helper crashed")
+        return real(*args)
+
+    monkeypatch.setattr(report, "_draw_parts", draw_parts)  # the forked helper inherits it
+    assert report.write_pdf(tiny, tmp_path / "alone.pdf", workers=2).read_bytes() == tiny_pdf.read_bytes()
 
 
 def test_pngs_drawn_by_helper_processes_are_those_drawn_inline(tiny, tmp_path):
