@@ -86,8 +86,15 @@ def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
 
 
 def write_text(path: str | os.PathLike[str], text: str) -> Path:
-    """Write `text` to `path` atomically as UTF-8 with '\\n' line ends (the same bytes on every OS)."""
-    return write_bytes(path, text.encode("utf-8"))
+    """Write `text` to `path` atomically as UTF-8 with '\\n' line ends (the same bytes on every OS).
+
+    A lone surrogate, which UTF-8 cannot hold, is written as U+FFFD: it comes from a file name that
+    is not UTF-8 (Python reads its bad bytes as surrogates) or a \\ud800 escape in a user's file."""
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:
+        data = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace").encode("utf-8")
+    return write_bytes(path, data)
 
 
 def _fsync(path: Path) -> None:

@@ -55,3 +55,23 @@ def test_report_to_an_unwritable_path_is_one_line_exit_1(run, tmp_path, monkeypa
     result = run("report", "-o", "afile/x.pdf")
     assert (result.exit_code, result.stdout, result.stderr) == (
         1, "", "Error: afile/x.pdf: cannot write: afile is a file, not a folder\n")
+
+
+def test_text_with_a_lone_surrogate_is_written_with_a_replacement_character(tmp_path):
+    # "bad\udcffname": how Python reads the file name b"bad\xffname" (surrogateescape).
+    write_text(tmp_path / "x.md", "dataset bad\udcffname.jsonl\n")
+    assert (tmp_path / "x.md").read_bytes() == "dataset bad\ufffdname.jsonl\n".encode()
+
+
+def test_markdown_report_of_a_training_file_whose_name_is_not_utf8(run, tmp_path, monkeypatch):
+    from pathlib import Path
+
+    import costcalc
+
+    monkeypatch.chdir(tmp_path)
+    example = Path(costcalc.__file__).parent / "examples" / "example-train.jsonl"
+    name = os.fsdecode(b"bad\xffname.jsonl")
+    (tmp_path / name).write_bytes(example.read_bytes())
+    result = run("report", "--dataset", name, "-o", "r.md")
+    assert result.exit_code == 0, result.stderr
+    assert "bad\ufffdname.jsonl" in (tmp_path / "r.md").read_text(encoding="utf-8")
