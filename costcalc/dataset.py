@@ -495,7 +495,8 @@ def _scan_parallel(chunks, fmt, encoding_name, workers, totals, progress, size) 
 
 
 def _start_worker(encoding_name: str) -> None:
-    """Build the worker's encoders (tiktoken and the fast counting one) before its first chunk."""
+    """Build the worker's counting encoder (the fast one; tiktoken only without it) before its
+    first chunk."""
     from .encoders import counter_for
 
     counter_for(encoding_name)
@@ -546,6 +547,8 @@ def _fast_loads() -> Callable[[bytes], Any] | None:
         return None
     loads: Callable[[bytes], Any] = orjson.loads
     return loads
+
+
 _counters: dict[str, TokenCounter] = {}
 
 
