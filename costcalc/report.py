@@ -925,8 +925,9 @@ def _text_block_type() -> type:
             self.lines: list[_Line] = []
 
         def draw(self, renderer) -> None:
-            if self.get_visible():
-                _draw_lines(self.lines, renderer, self.get_figure(root=True))
+            figure = self.get_figure(root=True)
+            if self.get_visible() and figure is not None:
+                _draw_lines(self.lines, renderer, figure)
             self.stale = False
 
     return TextBlock
@@ -1017,10 +1018,10 @@ class _Ascents(dict[str, float]):
         self.size = size
         self.chain = fonts(weight)
         first = self.chain[0]
-        table = first.get_sfnt_table("OS/2")
-        ascender = table["sTypoAscender"] if table else first.get_sfnt_table("hhea")["ascent"]
+        os2, head = first.get_sfnt_table("OS/2"), first.get_sfnt_table("head")
+        assert os2 is not None and head is not None  # DejaVu Sans has both tables
         # The arithmetic of matplotlib.text.Text._get_layout, to the last bit.
-        self.least = ascender * (1 / first.get_sfnt_table("head")["unitsPerEm"] * size * 72 / 72)
+        self.least = os2["sTypoAscender"] * (1 / head["unitsPerEm"] * size * 72 / 72)
 
     def __missing__(self, char: str) -> float:
         from matplotlib.ft2font import LoadFlags
