@@ -780,10 +780,11 @@ class _Flow:
             x += widths[i] + _GAP
         self.y += size * 1.5
         figure = self.page()
-        line_y = 1 - (self.y - size * 0.2) / self.height
-        figure.add_artist(Rectangle((MARGIN / (PAGE[0] * 72), line_y), min(x - _GAP, self.width) / (PAGE[0] * 72),
-                                    0.6 / self.height, transform=figure.transFigure, color="#333333",
-                                    linewidth=0))
+        if self.pages.drawn():  # a Rectangle costs a millisecond: none on a page another process draws
+            line_y = 1 - (self.y - size * 0.2) / self.height
+            figure.add_artist(Rectangle((MARGIN / (PAGE[0] * 72), line_y),
+                                        min(x - _GAP, self.width) / (PAGE[0] * 72), 0.6 / self.height,
+                                        transform=figure.transFigure, color="#333333", linewidth=0))
         self.y += size * 0.2
 
     def _band(self, height: float, width: float) -> None:
@@ -791,6 +792,8 @@ class _Flow:
         from matplotlib.patches import Rectangle
 
         figure = self.page()
+        if not self.pages.drawn():  # as for a header's rule
+            return
         top = 1 - (self.y - 1.5) / self.height
         figure.add_artist(Rectangle((MARGIN / (PAGE[0] * 72) - 2 / (PAGE[0] * 72), top - height / self.height),
                                     (width + 4) / (PAGE[0] * 72), height / self.height,
