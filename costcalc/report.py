@@ -604,6 +604,7 @@ class _Flow:
         self.height = PAGE[1] * 72
         self.bottom = 48  # points above the page's bottom edge kept for the footer
         self.figure: Figure | None = None
+        self.lines: list[_Line] = []  # the text of the page being built, drawn by its _TextBlock
         self.y = 0.0  # points from the top of the page
 
     # --- pages and measuring ---
@@ -611,6 +612,7 @@ class _Flow:
     def page(self) -> Figure:
         if self.figure is None:
             self.figure = self.pages.new()
+            self.lines = _text_block(self.figure)
             self.y = MARGIN
         return self.figure
 
@@ -637,10 +639,12 @@ class _Flow:
         advances = _advances(weight)
         return size * 1.02 * sum(advances(char) for char in text)
 
-    def text(self, x: float, text: str, size: float, dy: float = 0, **kwargs) -> None:
-        """Draw one line with its top `dy` points below the current y, x points from the left margin."""
-        self.page().text((MARGIN + x) / (PAGE[0] * 72), 1 - (self.y + dy) / self.height, text, fontsize=size,
-                         va="top", **kwargs)
+    def text(self, x: float, text: str, size: float, dy: float = 0, *, colour: str, weight: str = "normal",
+             right: bool = False) -> None:
+        """Draw one line with its top `dy` points below the current y, starting (or, `right`, ending)
+        x points from the left margin."""
+        self.page()
+        self.lines.append(_Line(MARGIN + x, self.y + dy, text, size, weight, colour, right))
 
     def wrap(self, text: str, size: float, width: float, weight: str = "normal") -> list[str]:
         """Lines of `text` that each fit in `width` points (measured, not guessed); a word wider
@@ -679,7 +683,7 @@ class _Flow:
             self.break_page()
         self.page()
         for line in self.wrap(text, size, self.width, "bold"):
-            self.text(0, line, size, weight="bold", color="#111111")
+            self.text(0, line, size, weight="bold", colour="#111111")
             self.y += size * 1.35
         self.y += size * 0.3
 
@@ -688,7 +692,7 @@ class _Flow:
         for line in self.wrap(text, size, self.width, weight):
             if self.room() < size * 1.4:
                 self.break_page()
-            self.text(0, line, size, weight=weight, color=colour)
+            self.text(0, line, size, weight=weight, colour=colour)
             self.y += size * 1.4
         self.y += size * 0.6
 
@@ -724,7 +728,7 @@ class _Flow:
             for i, lines in enumerate(row):
                 for n, line in enumerate(lines):
                     self.text(x + (widths[i] if right[i] else 0), line, size, dy=n * line_height,
-                              color="#111111", ha="right" if right[i] else "left")
+                              colour="#111111", right=right[i])
                 x += widths[i] + _GAP
             self.y += height
         self.y += size * 0.5
@@ -771,15 +775,16 @@ class _Flow:
             self.break_page()
         x = 0.0
         for i, header in enumerate(headers):
-            self.text(x + (widths[i] if right[i] else 0), header, size, weight="bold", color="#111111",
-                      ha="right" if right[i] else "left")
+            self.text(x + (widths[i] if right[i] else 0), header, size, weight="bold", colour="#111111",
+                      right=right[i])
             x += widths[i] + _GAP
         self.y += size * 1.5
         figure = self.page()
-        line_y = 1 - (self.y - size * 0.2) / self.height
-        figure.add_artist(Rectangle((MARGIN / (PAGE[0] * 72), line_y), min(x - _GAP, self.width) / (PAGE[0] * 72),
-                                    0.6 / self.height, transform=figure.transFigure, color="#333333",
-                                    linewidth=0))
+        if self.pages.drawn():  # a Rectangle costs a millisecond: none on a page another process draws
+            line_y = 1 - (self.y - size * 0.2) / self.height
+            figure.add_artist(Rectangle((MARGIN / (PAGE[0] * 72), line_y),
+                                        min(x - _GAP, self.width) / (PAGE[0] * 72), 0.6 / self.height,
+                                        transform=figure.transFigure, color="#333333", linewidth=0))
         self.y += size * 0.2
 
     def _band(self, height: float, width: float) -> None:
@@ -787,6 +792,8 @@ class _Flow:
         from matplotlib.patches import Rectangle
 
         figure = self.page()
+        if not self.pages.drawn():  # as for a header's rule
+            return
         top = 1 - (self.y - 1.5) / self.height
         figure.add_artist(Rectangle((MARGIN / (PAGE[0] * 72) - 2 / (PAGE[0] * 72), top - height / self.height),
                                     (width + 4) / (PAGE[0] * 72), height / self.height,
@@ -878,6 +885,165 @@ def _advances(weight: str) -> Callable[[str], float]:
 _ADVANCES: dict[str, Callable[[str], float]] = {}
 
 
+# --- the text of the flowing pages ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Line:
+    """One line of a flowing page's text: `x` points from the page's left edge (where it starts, or
+    ends if `right`), its top `top` points below the page's top edge."""
+
+    x: float
+    top: float
+    text: str
+    size: float
+    weight: str
+    colour: str
+    right: bool
+
+
+def _text_block(figure: Figure) -> list[_Line]:
+    """A new, empty list of lines that `figure` draws, in order, as its flowing text.
+
+    Headings, paragraphs and table cells are hundreds of lines a page. A matplotlib Text each would
+    lay every line out twice (once to measure it, once to draw it: shaping a string costs most of a
+    millisecond); one artist drawing them all lays each out once, where it is drawn, and places it
+    from the font's metrics, which cost nothing once read, exactly where a Text with va="top" (and
+    ha="right" for `right` lines) would have put it."""
+    block = _text_block_type()()
+    figure.add_artist(block)
+    return block.lines
+
+
+@functools.cache
+def _text_block_type() -> type:
+    """The Artist class behind `_text_block` (defined here: matplotlib is imported only to draw)."""
+    from matplotlib.artist import Artist
+
+    class TextBlock(Artist):
+        zorder = 3  # a Text's: drawn after the bands and rules, before the charts (10) and the footer (20)
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.lines: list[_Line] = []
+
+        def draw(self, renderer) -> None:
+            figure = self.get_figure(root=True)
+            if self.get_visible() and figure is not None:
+                _draw_lines(self.lines, renderer, figure)
+            self.stale = False
+
+    return TextBlock
+
+
+def _draw_lines(lines: list[_Line], renderer, figure: Figure) -> None:
+    """Draw `lines` in order through `renderer`, each with one `renderer.draw_text`, as Text would."""
+    from matplotlib.colors import to_rgba
+    from matplotlib.font_manager import FontProperties
+
+    scale = figure.dpi / 72  # pixels per point (1 on a page, whose dpi is 72)
+    page_height = figure.bbox.height
+    properties: dict[tuple[float, str], FontProperties] = {}
+    gc = renderer.new_gc()
+    for line in lines:
+        if not line.text:
+            continue
+        key = (line.size, line.weight)
+        if key not in properties:
+            # From the rcParams now in force (costcalc's style: its font families, fallbacks included).
+            properties[key] = FontProperties(size=line.size, weight=line.weight)
+        prop = properties[key]
+        x = line.x * scale
+        if line.right:
+            x -= _width(line.text, line.size, line.weight, prop, renderer, scale)
+        # va="top": the baseline lies one ascent below the top, the line's tallest glyph's or, if
+        # higher, the font's typographic ascender (matplotlib.text.Text._get_layout).
+        y = page_height - (line.top + _ascent(line.text, line.size, line.weight)) * scale
+        if renderer.flipy():
+            y = renderer.get_canvas_width_height()[1] - y
+        gc.set_foreground(to_rgba(line.colour), isRGBA=True)
+        renderer.draw_text(gc, x, y, line.text, prop, 0)
+    gc.restore()
+
+
+# Characters that DejaVu Sans (regular and bold) does not kern against each other: a string of them
+# is as wide as its advance widths add up to. Numbers, the bulk of a table's right-aligned cells.
+_UNKERNED = frozenset("0123456789$,.%+-\u2212\u00d7() /")
+
+
+def _width(text: str, size: float, weight: str, prop, renderer, scale: float) -> float:
+    """Width of `text` in pixels as matplotlib lays it out (kerning included): what a Text with
+    ha="right" moves its start left by. A number is added up from its characters' advances; other
+    text (a table's header) is laid out by matplotlib to know."""
+    if _UNKERNED.issuperset(text):
+        advances = _sized_advances(size, weight)
+        return sum(advances[char] for char in text) * scale
+    return renderer.get_text_width_height_descent(text, prop, ismath=False)[0]
+
+
+def _sized_advances(size: float, weight: str) -> dict[str, float]:
+    """Advance width in points of each `_UNKERNED` character at `size`, in the font's 64ths of a
+    point as matplotlib adds them up (to the last 64th: the width of a Text)."""
+    advances = _SIZED_ADVANCES.get((size, weight))
+    if advances is None:
+        from matplotlib.ft2font import LoadFlags
+
+        from .text import fonts
+
+        font = fonts(weight)[0]  # DejaVu Sans has every one of them
+        font.set_size(size, 72)
+        advances = {char: font.load_char(ord(char), flags=LoadFlags.NO_HINTING).horiAdvance / 64
+                    for char in _UNKERNED}
+        _SIZED_ADVANCES[(size, weight)] = advances
+    return advances
+
+
+_SIZED_ADVANCES: dict[tuple[float, str], dict[str, float]] = {}
+
+
+def _ascent(text: str, size: float, weight: str) -> float:
+    """Height above the baseline of `text` in points, as matplotlib aligns a line to its top: its
+    tallest glyph or, if higher, the first font's typographic ascender."""
+    ascents = _ASCENTS.get((size, weight))
+    if ascents is None:
+        ascents = _ASCENTS[(size, weight)] = _Ascents(size, weight)
+    return max(ascents[char] for char in text)
+
+
+class _Ascents(dict[str, float]):
+    """char -> height in points above the baseline it counts for at one size and weight, filled
+    as characters are met."""
+
+    def __init__(self, size: float, weight: str):
+        super().__init__()
+        from .text import fonts
+
+        self.size = size
+        self.chain = fonts(weight)
+        first = self.chain[0]
+        os2, head = first.get_sfnt_table("OS/2"), first.get_sfnt_table("head")
+        assert os2 is not None and head is not None  # DejaVu Sans has both tables
+        # The arithmetic of matplotlib.text.Text._get_layout, to the last bit.
+        self.least = os2["sTypoAscender"] * (1 / head["unitsPerEm"] * size * 72 / 72)
+
+    def __missing__(self, char: str) -> float:
+        from matplotlib.ft2font import LoadFlags
+
+        from .text import REPLACEMENT
+
+        # Text reaches here through `drawable`, so some font has the glyph; "�" if not.
+        font = next((f for f in self.chain if f.get_char_index(ord(char))), None)
+        code = ord(char) if font is not None else ord(REPLACEMENT)
+        font = font or self.chain[0]
+        font.set_size(self.size, 72)
+        glyph = font.load_char(code, flags=LoadFlags.NO_HINTING)
+        self[char] = max(self.least, glyph.bbox[3] / 64)
+        return self[char]
+
+
+_ASCENTS: dict[tuple[float, str], _Ascents] = {}
+
+
 # --- a second process ------------------------------------------------------------------------------
 
 
@@ -915,6 +1081,8 @@ def _forget_open_fonts() -> None:
     text._fonts.cache_clear()
     text._replacements.cache_clear()
     _ADVANCES.clear()
+    _ASCENTS.clear()
+    _SIZED_ADVANCES.clear()
 
 
 class _Forked:

@@ -159,3 +159,57 @@ def test_markdown_keeps_the_title_in_full_on_one_line(book):
     r = build(book, scenario(title=title), grid=False)
     text = report.markdown(r, [f"{name}.png" for name in r.chart_names()])
     assert text.splitlines()[0] == "# サポートボット 支持机器人 🤖 bot " + "long " * 1_000
+
+
+# --- where the PDF's flowing text is drawn ---------------------------------------------------------
+
+# Strings of a table and its headers: numbers (right-aligned), kerned letters ("To", "AV"), glyphs
+# taller than the font's ascender ("É", "Å", "|"), one from a fallback font and a "�".
+PLACED = ["$133,703.86", "-$215.43", "73%", "Total cost", "AVATAR WAVE", "Émile Åström |", FALLBACK_ONLY,
+          REPLACEMENT, "per 1K requests"]
+
+
+def drawn_positions(monkeypatch, draw) -> list[tuple[str, float, float]]:
+    """(string, x, y) of every string `draw(figure)` puts on an A4 page, as the PDF backend is
+    asked to draw it (points from the bottom-left corner)."""
+    import io
+
+    from matplotlib.backends import backend_pdf
+
+    calls: list[tuple[str, float, float]] = []
+    original = backend_pdf.RendererPdf.draw_text
+
+    def record(self, gc, x, y, s, prop, angle, *args, **kwargs):
+        calls.append((s, x, y))
+        return original(self, gc, x, y, s, prop, angle, *args, **kwargs)
+
+    monkeypatch.setattr(backend_pdf.RendererPdf, "draw_text", record)
+    with charts.style():
+        figure = report._Pages({}, "t").new()
+        draw(figure)
+        figure.savefig(io.BytesIO(), format="pdf")
+    return calls
+
+
+@pytest.mark.parametrize("weight", ["normal", "bold"])
+@pytest.mark.parametrize("size", [8, 12.5])
+def test_flowing_text_is_drawn_where_a_top_aligned_text_would_be(monkeypatch, weight, size):
+    # The page's text is drawn by one artist, not a matplotlib Text per line; each line must land
+    # where Text(va="top", ha=...) put it, to a thousandth of a point: rows and right-aligned number
+    # columns line up as before.
+    height, width = report.PAGE[1] * 72, report.PAGE[0] * 72
+    rows = [(100.0 + 20 * i, 50.0 + 15 * i, text, i % 2 == 0) for i, text in enumerate(PLACED)]
+
+    def as_text(figure):
+        for x, top, text, right in rows:
+            figure.text(x / width, 1 - top / height, text, fontsize=size, weight=weight, color="#111111",
+                        va="top", ha="right" if right else "left")
+
+    def as_block(figure):
+        lines = report._text_block(figure)
+        lines.extend(report._Line(x, top, text, size, weight, "#111111", right) for x, top, text, right in rows)
+
+    expected, drawn = drawn_positions(monkeypatch, as_text), drawn_positions(monkeypatch, as_block)
+    assert [s for s, _, _ in drawn] == PLACED
+    for (text, x, y), (_, x0, y0) in zip(drawn, expected):
+        assert (text, x, y) == (text, pytest.approx(x0, abs=1e-3), pytest.approx(y0, abs=1e-3))
