@@ -568,7 +568,7 @@ def estimate(ctx, model, input_tokens, output_tokens, cached_input_tokens, reque
     from .cost import Usage, usage_cost
     from .errors import UsageError
     from .pricing import split_fine_tuned
-    from .training import bill_tokens, not_fine_tunable
+    from .training import bill_tokens, jobs_closed_warning, not_fine_tunable
 
     if cached_input_tokens > input_tokens:
         raise UsageError(f"--cached-input-tokens ({cached_input_tokens}) cannot exceed --input-tokens ({input_tokens})")
@@ -589,7 +589,10 @@ def estimate(ctx, model, input_tokens, output_tokens, cached_input_tokens, reque
     per_request = {"input": input_tokens, "cached_input": cached_input_tokens, "output": output_tokens}
     # Only a date asked for is priced as of a day; without --as-of the newest sheet is used as it is.
     forward = views.carried_forward(book.for_name(model)[0], as_of) if as_of is not None else None
-    output = views.estimate(cost, requests, per_request, training, sheet, forward=forward, as_of=as_of)
+    closed = book.jobs_closed(model, on_date(as_of)) if training is not None else None
+    warning = jobs_closed_warning(model, on_date(as_of), closed.reason) if closed is not None else None
+    output = views.estimate(cost, requests, per_request, training, sheet, forward=forward, as_of=as_of,
+                            training_warning=warning)
     note_carried_forward({**output.data, "provider": sheet.provider}, fmt)
     emit(output, fmt)
 
@@ -623,27 +626,35 @@ def dataset(ctx, file, model, epochs, strict, as_of, fmt):
       costcalc dataset train.jsonl --as-of 2023-09-01 --strict
       cat train.jsonl | costcalc dataset - --model babbage-002
     """
+    from dataclasses import replace
+
     from . import views
     from .dataset import InvalidDatasetError, dataset_format, scan_dataset
     from .errors import UsageError
     from .progress import progress_bar
-    from .training import not_fine_tunable
+    from .training import jobs_closed_warning, not_fine_tunable
 
-    sheet, price = pricebook(ctx).model_on(model, as_of)
+    book = pricebook(ctx)
+    sheet, price = book.model_on(model, as_of)
     dataset_format(price)  # an embedding model is named as one
     refusal = not_fine_tunable(model, price, sheet.revision, as_of)
     if refusal is not None:  # the library still scans for it; a command that prices training refuses
         raise UsageError(refusal)
+    # The file is still checked and counted for a model no job can start on (gpt-3.5-turbo after
+    # its shutdown), but its fee is marked as one that cannot be paid.
+    day = on_date(as_of)
+    closed = book.jobs_closed(model, day)
+    warnings = (jobs_closed_warning(model, day, closed.reason),) if closed is not None else ()
     bar = progress_bar()
     try:
         report = scan_dataset(file, model_price=price, epochs=epochs, strict=strict, progress=bar, sheet=sheet)
     except InvalidDatasetError as exc:
-        emit(views.dataset_report(exc.report), fmt)
+        emit(views.dataset_report(replace(exc.report, warnings=(*exc.report.warnings, *warnings))), fmt)
         raise
     finally:
         if bar is not None:
             bar.close()
-    emit(views.dataset_report(report), fmt)
+    emit(views.dataset_report(replace(report, warnings=(*report.warnings, *warnings))), fmt)
 
 
 @cli.command()

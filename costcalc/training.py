@@ -127,6 +127,15 @@ def not_fine_tunable(requested: str, model: ModelPrice, revision: str,
     return f"{named} has no fine-tuning prices in the price sheet effective {revision}{when}"
 
 
+def jobs_closed_warning(requested: str, day: datetime.date, reason: str) -> str:
+    """What `costcalc dataset` and `estimate` say when the fee they print is of a job that cannot be
+    started on `day` (the model shut down, or its provider takes no fine-tuning jobs then): the one
+    wording, beside the fee, so it is never read as a price that can be paid."""
+    return (f"no fine-tuning job can start on {requested} on {day.isoformat()} ({reason}): the training "
+            "fee is what the job cost at these prices, not one that can be paid then; give --as-of for a "
+            "day it could start, or another model")
+
+
 def can_be_trained(model: ModelPrice) -> bool:
     """Whether a sheet gives a price for training `model`, per token or per hour, in some mode."""
     tables = list(model.fine_tuning_by_mode.values()) or ([model.fine_tuning] if model.fine_tuning else [])
@@ -172,6 +181,7 @@ __all__ = [
     "bill_tokens",
     "billing_tokens",
     "default_epochs",
+    "jobs_closed_warning",
     "not_fine_tunable",
     "parse_epochs",
     "resolve_epochs",

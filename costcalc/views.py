@@ -455,7 +455,7 @@ def validation(result: PriceBook | PricingError) -> Output:
 
 def estimate(cost: UsageCost, requests: int, per_request_tokens: dict, training: TrainingBill | None,
              sheet: PriceSheet | None = None, *, forward: dict[str, str | None] | None = None,
-             as_of: dt.date | None = None) -> Output:
+             as_of: dt.date | None = None, training_warning: str | None = None) -> Output:
     """`costcalc estimate`: the usage of `requests` requests, and the training job when one is given.
 
     `sheet` is the sheet in force (named in the title); the price may have been set by an earlier
@@ -483,7 +483,10 @@ def estimate(cost: UsageCost, requests: int, per_request_tokens: dict, training:
             "training_tokens": training.billing_tokens, "epochs": training.epochs,
             "billed_tokens": training.billed_tokens, "training_per_1m": training.training_per_1m,
             "training_usd": training.training_usd, "epochs_note": epochs_note,
+            "warning": training_warning,  # a job that cannot start on the day (training.jobs_closed_warning)
         }
+        if training_warning:
+            notes.append(f"Warning: {training_warning}")
         rows.append([f"training ({training.epochs} epochs)", training.billed_tokens,
                      None if training.training_per_1m is None else Price(training.training_per_1m),
                      Money(training_usd)])

@@ -117,7 +117,9 @@ def test_dataset_csv_and_markdown(run, train):
 def test_legacy_model_reads_prompt_completion(run, tmp_path):
     path = tmp_path / "legacy.jsonl"
     path.write_text("".join(json.dumps({"prompt": f"Say {i}", "completion": "Hi there"}) + "\n" for i in range(10)))
-    data = json.loads(run("dataset", str(path), "--model", "babbage-002", "--format", "json").output)
+    # On a day babbage-002 could still be fine-tuned (OpenAI stopped taking its jobs on 2024-10-28).
+    data = json.loads(run("dataset", str(path), "--model", "babbage-002", "--as-of", "2024-01-01",
+                          "--format", "json").output)
     assert (data["format"], data["examples"], data["errors"]) == ("completion", 10, {})
     assert data["assistant_tokens"] == 20  # "Hi there" is 2 tokens
     assert data["max_tokens_per_example"] is None
@@ -308,3 +310,41 @@ def test_tokens_of_an_empty_text_and_of_a_broken_link(run, tmp_path):
     (tmp_path / "b.txt").symlink_to(tmp_path / "a.txt")
     result = run("tokens", str(tmp_path / "a.txt"))
     assert (result.exit_code, result.stderr) == (1, f"Error: {tmp_path / 'a.txt'}: cannot read: the link leads to no file\n")
+
+
+# --- a fee for a job that cannot start -------------------------------------------------------------
+
+SHUT_DOWN = ("no fine-tuning job can start on gpt-3.5-turbo on 2026-12-01 (gpt-3.5-turbo-0125 is shut down "
+             "from 2026-10-23): the training fee is what the job cost at these prices, not one that can be "
+             "paid then; give --as-of for a day it could start, or another model")
+
+
+def test_a_fee_on_a_shut_down_model_is_marked_as_one_that_cannot_be_paid(run, train):
+    # gpt-3.5-turbo meant 0125 from 2024-02-16, and 0125 shut down on 2026-10-23: the file is still
+    # checked and counted (270 tokens), its fee ($0.0216 at $8 per 1M × 10 epochs) says it cannot be paid.
+    result = run("dataset", str(train), "--as-of", "2026-12-01", "--format", "json")
+    data = json.loads(result.output)
+    assert (result.exit_code, data["billing_tokens"], data["training_usd"]) == (0, 270, "0.0216")
+    assert data["warnings"][-1] == SHUT_DOWN  # after the file's own warnings
+    assert SHUT_DOWN in run("dataset", str(train), "--as-of", "2026-12-01").output
+    # On 2023-09-01 a job could start: no such warning.
+    before = json.loads(run("dataset", str(train), "--as-of", "2023-09-01", "--format", "json").output)
+    assert not [w for w in before["warnings"] if "no fine-tuning job can start" in w]
+
+
+def test_openai_wind_down_closes_fine_tuning_to_new_customers(run, train):
+    # gpt-4.1-mini is not shut down on 2026-12-01, but from 2026-05-07 OpenAI takes fine-tuning
+    # jobs only from existing customers (a user of costcalc is taken to be new, as in compare).
+    data = json.loads(run("dataset", str(train), "--model", "gpt-4.1-mini", "--as-of", "2026-12-01",
+                          "--format", "json").output)
+    assert data["warnings"][-1].startswith("no fine-tuning job can start on gpt-4.1-mini on 2026-12-01 (")
+
+
+def test_estimate_marks_a_training_fee_that_cannot_be_paid(run):
+    args = ("estimate", "gpt-3.5-turbo", "--training-tokens", "100000", "--epochs", "3", "--format", "json")
+    # OpenAI's own example: 100,000 tokens × 3 epochs × $8 per 1M = $2.40, payable on 2023-08-22.
+    then = json.loads(run(*args, "--as-of", "2023-08-22").output)["training"]
+    assert (then["training_usd"], then["warning"]) == ("2.4", None)
+    now = json.loads(run(*args, "--as-of", "2026-12-01").output)["training"]
+    assert now["warning"] == SHUT_DOWN
+    assert f"Warning: {SHUT_DOWN}" in run(*args[:-2], "--as-of", "2026-12-01").output
