@@ -357,6 +357,13 @@ def today_option(command):
     )(command)
 
 
+# Who asks, for `dataset` and `estimate`: whether a training job can start during a wind-down.
+customer_option = click.option(
+    "--fine-tuning-customer", "customer", type=click.Choice(("new", "existing")), default="new", show_default=True,
+    help="Who asks: a team that never fine-tuned with the provider (new) or one that did (existing); "
+         "decides whether a job can start during a wind-down.")
+
+
 def on_date(as_of: dt.date | None) -> dt.date:
     from .months import today
 
@@ -550,11 +557,12 @@ def prices_validate(ctx, directory, fmt):
               help="Tokens in the training file, to add the fine-tuning fee (implies --fine-tuned).")
 @click.option("--epochs", type=click.IntRange(1, MAX_EPOCHS), default=None,
               help="Training epochs (1-50). Default 3, OpenAI's target when a dataset is not given.")
+@customer_option
 @today_option
 @output_options
 @click.pass_context
 def estimate(ctx, model, input_tokens, output_tokens, cached_input_tokens, requests, fine_tuned, batch,
-             training_tokens, epochs, as_of, fmt):
+             training_tokens, epochs, customer, as_of, fmt):
     """Estimate the cost of requests to a model, optionally with a fine-tuning fee.
 
     \b
@@ -589,7 +597,7 @@ def estimate(ctx, model, input_tokens, output_tokens, cached_input_tokens, reque
     per_request = {"input": input_tokens, "cached_input": cached_input_tokens, "output": output_tokens}
     # Only a date asked for is priced as of a day; without --as-of the newest sheet is used as it is.
     forward = views.carried_forward(book.for_name(model)[0], as_of) if as_of is not None else None
-    closed = book.jobs_closed(model, on_date(as_of)) if training is not None else None
+    closed = book.jobs_closed(model, on_date(as_of), customer) if training is not None else None
     warning = jobs_closed_warning(model, on_date(as_of), closed.reason) if closed is not None else None
     output = views.estimate(cost, requests, per_request, training, sheet, forward=forward, as_of=as_of,
                             training_warning=warning)
@@ -608,10 +616,11 @@ def estimate(ctx, model, input_tokens, output_tokens, cached_input_tokens, reque
 @click.option("--epochs", type=EPOCHS, default="auto", show_default=True,
               help="Training epochs, 1-50, or auto for the cookbook's default rule.")
 @click.option("--strict", is_flag=True, help="Exit 1 when the file has any error (the report is still printed).")
+@customer_option
 @as_of_option
 @output_options
 @click.pass_context
-def dataset(ctx, file, model, epochs, strict, as_of, fmt):
+def dataset(ctx, file, model, epochs, strict, customer, as_of, fmt):
     """Check a fine-tuning file, count its tokens and estimate the training fee.
 
     FILE is a JSONL file in the chat format (or prompt/completion for babbage-002 and
@@ -643,7 +652,7 @@ def dataset(ctx, file, model, epochs, strict, as_of, fmt):
     # The file is still checked and counted for a model no job can start on (gpt-3.5-turbo after
     # its shutdown), but its fee is marked as one that cannot be paid.
     day = on_date(as_of)
-    closed = book.jobs_closed(model, day)
+    closed = book.jobs_closed(model, day, customer)
     warnings = (jobs_closed_warning(model, day, closed.reason),) if closed is not None else ()
     bar = progress_bar()
     try:

@@ -339,6 +339,15 @@ def test_openai_wind_down_closes_fine_tuning_to_new_customers(run, train):
                           "--format", "json").output)
     assert data["warnings"][-1].startswith("no fine-tuning job can start on gpt-4.1-mini on 2026-12-01 (")
 
+    def closed(day: str) -> list[str]:
+        out = run("dataset", str(train), "--model", "gpt-4.1-mini", "--fine-tuning-customer", "existing",
+                  "--as-of", day, "--format", "json").output
+        return [w for w in json.loads(out)["warnings"] if w.startswith("no fine-tuning job can start")]
+
+    # An existing customer could still train on 2026-12-01, and no one can from 2027-01-06.
+    assert closed("2026-12-01") == []
+    assert len(closed("2027-01-10")) == 1
+
 
 def test_estimate_marks_a_training_fee_that_cannot_be_paid(run):
     args = ("estimate", "gpt-3.5-turbo", "--training-tokens", "100000", "--epochs", "3", "--format", "json")
