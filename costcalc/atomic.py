@@ -90,10 +90,12 @@ def write_text(path: str | os.PathLike[str], text: str) -> Path:
 
     A lone surrogate, which UTF-8 cannot hold, is written as U+FFFD: it comes from a file name that
     is not UTF-8 (Python reads its bad bytes as surrogates) or a \\ud800 escape in a user's file."""
+    from .text import replace_surrogates
+
     try:
         data = text.encode("utf-8")
     except UnicodeEncodeError:
-        data = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace").encode("utf-8")
+        data = replace_surrogates(text).encode("utf-8")
     return write_bytes(path, data)
 
 

@@ -34,6 +34,8 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .text import replace_surrogates  # lone surrogates -> U+FFFD, as tiktoken does
+
 if TYPE_CHECKING:
     import tiktoken
 
@@ -163,11 +165,6 @@ def _proven_version() -> bool:
 def greedy_pattern(pattern: str) -> str:
     """tiktoken's pattern with possessive quantifiers (?+ ++ *+ {m,n}+) written as greedy ones."""
     return re.sub(r"(\?|\+|\*|\})\+", r"\1", pattern)
-
-
-def replace_surrogates(text: str) -> str:
-    """What tiktoken's encode_ordinary does to a string UTF-8 cannot hold (lone surrogates -> U+FFFD)."""
-    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 _patterns: dict[str, Any] = {}

@@ -134,5 +134,11 @@ def _replacements(weight: str) -> _Replacements:
     return _Replacements(weight)
 
 
+def replace_surrogates(text: str) -> str:
+    """`text` with each lone surrogate (which UTF-8 cannot hold) as U+FFFD: what tiktoken's
+    encode_ordinary does to such a string, and what a UTF-8 file can hold of it."""
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
 __all__ = ["ELLIPSIS", "FALLBACK_FAMILIES", "REPLACEMENT", "drawable", "font_families", "fonts", "one_line",
-           "shorten"]
+           "replace_surrogates", "shorten"]
