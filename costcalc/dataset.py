@@ -382,7 +382,7 @@ def scan_dataset(
         raise UsageError(f"the price sheet names no tokenizer encoding for {model_price.name}")
     # By name: the counting encoder is built where the counting happens (in each worker).
     encoding_name = checked_encoding_name(model_price.encoding)
-    workers = _worker_count(workers)
+    workers = worker_count(workers)
     stream, name, size, close = _open(source)
     with _Totals() as totals:  # leaving it removes the duplicate finder's spill files
         try:
@@ -409,7 +409,9 @@ def scan_dataset(
 # --- reading ------------------------------------------------------------------------------------
 
 
-def _worker_count(workers: int | None) -> int:
+def worker_count(workers: int | None) -> int:
+    """Processes to work with: `workers` (a whole number >= 1, else a UsageError), or one per core
+    this process may use. The dataset scan's rule, and the report's where it can fork."""
     if workers is None:
         try:
             return max(1, len(os.sched_getaffinity(0)))

@@ -1051,14 +1051,9 @@ def _workers(workers: int | None) -> int:
     """Processes to write with: `workers`, else one per core; 1 where a process cannot fork (Windows)."""
     if not hasattr(os, "fork"):  # pragma: no cover - Windows
         return 1
-    if workers is None:
-        try:
-            return max(1, len(os.sched_getaffinity(0)))
-        except AttributeError:  # pragma: no cover - macOS
-            return max(1, os.cpu_count() or 1)
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise UsageError(f"workers must be a whole number >= 1, not {workers!r}")
-    return workers
+    from .dataset import worker_count
+
+    return worker_count(workers)
 
 
 def _import_drawing() -> None:
