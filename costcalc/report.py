@@ -864,18 +864,15 @@ def _advances(weight: str) -> Callable[[str], float]:
 
         from matplotlib.ft2font import LoadFlags
 
-        from .text import REPLACEMENT, fonts
+        from .text import fonts
 
         chain = fonts(weight)
 
         @functools.lru_cache(maxsize=None)
         def cached(char: str) -> float:
-            # Text reaches here through `drawable`, so some font has the glyph; "�" if not.
-            font = next((f for f in chain if f.get_char_index(ord(char))), None)
-            if font is None:
-                font, char = chain[0], REPLACEMENT
+            font, code = _glyph_font(chain, char)
             font.set_size(100, 72)
-            glyph = font.load_char(ord(char), flags=LoadFlags.NO_HINTING)
+            glyph = font.load_char(code, flags=LoadFlags.NO_HINTING)
             return glyph.linearHoriAdvance / 65536 / 100
 
         _ADVANCES[weight] = advance = cached
@@ -883,6 +880,16 @@ def _advances(weight: str) -> Callable[[str], float]:
 
 
 _ADVANCES: dict[str, Callable[[str], float]] = {}
+
+
+def _glyph_font(chain: Sequence[Any], char: str) -> tuple[Any, int]:
+    """(the font of `chain` that draws `char`, the code point it draws): the first font that has the
+    glyph, as matplotlib falls back. Text reaches here through `drawable`, so some font has it; if
+    none does, the first font's "�"."""
+    from .text import REPLACEMENT
+
+    font = next((f for f in chain if f.get_char_index(ord(char))), None)
+    return (font, ord(char)) if font is not None else (chain[0], ord(REPLACEMENT))
 
 
 # --- the text of the flowing pages ------------------------------------------------------------------
@@ -1029,12 +1036,7 @@ class _Ascents(dict[str, float]):
     def __missing__(self, char: str) -> float:
         from matplotlib.ft2font import LoadFlags
 
-        from .text import REPLACEMENT
-
-        # Text reaches here through `drawable`, so some font has the glyph; "�" if not.
-        font = next((f for f in self.chain if f.get_char_index(ord(char))), None)
-        code = ord(char) if font is not None else ord(REPLACEMENT)
-        font = font or self.chain[0]
+        font, code = _glyph_font(self.chain, char)
         font.set_size(self.size, 72)
         glyph = font.load_char(code, flags=LoadFlags.NO_HINTING)
         self[char] = max(self.least, glyph.bbox[3] / 64)
