@@ -25,6 +25,7 @@ from .scenario import MAX_REQUESTS, MAX_TOKENS, MAX_TOKENS_PER_REQUEST
 from .training import MAX_EPOCHS
 
 if TYPE_CHECKING:
+    from .pricing import PriceBook
     from .scenario import Override, Scenario
 
 
@@ -364,6 +365,16 @@ customer_option = click.option(
          "decides whether a job can start during a wind-down.")
 
 
+def training_closed(book: PriceBook, model: str, as_of: dt.date | None, customer: str) -> str | None:
+    """The warning that a training fee for `model` is of a job that cannot start on the day (as_of,
+    or today), or None when one can: `dataset` and `estimate` print it beside the fee."""
+    from .training import jobs_closed_warning
+
+    day = on_date(as_of)
+    closed = book.jobs_closed(model, day, customer)
+    return jobs_closed_warning(model, day, closed.reason) if closed is not None else None
+
+
 def on_date(as_of: dt.date | None) -> dt.date:
     from .months import today
 
@@ -576,7 +587,7 @@ def estimate(ctx, model, input_tokens, output_tokens, cached_input_tokens, reque
     from .cost import Usage, usage_cost
     from .errors import UsageError
     from .pricing import split_fine_tuned
-    from .training import bill_tokens, jobs_closed_warning, not_fine_tunable
+    from .training import bill_tokens, not_fine_tunable
 
     if cached_input_tokens > input_tokens:
         raise UsageError(f"--cached-input-tokens ({cached_input_tokens}) cannot exceed --input-tokens ({input_tokens})")
@@ -597,8 +608,7 @@ def estimate(ctx, model, input_tokens, output_tokens, cached_input_tokens, reque
     per_request = {"input": input_tokens, "cached_input": cached_input_tokens, "output": output_tokens}
     # Only a date asked for is priced as of a day; without --as-of the newest sheet is used as it is.
     forward = views.carried_forward(book.for_name(model)[0], as_of) if as_of is not None else None
-    closed = book.jobs_closed(model, on_date(as_of), customer) if training is not None else None
-    warning = jobs_closed_warning(model, on_date(as_of), closed.reason) if closed is not None else None
+    warning = training_closed(book, model, as_of, customer) if training is not None else None
     output = views.estimate(cost, requests, per_request, training, sheet, forward=forward, as_of=as_of,
                             training_warning=warning)
     note_carried_forward({**output.data, "provider": sheet.provider}, fmt)
@@ -641,7 +651,7 @@ def dataset(ctx, file, model, epochs, strict, customer, as_of, fmt):
     from .dataset import InvalidDatasetError, dataset_format, scan_dataset
     from .errors import UsageError
     from .progress import progress_bar
-    from .training import jobs_closed_warning, not_fine_tunable
+    from .training import not_fine_tunable
 
     book = pricebook(ctx)
     sheet, price = book.model_on(model, as_of)
@@ -651,19 +661,21 @@ def dataset(ctx, file, model, epochs, strict, customer, as_of, fmt):
         raise UsageError(refusal)
     # The file is still checked and counted for a model no job can start on (gpt-3.5-turbo after
     # its shutdown), but its fee is marked as one that cannot be paid.
-    day = on_date(as_of)
-    closed = book.jobs_closed(model, day, customer)
-    warnings = (jobs_closed_warning(model, day, closed.reason),) if closed is not None else ()
+    closed = training_closed(book, model, as_of, customer)
+
+    def shown(report):
+        return views.dataset_report(replace(report, warnings=(*report.warnings, closed)) if closed else report)
+
     bar = progress_bar()
     try:
         report = scan_dataset(file, model_price=price, epochs=epochs, strict=strict, progress=bar, sheet=sheet)
     except InvalidDatasetError as exc:
-        emit(views.dataset_report(replace(exc.report, warnings=(*exc.report.warnings, *warnings))), fmt)
+        emit(shown(exc.report), fmt)
         raise
     finally:
         if bar is not None:
             bar.close()
-    emit(views.dataset_report(replace(report, warnings=(*report.warnings, *warnings))), fmt)
+    emit(shown(report), fmt)
 
 
 @cli.command()
