@@ -18,35 +18,37 @@ from .conftest import REPO
 HEAVY = ('pandas', 'matplotlib', 'numpy', 'tiktoken', 'splintr', 'orjson')
 
 
-def test_import_and_help_do_not_load_pandas_or_matplotlib():
-    # Nor numpy or any encoder: they load when a count or a chart is needed.
+def heavy_modules_after(invocations: str) -> str:
+    """Which of HEAVY a fresh interpreter has loaded after running `invocations` (lines of Python
+    that may use `CliRunner` and `cli`), printed as a sorted list."""
     code = (
         "import sys, costcalc\n"
         "from click.testing import CliRunner\n"
         "from costcalc.cli import cli\n"
-        "CliRunner().invoke(cli, ['--help'])\n"
-        "for name in ('compare', 'dataset', 'report', 'prices', 'scenario', 'tokens', 'usage'):\n"
-        "    CliRunner().invoke(cli, [name, '--help'])\n"
+        f"{invocations}"
         f"print(sorted(m for m in {HEAVY} if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    return out.stdout.strip()
+
+
+def test_import_and_help_do_not_load_pandas_or_matplotlib():
+    # Nor numpy or any encoder: they load when a count or a chart is needed.
+    assert heavy_modules_after(
+        "CliRunner().invoke(cli, ['--help'])\n"
+        "for name in ('compare', 'dataset', 'report', 'prices', 'scenario', 'tokens', 'usage'):\n"
+        "    CliRunner().invoke(cli, [name, '--help'])\n"
+    ) == "[]"
 
 
 def test_compare_builds_only_the_encoder_that_counts():
     # The bundled example's training file is read by orjson and counted by splintr alone:
     # tiktoken's encoder (its import, its 100,000-rank table) and numpy (for duplicates in big
     # files) are not loaded.
-    code = (
-        "import sys\n"
-        "from click.testing import CliRunner\n"
-        "from costcalc.cli import cli\n"
+    assert heavy_modules_after(
         "result = CliRunner().invoke(cli, ['compare'])\n"
         "assert result.exit_code == 0, result.output\n"
-        f"print(sorted(m for m in {HEAVY} if m in sys.modules))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "['orjson', 'splintr']"
+    ) == "['orjson', 'splintr']"
 
 
 def test_all_is_exactly_the_public_names_sorted():
