@@ -959,12 +959,13 @@ def report_command(ctx, scenario_file, output, all_charts, dpi, dataset, setting
     if bar is not None:
         def say(message):
             click.echo(f"\r{message}…\x1b[K", err=True, nl=False)
+    targets = [output] if output is not None else report.default_paths()
     try:
-        result = report.report_for(scenario, pricebook(ctx), progress=say, scan_progress=bar, measured=measured,
-                                   history=past)
-        targets = [output] if output is not None else report.default_paths()
-        # The PDF is written while a forked copy writes the Markdown and the PNGs (same files, same bytes).
-        written = report.write_all(result, targets, all_charts=all_charts, dpi=dpi, progress=say)
+        # A forked copy imports matplotlib while the comparison runs, then writes the files.
+        with report.writer_ahead(targets, all_charts=all_charts, dpi=dpi, progress=say) as write:
+            result = report.report_for(scenario, pricebook(ctx), progress=say, scan_progress=bar,
+                                       measured=measured, history=past)
+            written = write(result)
     finally:
         if bar is not None:
             bar.close()

@@ -290,6 +290,52 @@ def write_all(report: Report, targets: Sequence[str | os.PathLike[str]], *, all_
     return [path for i in range(len(paths)) for path in written[i]]
 
 
+@contextlib.contextmanager
+def writer_ahead(targets: Sequence[str | os.PathLike[str]], *, all_charts: bool = False, dpi: int = charts.DPI,
+                 progress: Progress | None = None, workers: int | None = None) -> Iterator[Callable[[Report], list[Path]]]:
+    """`write_all(report, targets, ...)` as a function of a report that does not exist yet.
+
+    With `workers` > 1 (default: one per core), a forked copy of this process is started on
+    entering the block: it imports matplotlib (a third of a second) while this process builds the
+    report (the comparison, a training file's scan), and is sent the report, pickled, to write.
+    The files are those `write_all` writes, byte for byte. Should the copy fail, the function
+    writes here, where errors are raised as usual; leaving the block without calling it ends the
+    copy, which has written nothing."""
+    def here(report: Report) -> list[Path]:
+        return write_all(report, targets, all_charts=all_charts, dpi=dpi, progress=progress, workers=workers)
+
+    if _workers(workers) == 1:
+        yield here
+        return
+    inbox, outbox = os.pipe()
+
+    def write_when_sent(send: Callable[[Any], None]) -> None:
+        os.close(outbox)
+        _import_drawing()
+        with os.fdopen(inbox, "rb") as sent:
+            report = pickle.load(sent)  # EOFError, and nothing written, when no report comes
+        send(here(report))
+
+    with _Forked(write_when_sent) as helper:
+        os.close(inbox)
+        outgoing = os.fdopen(outbox, "wb")
+
+        def write_report(report: Report) -> list[Path]:
+            # From here on the copy may be writing files: it is waited for, never killed.
+            helper.writes_files = True
+            with contextlib.suppress(OSError, pickle.PicklingError):
+                with outgoing:
+                    pickle.dump(report, outgoing, protocol=pickle.HIGHEST_PROTOCOL)
+            for written in helper.results():
+                return written
+            return here(report)
+
+        try:
+            yield write_report
+        finally:
+            outgoing.close()
+
+
 def write_png(report: Report, path: str | os.PathLike[str], chart: str = KEY_CHART, *, dpi: int = charts.DPI) -> Path:
     """One chart as a PNG (the key chart, cumulative cost, by default)."""
     return charts.save_png(report.figure(chart), path, dpi=dpi)

@@ -348,3 +348,48 @@ def test_write_all_writes_the_pdf_beside_a_helper_writing_the_markdown_and_pngs(
                                          "r-break-even-map.png", "r-price-history.png"]
     assert written[0].read_bytes() == tiny_pdf.read_bytes()
     assert [p.read_bytes() for p in written[1:]] == [p.read_bytes() for p in inline]
+
+
+def test_a_writer_started_before_the_report_writes_the_files_write_all_writes(tiny, tiny_pdf, tmp_path,
+                                                                              monkeypatch):
+    real, writers = report.write_all, tmp_path / "writers"
+
+    def write_all(*args, **kwargs):
+        with writers.open("a") as log:  # which process writes
+            log.write(f"{os.getpid()}\n")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(report, "write_all", write_all)  # the forked copy inherits it
+    targets = [tmp_path / "ahead" / "r.pdf", tmp_path / "ahead" / "r.md"]
+    with report.writer_ahead(targets, dpi=LOW_DPI, workers=2) as write:
+        written = write(tiny)  # pickled to the forked copy, which writes them
+    assert [int(pid) for pid in writers.read_text().split()] not in ([], [os.getpid()])
+    inline = report.write_all(tiny, [tmp_path / "inline" / "r.pdf", tmp_path / "inline" / "r.md"], dpi=LOW_DPI,
+                              workers=1)
+    assert [p.name for p in written] == [p.name for p in inline]
+    assert written[0].read_bytes() == tiny_pdf.read_bytes()
+    assert [p.read_bytes() for p in written] == [p.read_bytes() for p in inline]
+
+
+def test_a_writer_that_fails_leaves_the_writing_to_this_process(tiny, tiny_pdf, tmp_path, monkeypatch):
+    real, here = report._import_drawing, os.getpid()
+
+    def import_drawing() -> None:
+        if os.getpid() != here:  # in the forked copy
+            raise RuntimeError("the helper crashed")
+        real()
+
+    monkeypatch.setattr(report, "_import_drawing", import_drawing)  # the forked copy inherits it
+    with report.writer_ahead([tmp_path / "r.pdf"], workers=2) as write:
+        written = write(tiny)
+    assert written == [tmp_path / "r.pdf"]
+    assert written[0].read_bytes() == tiny_pdf.read_bytes()
+
+
+def test_a_writer_never_sent_a_report_writes_nothing_and_ends(tmp_path):
+    with pytest.raises(costcalc.ScenarioError, match="the comparison failed"):
+        with report.writer_ahead([tmp_path / "r.pdf", tmp_path / "r.md"], workers=2):
+            raise costcalc.ScenarioError("the comparison failed")
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)  # no child left running (or waiting to be reaped)
