@@ -118,7 +118,7 @@ GROUPS = {
     "PDF font embedding": [("matplotlib/backends/backend_pdf.py", "writeFonts")],
     "PNG writing (savefig)": [("costcalc/charts.py", "save_png")],
     "chart building (plot_*)": [("costcalc/report.py", "figure")],
-    "joining the PDF's parts (pypdf)": [("costcalc/report.py", "_join_parts")],
+    "joining the PDF's parts": [("costcalc/report.py", "_join_parts")],
 }
 
 

@@ -19,6 +19,7 @@ import functools
 import os
 import pickle
 import re
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -311,7 +312,7 @@ def writer_ahead(targets: Sequence[str | os.PathLike[str]], *, all_charts: bool 
 
     def write_when_sent(send: Callable[[Any], None]) -> None:
         os.close(outbox)
-        _import_drawing()
+        _import_drawing(docstrings=False)  # this copy draws and ends: nobody asks it for help()
         with os.fdopen(inbox, "rb") as sent:
             report = pickle.load(sent)  # EOFError, and nothing written, when no report comes
         send(here(report))
@@ -490,18 +491,10 @@ def _draw_parts(report: Report, parts: Sequence[int], say: Progress = lambda mes
 
 def _join_parts(parts: list[bytes], metadata: dict[str, str], path: Path) -> None:
     """The pages of `parts` interleaved back into reading order, as one PDF at `path`."""
-    import io
+    from .pdfjoin import join, page_count
 
-    from pypdf import PdfReader, PdfWriter
-
-    readers = [PdfReader(io.BytesIO(part)) for part in parts]
-    writer = PdfWriter()
-    for number in range(sum(len(reader.pages) for reader in readers)):
-        writer.add_page(readers[number % PARTS].pages[number // PARTS])
-    writer.add_metadata(metadata)
-    joined = io.BytesIO()
-    writer.write(joined)
-    path.write_bytes(joined.getvalue())
+    pages = sum(page_count(part) for part in parts)
+    path.write_bytes(join(parts, [(number % PARTS, number // PARTS) for number in range(pages)], metadata))
 
 
 def _write_pages(pages: _Pages, report: Report, say: Progress) -> None:
@@ -1104,9 +1097,17 @@ def _workers(workers: int | None) -> int:
     return worker_count(workers)
 
 
-def _import_drawing() -> None:
+def _import_drawing(*, docstrings: bool = True) -> None:
     """Import what drawing needs (matplotlib, its Agg and PDF backends, fontTools: a third of a
-    second) before forking, rather than in each forked process again."""
+    second) before forking, rather than in each forked process again.
+
+    Without `docstrings` (in a process that only draws and then ends), matplotlib's Artist classes
+    skip their `set` methods' docstrings: as each class is defined, matplotlib lists every property
+    of it for `help()`, a sixth of these imports' time."""
+    if not docstrings and "matplotlib.figure" not in sys.modules:
+        import matplotlib.artist
+
+        matplotlib.artist.kwdoc = lambda artist: ""
     import matplotlib.backends.backend_agg  # noqa: F401
     import matplotlib.backends.backend_pdf  # noqa: F401
     import matplotlib.figure  # noqa: F401
@@ -1148,7 +1149,6 @@ class _Forked:
         self.stream: Any = None
 
     def __enter__(self) -> _Forked:
-        import sys
 
         sys.stdout.flush()
         sys.stderr.flush()
