@@ -20,6 +20,7 @@ import os
 import pickle
 import re
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -241,54 +242,21 @@ def write(report: Report, path: str | os.PathLike[str], *, all_charts: bool = Fa
 
     `.pdf` the multi-page summary; `.md` a Markdown summary with its PNGs beside it; `.png` the
     key chart (cumulative cost). With `all_charts`, `path` is a folder and every chart is written
-    into it as a PNG. `workers`: processes to write with (`write_pdf`, `write_pngs`).
+    into it as a PNG. `workers`: processes to draw with (see `write_all`).
     """
-    target = Path(path)
-    if all_charts:
-        if not is_chart_folder(target):
-            raise UsageError(f"{target}: all_charts writes a folder of PNGs: give a folder, not a file")
-        return write_pngs(report, target, dpi=dpi, progress=progress, workers=workers)
-    suffix = target.suffix.lower()
-    if suffix == ".pdf":
-        return [write_pdf(report, target, progress=progress, workers=workers)]
-    if suffix == ".png":
-        return [write_png(report, target, dpi=dpi)]
-    if suffix == ".md":
-        return write_markdown(report, target, dpi=dpi, progress=progress, workers=workers)
-    raise UsageError(f"{target}: the output's suffix picks the format: .pdf, .png or .md "
-                     "(or all_charts=True and a folder)")
-
+    return write_all(report, [path], all_charts=all_charts, dpi=dpi, progress=progress, workers=workers)
 
 
 def write_all(report: Report, targets: Sequence[str | os.PathLike[str]], *, all_charts: bool = False,
               dpi: int = charts.DPI, progress: Progress | None = None, workers: int | None = None) -> list[Path]:
-    """`write` each target in turn, the same files in the same order, but with `workers` > 1
-    (default: one per core) the PDF is written (by two processes, see `write_pdf`) while a forked
-    copy of this process writes the other targets (`costcalc report` without -o: the Markdown and
-    its PNGs beside the PDF)."""
-    paths = [Path(t) for t in targets]
-    pdfs = [i for i, p in enumerate(paths) if p.suffix.lower() == ".pdf" and not all_charts]
-    others = [i for i in range(len(paths)) if i not in pdfs]
-    if _workers(workers) == 1 or not pdfs or not others:
-        return [path for target in paths for path in write(report, target, all_charts=all_charts, dpi=dpi,
-                                                           progress=progress, workers=workers)]
+    """`write` each target: the same files in the same order as one after the other, every target
+    checked before anything is drawn.
 
-    def write_others(send: Callable[[Any], None]) -> None:
-        for i in others:
-            send((i, write(report, paths[i], all_charts=all_charts, dpi=dpi, workers=1)))
-
-    written: dict[int, list[Path]] = {}
-    _import_drawing()
-    with _Forked(write_others, writes_files=True) as helper:
-        for i in pdfs:
-            # The PDF's pages in two processes too: three processes share the cores, and the
-            # longest job (the PDF, drawn alone) is halved.
-            written[i] = write(report, paths[i], progress=progress, workers=workers)
-        written.update(helper.results())
-    for i in others:
-        if i not in written:  # the helper failed: write it here, where an error is raised as usual
-            written[i] = write(report, paths[i], all_charts=all_charts, dpi=dpi, progress=progress, workers=1)
-    return [path for i in range(len(paths)) for path in written[i]]
+    With `workers` > 1 (default: one per core), the drawing is shared out: each half of the PDF's
+    pages and each PNG is a job, and this process and forked copies of it take the jobs one at a
+    time, the longest first, until none is left (`costcalc report` without -o: the PDF, and the
+    Markdown with its PNGs). The files are the same, byte for byte, whoever draws them."""
+    return _carry_out(report, [_plan(report, Path(target), all_charts, dpi) for target in targets], progress, workers)
 
 
 @contextlib.contextmanager
@@ -344,53 +312,15 @@ def write_png(report: Report, path: str | os.PathLike[str], chart: str = KEY_CHA
 
 def write_pngs(report: Report, folder: str | os.PathLike[str], *, stem: str = "", dpi: int = charts.DPI,
                progress: Progress | None = None, workers: int | None = None) -> list[Path]:
-    """Every chart as `<folder>/<stem->name.png`; returns the paths, key chart first.
-
-    With `workers` > 1 (default: one per core), the charts are shared out between this process
-    and forked copies of it, each drawing its own; the files are the same, byte for byte."""
-    folder = Path(folder)
-    names = report.chart_names()
-    paths = [folder / f"{stem + '-' if stem else ''}{name}.png" for name in names]
-    count = min(_workers(workers), len(names))
-    if count > 1:
-        _import_drawing()
-    # Round robin, this process first: the charts alternate slow and quick, so the shares even out.
-    shares = [list(range(len(names)))[k::count] for k in range(count)]
-    with contextlib.ExitStack() as stack:
-        helpers = [stack.enter_context(_Forked(functools.partial(_write_share, report, names, paths, share, dpi),
-                                                     writes_files=True))
-                   for share in shares[1:]]
-        done = set()
-        for i in shares[0]:
-            if progress:
-                progress(f"drawing chart {i + 1} of {len(names)}: {names[i]}")
-            write_png(report, paths[i], names[i], dpi=dpi)
-            done.add(i)
-        for helper in helpers:
-            done.update(helper.results())
-    for i in range(len(names)):
-        if i not in done:  # a helper failed: draw its charts here, where an error is raised as usual
-            write_png(report, paths[i], names[i], dpi=dpi)
-    return paths
-
-
-def _write_share(report: Report, names: list[str], paths: list[Path], share: list[int], dpi: int,
-                 send: Callable[[Any], None]) -> None:
-    """A helper's part of `write_pngs`: its charts, each announced (by index) once written."""
-    for i in share:
-        write_png(report, paths[i], names[i], dpi=dpi)
-        send(i)
+    """Every chart as `<folder>/<stem->name.png`; returns the paths, key chart first. `workers`:
+    processes to draw with (see `write_all`)."""
+    return _carry_out(report, [_pngs_plan(report, Path(folder), stem, dpi)], progress, workers)
 
 
 def write_markdown(report: Report, path: str | os.PathLike[str], *, dpi: int = charts.DPI,
                    progress: Progress | None = None, workers: int | None = None) -> list[Path]:
     """The Markdown summary and, beside it, the PNGs it links; returns [the .md, the PNGs...]."""
-    from .atomic import write_text
-
-    target = Path(path)
-    pngs = write_pngs(report, target.parent, stem=target.stem, dpi=dpi, progress=progress, workers=workers)
-    write_text(target, markdown(report, [p.name for p in pngs]))
-    return [target, *pngs]
+    return _carry_out(report, [_markdown_plan(report, Path(path), dpi)], progress, workers)
 
 
 def markdown(report: Report, png_names: list[str]) -> str:
@@ -440,31 +370,10 @@ def write_pdf(report: Report, path: str | os.PathLike[str], *, progress: Progres
     assumptions and sources, the monthly table, every chart and the dataset statistics.
 
     The pages are drawn as `PARTS` PDFs, page 1 into the first, page 2 into the second, and so on,
-    then put together in order. With `workers` > 1 (default: one per core), a forked copy of this
-    process draws the second part while this one draws the first; the file is the same, byte for
-    byte, as with `workers=1`, which draws both parts here."""
-    from . import __version__
-    from .atomic import atomic_path
-
-    say = progress or (lambda message: None)
-    parts: dict[int, bytes] = {}
-    with charts.style():
-        if _workers(workers) > 1:
-            _import_drawing()
-            with _Forked(lambda send: send(_draw_parts(report, range(1, PARTS)))) as helper:
-                parts.update(_draw_parts(report, [0], say))
-                for drawn in helper.results():
-                    parts.update(drawn)
-        missing = [k for k in range(PARTS) if k not in parts]
-        if missing:  # no helper, or it failed: the parts it did not send are drawn here
-            parts.update(_draw_parts(report, missing, say))
-    # No dates: the same input must give the same bytes. The title in full here, whatever the
-    # pages have room for.
-    metadata = {"/Title": one_line(report.title), "/Subject": one_line(report.answer()),
-                "/Creator": f"costcalc {__version__}"}
-    with atomic_path(path) as temp:
-        _join_parts([parts[k] for k in range(PARTS)], metadata, temp)
-    return Path(path)
+    then put together in order. With `workers` > 1 (default: one per core), the parts are drawn by
+    this process and a forked copy of it at once; the file is the same, byte for byte, as with
+    `workers=1`, which draws both parts here."""
+    return _carry_out(report, [_pdf_plan(report, Path(path))], progress, workers)[0]
 
 
 # The PDF's pages are drawn as this many PDFs (pages 1, 3, 5... and 2, 4, 6...), one per process on a
@@ -1083,6 +992,155 @@ class _Ascents(dict[str, float]):
 
 
 _ASCENTS: dict[tuple[float, str], _Ascents] = {}
+
+
+# --- the jobs of drawing, shared out between processes ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One piece of drawing: part `part` of the PDF's pages (its bytes come back) or, when `part` is
+    None, the chart `chart` as a PNG at `path` (its path comes back)."""
+
+    part: int | None = None
+    chart: str = ""
+    path: Path = Path()
+    dpi: int = charts.DPI
+
+    def do(self, report: Report, say: Progress) -> Any:
+        if self.part is not None:
+            with charts.style():
+                return _draw_parts(report, [self.part], say)[self.part]
+        say(f"drawing {self.chart}")
+        return write_png(report, self.path, self.chart, dpi=self.dpi)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How one target is written: its jobs, then `finish`, given their results in order, writes
+    what is left (the joined PDF, the Markdown) and returns every file of the target."""
+
+    jobs: list[_Job]
+    finish: Callable[[list[Any]], list[Path]]
+
+
+def _plan(report: Report, target: Path, all_charts: bool, dpi: int) -> _Plan:
+    """The plan for writing `target` in the format its suffix picks (see `write`)."""
+    if all_charts:
+        if not is_chart_folder(target):
+            raise UsageError(f"{target}: all_charts writes a folder of PNGs: give a folder, not a file")
+        return _pngs_plan(report, target, "", dpi)
+    suffix = target.suffix.lower()
+    if suffix == ".pdf":
+        return _pdf_plan(report, target)
+    if suffix == ".png":
+        return _Plan([_Job(chart=KEY_CHART, path=target, dpi=dpi)], lambda paths: paths)
+    if suffix == ".md":
+        return _markdown_plan(report, target, dpi)
+    raise UsageError(f"{target}: the output's suffix picks the format: .pdf, .png or .md "
+                     "(or all_charts=True and a folder)")
+
+
+def _pdf_plan(report: Report, path: Path) -> _Plan:
+    def join(parts: list[bytes]) -> list[Path]:
+        from . import __version__
+        from .atomic import atomic_path
+
+        # No dates: the same input must give the same bytes. The title in full here, whatever the
+        # pages have room for.
+        metadata = {"/Title": one_line(report.title), "/Subject": one_line(report.answer()),
+                    "/Creator": f"costcalc {__version__}"}
+        with atomic_path(path) as temp:
+            _join_parts(parts, metadata, temp)
+        return [path]
+
+    return _Plan([_Job(part=k) for k in range(PARTS)], join)
+
+
+def _pngs_plan(report: Report, folder: Path, stem: str, dpi: int) -> _Plan:
+    """Every chart as `<folder>/<stem->name.png`, key chart first."""
+    jobs = [_Job(chart=name, path=folder / f"{stem + '-' if stem else ''}{name}.png", dpi=dpi)
+            for name in report.chart_names()]
+    return _Plan(jobs, lambda paths: paths)
+
+
+def _markdown_plan(report: Report, path: Path, dpi: int) -> _Plan:
+    """The Markdown summary and, beside it, the PNGs it links."""
+    pngs = _pngs_plan(report, path.parent, path.stem, dpi)
+
+    def write_text_and_list(paths: list[Path]) -> list[Path]:
+        from .atomic import write_text
+
+        write_text(path, markdown(report, [p.name for p in paths]))
+        return [path, *paths]
+
+    return _Plan(pngs.jobs, write_text_and_list)
+
+
+# The charts in about the order of the time they take to draw: the longest are handed out first,
+# so that the last job to end is a short one. Only the speed depends on it, never the files.
+_SLOWEST_FIRST = ("monthly-cost", "break-even-map", LIFECYCLE_CHART, KEY_CHART, "price-history", "tokens-per-example")
+
+
+def _carry_out(report: Report, plans: list[_Plan], progress: Progress | None, workers: int | None) -> list[Path]:
+    """Every plan's jobs done, then each plan finished, in order; returns the files written."""
+    jobs = [job for plan in plans for job in plan.jobs]
+    results = _share_out(report, jobs, progress or (lambda message: None), workers)
+    written: list[Path] = []
+    start = 0
+    for plan in plans:
+        written += plan.finish(results[start:start + len(plan.jobs)])
+        start += len(plan.jobs)
+    return written
+
+
+def _share_out(report: Report, jobs: list[_Job], say: Progress, workers: int | None) -> list[Any]:
+    """The result of each job, in order. With `workers` > 1, this process and `workers - 1` forked
+    copies of it take the jobs one at a time from a queue, the PDF's parts first and then the
+    slowest charts, until none is left; whatever a copy fails to do (an exception, a crash) is done
+    here at the end, where errors are raised as usual."""
+    order = sorted(range(len(jobs)), key=lambda i: (jobs[i].part is None, _slowness(jobs[i].chart), i))
+    count = min(_workers(workers), len(jobs))
+    results: dict[int, Any] = {}
+    if count > 1 and len(jobs) < 2 ** 15:
+        _import_drawing()
+        # The queue is a pipe holding each job's number in two bytes, written before anyone reads:
+        # a read of two bytes takes one job, and no two processes take the same one.
+        taken, queue = os.pipe()
+        os.write(queue, b"".join(i.to_bytes(2, "big") for i in order))
+        os.close(queue)
+
+        def take() -> int | None:
+            number = os.read(taken, 2)
+            return int.from_bytes(number, "big") if number else None
+
+        def work(send: Callable[[Any], None]) -> None:
+            while (i := take()) is not None:
+                send((i, jobs[i].do(report, lambda message: None)))
+
+        try:
+            with contextlib.ExitStack() as stack:
+                helpers = [stack.enter_context(_Forked(work, writes_files=True)) for _ in range(count - 1)]
+                # Each helper's results read as they come: a helper sending a PDF part (more than
+                # a pipe holds) would otherwise wait for this process to finish, not take more jobs.
+                readers = [threading.Thread(target=lambda helper=helper: results.update(helper.results()))
+                           for helper in helpers]
+                for reader in readers:
+                    reader.start()
+                while (i := take()) is not None:
+                    results[i] = jobs[i].do(report, say)
+                for reader in readers:
+                    reader.join()
+        finally:
+            os.close(taken)
+    for i in order:
+        if i not in results:  # one process, or a helper failed: done here
+            results[i] = jobs[i].do(report, say)
+    return [results[i] for i in range(len(jobs))]
+
+
+def _slowness(chart: str) -> int:
+    return _SLOWEST_FIRST.index(chart) if chart in _SLOWEST_FIRST else len(_SLOWEST_FIRST)
 
 
 # --- a second process ------------------------------------------------------------------------------

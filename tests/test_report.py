@@ -325,10 +325,14 @@ def test_pngs_drawn_by_helper_processes_are_those_drawn_inline(tiny, tmp_path):
 
 
 def test_charts_a_helper_process_fails_to_draw_are_drawn_inline(tiny, tmp_path, monkeypatch):
-    def broken(*args, **kwargs):
-        raise RuntimeError("the helper crashed")
+    real, here = report.write_png, os.getpid()
 
-    monkeypatch.setattr(report, "_write_share", broken)  # the forked helpers inherit it
+    def write_png(*args, **kwargs):
+        if os.getpid() != here:  # in a forked helper, with the chart it took from the queue
+            raise RuntimeError("the helper crashed")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(report, "write_png", write_png)  # the forked helpers inherit it
     inline = report.write_pngs(tiny, tmp_path / "inline", dpi=LOW_DPI, workers=1)
     shared = report.write_pngs(tiny, tmp_path / "shared", dpi=LOW_DPI, workers=2)
     assert [p.read_bytes() for p in shared] == [p.read_bytes() for p in inline]
@@ -348,6 +352,21 @@ def test_write_all_writes_the_pdf_beside_a_helper_writing_the_markdown_and_pngs(
                                          "r-break-even-map.png", "r-price-history.png"]
     assert written[0].read_bytes() == tiny_pdf.read_bytes()
     assert [p.read_bytes() for p in written[1:]] == [p.read_bytes() for p in inline]
+
+
+def test_each_job_of_drawing_is_done_once_by_one_of_the_processes(tiny, tmp_path, monkeypatch):
+    real, log = report._Job.do, tmp_path / "jobs"
+
+    def do(job, *args):
+        with log.open("a") as out:  # one line per job done, by whichever process took it
+            out.write(f"{job.part if job.part is not None else job.chart}\n")
+        return real(job, *args)
+
+    monkeypatch.setattr(report._Job, "do", do)  # the forked helpers inherit it
+    report.write_all(tiny, [tmp_path / "r.pdf", tmp_path / "r.md"], dpi=LOW_DPI, workers=3)
+    # The PDF's two halves and the Markdown's four charts: each taken from the queue once.
+    assert sorted(log.read_text().split()) == sorted(
+        ["0", "1", "cumulative-cost", "monthly-cost", "break-even-map", "price-history"])
 
 
 def test_a_writer_started_before_the_report_writes_the_files_write_all_writes(tiny, tiny_pdf, tmp_path,
