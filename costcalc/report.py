@@ -280,7 +280,7 @@ def writer_ahead(targets: Sequence[str | os.PathLike[str]], *, all_charts: bool 
 
     def write_when_sent(send: Callable[[Any], None]) -> None:
         os.close(outbox)
-        _import_drawing(docstrings=False)  # this copy draws and ends: nobody asks it for help()
+        _import_drawing(lean=True)  # this copy draws and ends
         with os.fdopen(inbox, "rb") as sent:
             report = pickle.load(sent)  # EOFError, and nothing written, when no report comes
         send(here(report))
@@ -1155,20 +1155,46 @@ def _workers(workers: int | None) -> int:
     return worker_count(workers)
 
 
-def _import_drawing(*, docstrings: bool = True) -> None:
+def _import_drawing(*, lean: bool = False) -> None:
     """Import what drawing needs (matplotlib, its Agg and PDF backends, fontTools: a third of a
     second) before forking, rather than in each forked process again.
 
-    Without `docstrings` (in a process that only draws and then ends), matplotlib's Artist classes
-    skip their `set` methods' docstrings: as each class is defined, matplotlib lists every property
-    of it for `help()`, a sixth of these imports' time."""
-    if not docstrings and "matplotlib.figure" not in sys.modules:
+    `lean`, in a process that only draws and then ends (`writer_ahead`'s): a third less time, for
+    what a report never uses there. matplotlib's Artist classes skip their `set` methods'
+    docstrings (as each class is defined, matplotlib lists all its properties for `help()`), and
+    the modules of `_UNUSED_WHEN_DRAWING` are imported when first used, not now."""
+    if lean and "matplotlib.figure" not in sys.modules:
         import matplotlib.artist
 
         matplotlib.artist.kwdoc = lambda artist: ""
+        for name in _UNUSED_WHEN_DRAWING:
+            _import_on_first_use(name)
     import matplotlib.backends.backend_agg  # noqa: F401
     import matplotlib.backends.backend_pdf  # noqa: F401
     import matplotlib.figure  # noqa: F401
+
+
+# Imported by matplotlib's PDF backend, unused by a report: fontTools' subsetter (a tenth of a
+# second to import) serves TrueType fonts; the PDF's are Type 3 from matplotlib 3.11 on
+# (`charts._pdf_fonttype`), and before that it is imported as its first font is embedded.
+_UNUSED_WHEN_DRAWING = ("fontTools.subset",)
+
+
+def _import_on_first_use(name: str) -> None:
+    """Module `name` in place, its code run when one of its names is first looked up."""
+    import importlib.util
+
+    if name in sys.modules:
+        return
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.loader is None:
+        return
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    package, _, short = name.rpartition(".")
+    setattr(sys.modules[package], short, module)  # `from fontTools import subset` finds it there
 
 
 def _forget_open_fonts() -> None:

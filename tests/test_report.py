@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pypdf
@@ -20,6 +22,7 @@ from costcalc import report
 from costcalc.months import month_label
 from costcalc.render import format_usd
 
+ROOT = Path(__file__).resolve().parent.parent
 LOW_DPI = 40  # PNGs in tests: layout and size are checked, not beauty
 
 TINY_SCENARIO = """\
@@ -412,3 +415,20 @@ def test_a_writer_never_sent_a_report_writes_nothing_and_ends(tmp_path):
     assert list(tmp_path.iterdir()) == []
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)  # no child left running (or waiting to be reaped)
+
+
+def test_a_lean_import_runs_the_font_subsetter_only_when_it_is_used():
+    # The forked writer's import: fontTools.subset is in place but not run (a tenth of a second),
+    # and a name looked up in it runs it then.
+    code = (
+        "import sys\n"
+        "from costcalc import report\n"
+        "report._import_drawing(lean=True)\n"
+        "import matplotlib.backends._backend_pdf_ps as pdf_ps\n"
+        "print(type(pdf_ps.subset).__name__)\n"
+        "print(pdf_ps.subset.Subsetter.__name__)\n"
+        "import matplotlib.artist\n"
+        "print(repr(matplotlib.artist.kwdoc(matplotlib.artist.Artist)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.split("\n") == ["_LazyModule", "Subsetter", "''", ""]
