@@ -27,8 +27,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import charts
+from . import charts, pdftext
 from .errors import UsageError
+from .pdftext import UNKERNED
 from .text import drawable, one_line
 
 if TYPE_CHECKING:
@@ -900,6 +901,8 @@ def _draw_lines(lines: list[_Line], renderer, figure: Figure) -> None:
     page_height = figure.bbox.height
     properties: dict[tuple[float, str], FontProperties] = {}
     gc = renderer.new_gc()
+    # Numbers straight into a PDF's operators, where the renderer is one that allows it (see costcalc.pdftext).
+    draw_number = pdftext.drawer(renderer)
     for line in lines:
         if not line.text:
             continue
@@ -917,27 +920,25 @@ def _draw_lines(lines: list[_Line], renderer, figure: Figure) -> None:
         if renderer.flipy():
             y = renderer.get_canvas_width_height()[1] - y
         gc.set_foreground(to_rgba(line.colour), isRGBA=True)
-        renderer.draw_text(gc, x, y, line.text, prop, 0)
+        if draw_number is None or not draw_number(gc, x, y, line.text, prop, line.weight):
+            renderer.draw_text(gc, x, y, line.text, prop, 0)
     gc.restore()
 
 
-# Characters that DejaVu Sans (regular and bold) does not kern against each other: a string of them
-# is as wide as its advance widths add up to. Numbers, the bulk of a table's right-aligned cells.
-_UNKERNED = frozenset("0123456789$,.%+-\u2212\u00d7() /")
 
 
 def _width(text: str, size: float, weight: str, prop, renderer, scale: float) -> float:
     """Width of `text` in pixels as matplotlib lays it out (kerning included): what a Text with
     ha="right" moves its start left by. A number is added up from its characters' advances; other
     text (a table's header) is laid out by matplotlib to know."""
-    if _UNKERNED.issuperset(text):
+    if UNKERNED.issuperset(text):
         advances = _sized_advances(size, weight)
         return sum(advances[char] for char in text) * scale
     return renderer.get_text_width_height_descent(text, prop, ismath=False)[0]
 
 
 def _sized_advances(size: float, weight: str) -> dict[str, float]:
-    """Advance width in points of each `_UNKERNED` character at `size`, in the font's 64ths of a
+    """Advance width in points of each `UNKERNED` character at `size`, in the font's 64ths of a
     point as matplotlib adds them up (to the last 64th: the width of a Text)."""
     advances = _SIZED_ADVANCES.get((size, weight))
     if advances is None:
@@ -948,7 +949,7 @@ def _sized_advances(size: float, weight: str) -> dict[str, float]:
         font = fonts(weight)[0]  # DejaVu Sans has every one of them
         font.set_size(size, 72)
         advances = {char: font.load_char(ord(char), flags=LoadFlags.NO_HINTING).horiAdvance / 64
-                    for char in _UNKERNED}
+                    for char in UNKERNED}
         _SIZED_ADVANCES[(size, weight)] = advances
     return advances
 
