@@ -501,7 +501,7 @@ def _stacked_months(axes: Axes, result: StrategyResult, months: list[dt.date], u
         if not any(values):
             continue
         used.add(column)
-        axes.bar(xs, values, bottom=bottom, width=0.72, color=COMPONENT_COLOURS[name], label=name, zorder=2)
+        _bars(axes, xs, values, bottom, width=0.72, colour=COMPONENT_COLOURS[name])
         bottom = [b + v for b, v in zip(bottom, values)]
     if totals:
         for x, month in zip(xs, result.months):
@@ -511,6 +511,21 @@ def _stacked_months(axes: Axes, result: StrategyResult, months: list[dt.date], u
     _month_axis(axes, months)
     _money_axis(axes.yaxis)
     axes.grid(axis="x", visible=False)
+
+
+def _bars(axes: Axes, xs: Sequence[float], heights: Sequence[float], bottoms: Sequence[float], *, width: float,
+          colour: str) -> None:
+    """Bars as `axes.bar` draws them (filled, no edge, above the grid, the value axis starting at
+    zero), as one collection: a panel's months of one component are one artist, not one each."""
+    from matplotlib.collections import PolyCollection
+
+    half = width / 2
+    boxes = [[(x - half, b), (x + half, b), (x + half, b + h), (x - half, b + h)]
+             for x, h, b in zip(xs, heights, bottoms) if h]
+    bars = PolyCollection(boxes, facecolors=colour, edgecolors="none", linewidths=0, zorder=2, antialiaseds=True)
+    bars.sticky_edges.y.append(0)
+    axes.add_collection(bars)
+    axes.autoscale_view()
 
 
 def _traffic(a) -> str:

@@ -178,10 +178,12 @@ def test_monthly_breakdown_stacks_the_components_of_each_month(comparison, tmp_p
     figure = charts.plot_monthly_breakdown(comparison, "Fine-tuned GPT-3.5")
     axes = figure.axes[0]
     result = comparison.strategy("Fine-tuned GPT-3.5")
-    tops = {}
-    for bar in axes.patches:
-        x = round(bar.get_x() + bar.get_width() / 2)
-        tops[x] = max(tops.get(x, 0.0), bar.get_y() + bar.get_height())
+    tops: dict[int, float] = {}
+    for component in axes.collections:  # one collection of bars per component, bottom first
+        for bar in component.get_paths():
+            (left, _), (right, top) = bar.vertices.min(axis=0), bar.vertices.max(axis=0)
+            x = round((left + right) / 2)
+            tops[x] = max(tops.get(x, 0.0), float(top))
     assert [round(tops[i + 1], 6) for i in range(12)] == [round(float(m.total_usd), 6) for m in result.months]
     legend = [t.get_text() for t in figure.legends[0].get_texts()]
     assert legend == ["training", "input", "output", "fixed"]  # no retrieval cost in this strategy
