@@ -8,7 +8,8 @@
     python benchmarks/report.py --profile --one-process        # ... with every chart and page drawn in this process
 
 Each command runs in a fresh subprocess (imports included, as a user waits for them) in an empty
-temporary folder, `--runs` times; min / median / max are printed. The baseline is the same
+temporary folder, `--runs` times; min / median / max are printed. Both sides' costcalc is compiled
+to bytecode first, as an installed one is. The baseline is the same
 commands run from `git archive REF` unpacked into a temporary folder (PYTHONPATH), so both sides
 run on this machine at the same time of day. Without a baseline, the ratio is to `costcalc compare`
 of the bundled example, a workload that does not draw anything: the ratio holds across machines.
@@ -60,6 +61,15 @@ def run_once(source: Path, args: list[str]) -> tuple[float, float]:
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
+def compile_bytecode(source: Path) -> None:
+    """Each side's costcalc compiled to bytecode first, as `pip install` leaves it: with
+    PYTHONDONTWRITEBYTECODE set (as on some machines) and no __pycache__, every run would compile
+    the package's source again (a tenth of a second), which no installed costcalc does."""
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(source / "costcalc")], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+
+
 def summary(times: list[float]) -> str:
     return f"min {min(times):6.2f} s  median {statistics.median(times):6.2f} s  max {max(times):6.2f} s"
 
@@ -86,6 +96,8 @@ def compare_times(runs: int, baseline_ref: str | None) -> None:
         baseline = checkout(baseline_ref, Path(scratch)) if baseline_ref else None
         sides = {"this tree": ROOT, **({baseline_ref[:12]: baseline} if baseline is not None and baseline_ref else {})}
         commands = {**COMMANDS, **({} if baseline is not None else REFERENCE)}
+        for source in sides.values():
+            compile_bytecode(source)
         results: dict[str, dict[str, list[tuple[float, float]]]] = {}
         for name, args in commands.items():
             results[name] = {side: [] for side in sides}

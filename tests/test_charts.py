@@ -201,13 +201,39 @@ def test_break_even_map_colours_the_grid_month_by_month(comparison, tmp_path):
 
     grid = costcalc.sensitivity_grid(comparison, [10_000, 100_000, 1_000_000], [0.0, 0.5, 0.92])
     figure = charts.plot_break_even_map(grid, mark=(100_000, 0.92))
-    mesh = figure.axes[0].collections[0]
-    values = np.ma.filled(mesh.get_array(), 0).reshape(3, 3)
-    assert values.tolist() == grid.break_even_month.tolist()
+    cells, colour_bar = figure.axes[0].collections[0], figure.axes[1]._colorbar
+    colours = {tuple(colour_bar.mappable.to_rgba(month)): month for month in range(1, len(grid.months) + 1)}
+
+    def month_at(traffic: float, reduction: float) -> int:
+        """The month whose colour the cell at (reduction, traffic) is drawn in; 0 where none is drawn."""
+        for box, colour in zip(cells.get_paths(), cells.get_facecolors()):
+            if box.contains_point((reduction * 100, traffic)):
+                return colours[tuple(colour)]
+        return 0
+
+    values = [[month_at(traffic, reduction) for reduction in grid.reductions] for traffic in grid.traffic]
+    assert values == grid.break_even_month.tolist()
     assert grid.break_even_month[1, 2] == comparison.break_even.month_number
     legend = [t.get_text() for t in figure.legends[0].get_texts()]
     assert legend == ["no break-even within the horizon", "this scenario: 100,000 requests, 92% shorter prompt"]
     assert png_size(charts.save_png(figure, tmp_path / "b.png", dpi=LOW_DPI)) == (400, 224)
+
+
+def test_a_run_of_cells_of_one_month_is_one_rectangle_and_no_month_is_none():
+    import numpy as np
+    from matplotlib.colors import BoundaryNorm, ListedColormap
+
+    nan = float("nan")
+    values = np.array([[1, 1, nan, 2, 2], [nan] * 5, [3, 3, 3, 3, 3]])
+    x, y = np.arange(6.0), np.array([10.0, 20.0, 40.0, 80.0])
+    axes = charts.new_figure().add_subplot()
+    charts._month_cells(axes, x, y, values, ListedColormap(["red", "lime", "blue"]),
+                        BoundaryNorm([0.5, 1.5, 2.5, 3.5], 3))
+    boxes = [(b.vertices.min(axis=0).tolist(), b.vertices.max(axis=0).tolist())
+             for b in axes.collections[0].get_paths()]
+    assert boxes == [([0, 10], [2, 20]), ([3, 10], [5, 20]), ([0, 40], [5, 80])]
+    assert [tuple(c[:3]) for c in axes.collections[0].get_facecolors()] == [(1, 0, 0), (0, 1, 0), (0, 0, 1)]
+    assert (axes.get_xlim(), axes.get_ylim()) == ((0, 5), (10, 80))  # the grid's edges, empty row and all
 
 
 def test_figures_draw_into_a_given_figure(comparison):
