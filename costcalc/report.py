@@ -293,7 +293,8 @@ def writer_ahead(targets: Sequence[str | os.PathLike[str]], *, all_charts: bool 
         def write_report(report: Report) -> list[Path]:
             # From here on the copy may be writing files: it is waited for, never killed.
             helper.writes_files = True
-            with contextlib.suppress(OSError, pickle.PicklingError):
+            # A report that cannot be sent (a copy that ended, a second call) is written here.
+            with contextlib.suppress(OSError, ValueError, TypeError, AttributeError, pickle.PicklingError):
                 with outgoing:
                     pickle.dump(report, outgoing, protocol=pickle.HIGHEST_PROTOCOL)
             for written in helper.results():
@@ -1103,7 +1104,7 @@ def _share_out(report: Report, jobs: list[_Job], say: Progress, workers: int | N
     order = sorted(range(len(jobs)), key=lambda i: (jobs[i].part is None, _slowness(jobs[i].chart), i))
     count = min(_workers(workers), len(jobs))
     results: dict[int, Any] = {}
-    if count > 1 and len(jobs) < 2 ** 15:
+    if count > 1 and len(jobs) <= _MOST_QUEUED:
         _import_drawing()
         # The queue is a pipe holding each job's number in two bytes, written before anyone reads:
         # a read of two bytes takes one job, and no two processes take the same one.
@@ -1124,20 +1125,27 @@ def _share_out(report: Report, jobs: list[_Job], say: Progress, workers: int | N
                 helpers = [stack.enter_context(_Forked(work, writes_files=True)) for _ in range(count - 1)]
                 # Each helper's results read as they come: a helper sending a PDF part (more than
                 # a pipe holds) would otherwise wait for this process to finish, not take more jobs.
-                readers = [threading.Thread(target=lambda helper=helper: results.update(helper.results()))
+                readers = [threading.Thread(target=lambda helper=helper: results.update(helper.results()), daemon=True)
                            for helper in helpers]
                 for reader in readers:
                     reader.start()
-                while (i := take()) is not None:
-                    results[i] = jobs[i].do(report, say)
-                for reader in readers:
-                    reader.join()
+                try:
+                    while (i := take()) is not None:
+                        results[i] = jobs[i].do(report, say)
+                finally:  # even after an error here: the helpers finish the queue, their files whole
+                    for reader in readers:
+                        reader.join()
         finally:
             os.close(taken)
     for i in order:
         if i not in results:  # one process, or a helper failed: done here
             results[i] = jobs[i].do(report, say)
     return [results[i] for i in range(len(jobs))]
+
+
+# Jobs the queue takes at most (two bytes each, 8 KB: less than any system's pipe holds, so that it
+# is written whole before anyone reads); a longer list is drawn in this process alone.
+_MOST_QUEUED = 4096
 
 
 def _slowness(chart: str) -> int:
