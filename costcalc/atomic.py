@@ -31,13 +31,8 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """
     given = Path(path)  # as messages name it
     target = Path(os.path.realpath(given))
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise cannot_write(given, exc) from None
-    os.close(fd)
-    temp = Path(name)
+    temp = _temporary_beside(given)
+    _PENDING.add(temp)
     try:
         yield temp
         _fsync(temp)
@@ -52,6 +47,39 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         if refused is not None:  # disk full, a folder in the way: the user's to fix, not a crash
             raise cannot_write(given, refused) from None
         raise
+    finally:
+        _PENDING.discard(temp)
+
+
+# The temporary files of the writes under way in this process.
+_PENDING: set[Path] = set()
+
+
+def remove_pending() -> None:
+    """Remove the temporary files of the writes under way: for a process about to end at once
+    (`os._exit`, a forked helper told to stop), which runs no `finally` to remove them."""
+    for temp in list(_PENDING):
+        with contextlib.suppress(OSError):
+            temp.unlink()
+
+
+def check_writable(path: str | os.PathLike[str]) -> None:
+    """Raise now, as `atomic_path` would later, if a file cannot be written at `path` (its folder is
+    created if missing, a temporary file made there and removed): for a long job, drawing a
+    report, that should fail before it starts rather than after."""
+    _temporary_beside(Path(path)).unlink()
+
+
+def _temporary_beside(given: Path) -> Path:
+    """A new empty temporary file in the folder of `given`'s target (created if missing)."""
+    target = Path(os.path.realpath(given))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise cannot_write(given, exc) from None
+    os.close(fd)
+    return Path(name)
 
 
 def _refused_write(exc: BaseException) -> OSError | zlib.error | None:

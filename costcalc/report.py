@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import charts, pdftext
-from .errors import UsageError
+from .errors import CostCalcError, UsageError
 from .pdftext import UNKERNED
 from .text import drawable, one_line
 
@@ -274,6 +274,8 @@ def writer_ahead(targets: Sequence[str | os.PathLike[str]], *, all_charts: bool 
     def here(report: Report) -> list[Path]:
         return write_all(report, targets, all_charts=all_charts, dpi=dpi, progress=progress, workers=workers)
 
+    for target in targets:  # a mistake in the targets is raised now, before the report is built
+        _checked(Path(target), all_charts)
     if _workers(workers) == 1:
         yield here
         return
@@ -284,7 +286,10 @@ def writer_ahead(targets: Sequence[str | os.PathLike[str]], *, all_charts: bool 
         _import_drawing(lean=True)  # this copy draws and ends
         with os.fdopen(inbox, "rb") as sent:
             report = pickle.load(sent)  # EOFError, and nothing written, when no report comes
-        send(here(report))
+        try:
+            send(here(report))
+        except CostCalcError as error:  # the user's to fix (a full disk): raised there, not redone
+            send(error)
 
     with _Forked(write_when_sent) as helper:
         os.close(inbox)
@@ -298,6 +303,8 @@ def writer_ahead(targets: Sequence[str | os.PathLike[str]], *, all_charts: bool 
                 with outgoing:
                     pickle.dump(report, outgoing, protocol=pickle.HIGHEST_PROTOCOL)
             for written in helper.results():
+                if isinstance(written, CostCalcError):
+                    raise written
                 return written
             return here(report)
 
@@ -316,12 +323,18 @@ def write_pngs(report: Report, folder: str | os.PathLike[str], *, stem: str = ""
                progress: Progress | None = None, workers: int | None = None) -> list[Path]:
     """Every chart as `<folder>/<stem->name.png`; returns the paths, key chart first. `workers`:
     processes to draw with (see `write_all`)."""
+    from .atomic import check_writable
+
+    check_writable(Path(folder) / f"{stem + '-' if stem else ''}{KEY_CHART}.png")
     return _carry_out(report, [_pngs_plan(report, Path(folder), stem, dpi)], progress, workers)
 
 
 def write_markdown(report: Report, path: str | os.PathLike[str], *, dpi: int = charts.DPI,
                    progress: Progress | None = None, workers: int | None = None) -> list[Path]:
     """The Markdown summary and, beside it, the PNGs it links; returns [the .md, the PNGs...]."""
+    from .atomic import check_writable
+
+    check_writable(path)
     return _carry_out(report, [_markdown_plan(report, Path(path), dpi)], progress, workers)
 
 
@@ -331,7 +344,7 @@ def markdown(report: Report, png_names: list[str]) -> str:
     `chart_names()` order, relative to the Markdown file."""
     from .render import render_markdown
 
-    images = dict(zip(report.chart_names(), png_names))
+    images = dict(zip(report.chart_names(), map(_link, png_names)))
     titles = chart_titles(report)
     summary, assumptions, sources, monthly, *dataset = report.tables()
     a = report.comparison.assumptions
@@ -346,6 +359,17 @@ def markdown(report: Report, png_names: list[str]) -> str:
         parts += [render_markdown(table), ""]
     parts += [f"_Written by costcalc from {a.scenario}; prices from the sheets listed above._", ""]
     return "\n".join(parts)
+
+
+def _link(name: str) -> str:
+    """A file name as a Markdown link target: as it is, unless it holds what would end the link
+    (a space, a parenthesis) or bytes that are not UTF-8 (which the file name has, and U+FFFD in
+    the text would not match): then percent-encoded, byte for byte."""
+    if any(char.isspace() or char in "()<>" or "\udc80" <= char <= "\udcff" for char in name):
+        from urllib.parse import quote
+
+        return quote(os.fsencode(name))
+    return name
 
 
 def chart_titles(report: Report) -> dict[str, str]:
@@ -375,6 +399,9 @@ def write_pdf(report: Report, path: str | os.PathLike[str], *, progress: Progres
     then put together in order. With `workers` > 1 (default: one per core), the parts are drawn by
     this process and a forked copy of it at once; the file is the same, byte for byte, as with
     `workers=1`, which draws both parts here."""
+    from .atomic import check_writable
+
+    check_writable(path)
     return _carry_out(report, [_pdf_plan(report, Path(path))], progress, workers)[0]
 
 
@@ -1028,19 +1055,33 @@ class _Plan:
 
 def _plan(report: Report, target: Path, all_charts: bool, dpi: int) -> _Plan:
     """The plan for writing `target` in the format its suffix picks (see `write`)."""
+    kind = _checked(target, all_charts)
+    if kind == "folder":
+        return _pngs_plan(report, target, "", dpi)
+    if kind == ".pdf":
+        return _pdf_plan(report, target)
+    if kind == ".png":
+        return _Plan([_Job(chart=KEY_CHART, path=target, dpi=dpi)], lambda paths: paths)
+    return _markdown_plan(report, target, dpi)
+
+
+def _checked(target: Path, all_charts: bool) -> str:
+    """What `target` is written as ("folder" of PNGs, ".pdf", ".png" or ".md"), once it is known
+    that it can be: a format its suffix picks, in a folder that takes a file (created if missing).
+    Checked before anything is drawn, so that a mistake is not found only at the end."""
+    from .atomic import check_writable
+
     if all_charts:
         if not is_chart_folder(target):
             raise UsageError(f"{target}: all_charts writes a folder of PNGs: give a folder, not a file")
-        return _pngs_plan(report, target, "", dpi)
+        check_writable(target / f"{KEY_CHART}.png")
+        return "folder"
     suffix = target.suffix.lower()
-    if suffix == ".pdf":
-        return _pdf_plan(report, target)
-    if suffix == ".png":
-        return _Plan([_Job(chart=KEY_CHART, path=target, dpi=dpi)], lambda paths: paths)
-    if suffix == ".md":
-        return _markdown_plan(report, target, dpi)
-    raise UsageError(f"{target}: the output's suffix picks the format: .pdf, .png or .md "
-                     "(or all_charts=True and a folder)")
+    if suffix not in SUFFIXES:
+        raise UsageError(f"{target}: the output's suffix picks the format: .pdf, .png or .md "
+                         "(or all_charts=True and a folder)")
+    check_writable(target)
+    return suffix
 
 
 def _pdf_plan(report: Report, path: Path) -> _Plan:
@@ -1050,8 +1091,11 @@ def _pdf_plan(report: Report, path: Path) -> _Plan:
 
         # No dates: the same input must give the same bytes. The title in full here, whatever the
         # pages have room for.
+        import matplotlib
+
         metadata = {"/Title": one_line(report.title), "/Subject": one_line(report.answer()),
-                    "/Creator": f"costcalc {__version__}"}
+                    "/Creator": f"costcalc {__version__}",
+                    "/Producer": f"matplotlib {matplotlib.__version__} (pages), costcalc.pdfjoin (the file)"}
         with atomic_path(path) as temp:
             _join_parts(parts, metadata, temp)
         return [path]
@@ -1116,8 +1160,11 @@ def _share_out(report: Report, jobs: list[_Job], say: Progress, workers: int | N
             number = os.read(taken, 2)
             return int.from_bytes(number, "big") if number else None
 
+        parent = os.getpid()
+
         def work(send: Callable[[Any], None]) -> None:
-            while (i := take()) is not None:
+            # Not another job for a process that has ended (where the kernel does not end its children).
+            while os.getppid() == parent and (i := take()) is not None:
                 send((i, jobs[i].do(report, lambda message: None)))
 
         try:
@@ -1132,7 +1179,14 @@ def _share_out(report: Report, jobs: list[_Job], say: Progress, workers: int | N
                 try:
                     while (i := take()) is not None:
                         results[i] = jobs[i].do(report, say)
-                finally:  # even after an error here: the helpers finish the queue, their files whole
+                except BaseException as error:
+                    while os.read(taken, 4096):  # no job left for anyone: the helpers end theirs, whole
+                        pass
+                    if not isinstance(error, Exception):  # interrupted or ended: the helpers too, now
+                        for helper in helpers:
+                            helper.stop()
+                    raise
+                finally:
                     for reader in readers:
                         reader.join()
         finally:
@@ -1143,9 +1197,10 @@ def _share_out(report: Report, jobs: list[_Job], say: Progress, workers: int | N
     return [results[i] for i in range(len(jobs))]
 
 
-# Jobs the queue takes at most (two bytes each, 8 KB: less than any system's pipe holds, so that it
-# is written whole before anyone reads); a longer list is drawn in this process alone.
-_MOST_QUEUED = 4096
+# Jobs the queue takes at most: two bytes each, 4 KB, what the smallest pipe holds (Linux gives a
+# user over its pipe quota pipes of one page), so that it is written whole before anyone reads. A
+# longer list is drawn in this process alone.
+_MOST_QUEUED = 2048
 
 
 def _slowness(chart: str) -> int:
@@ -1246,10 +1301,12 @@ class _Forked:
         sys.stdout.flush()
         sys.stderr.flush()
         read, write = os.pipe()
+        parent = os.getpid()
         self.pid = os.fork()
         if self.pid == 0:  # the child: do the work, then leave without running the parent's exit handlers
             code = 1
             try:
+                _end_with(parent)
                 _forget_open_fonts()
                 os.close(read)
                 with os.fdopen(write, "wb") as out:
@@ -1267,6 +1324,13 @@ class _Forked:
         self.stream = os.fdopen(read, "rb")
         return self
 
+    def stop(self) -> None:
+        """End the child at once (`_end_with`): what it was writing is removed, not left half done."""
+        import signal
+
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGTERM)
+
     def results(self) -> Iterator[Any]:
         while True:
             try:
@@ -1282,6 +1346,31 @@ class _Forked:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, signal.SIGKILL)  # done already, unless this process gave up early
         os.waitpid(self.pid, 0)
+
+
+def _end_with(parent: int) -> None:
+    """In a forked child: end at once on SIGTERM or SIGINT (Ctrl-C), the temporary files of its
+    writes removed, and on Linux when `parent` ends (killed, say), so that no file is written after
+    the command has ended (elsewhere the child ends when it finds itself orphaned, between jobs:
+    see `_share_out`). No exception is raised to end it: one raised in the middle of a weakref
+    callback would only be printed, and the child would go on."""
+    import signal
+
+    from .atomic import remove_pending
+
+    def leave(signum, frame) -> None:
+        remove_pending()
+        os._exit(1)
+
+    signal.signal(signal.SIGTERM, leave)
+    signal.signal(signal.SIGINT, leave)
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # it ended before that was in place
+        os._exit(1)
 
 
 _NUMBER = re.compile(r"^-?[$€£¥₹₩]?-?\d[\d,]*(\.\d+)?%?$")

@@ -265,6 +265,18 @@ def test_report_without_output_writes_the_pdf_markdown_and_pngs_under_reports(ti
     assert (folder / "reports" / "costcalc-report.pdf").read_bytes() == tiny_pdf.read_bytes()
     metadata = pypdf.PdfReader(tiny_pdf).metadata
     assert "/CreationDate" not in metadata and "/ModDate" not in metadata
+    assert metadata["/Creator"] == f"costcalc {costcalc.__version__}"
+    assert re.fullmatch(r"matplotlib [\d.]+\S* \(pages\), costcalc.pdfjoin \(the file\)", metadata["/Producer"])
+
+
+def test_markdown_links_a_png_whose_name_a_link_could_not_hold_percent_encoded(tiny):
+    names = ["r-cumulative-cost.png", "my report (v2)-monthly-cost.png", "r\udcff-break-even-map.png",
+             "報告-price-history.png"]
+    text = report.markdown(tiny, names)
+    assert "](r-cumulative-cost.png)" in text
+    assert "](my%20report%20%28v2%29-monthly-cost.png)" in text
+    assert "](r%FF-break-even-map.png)" in text  # the file's own byte, not the U+FFFD the text would show
+    assert "](報告-price-history.png)" in text  # UTF-8 names stay readable
 
 
 def test_report_takes_the_scenario_overrides_of_compare(run, tiny_file, tmp_path, monkeypatch):
@@ -432,3 +444,84 @@ def test_a_lean_import_runs_the_font_subsetter_only_when_it_is_used():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.split("\n") == ["_LazyModule", "Subsetter", "''", ""]
+
+
+def test_a_target_that_cannot_be_written_fails_before_anything_is_drawn(tiny, tmp_path, monkeypatch):
+    (tmp_path / "afile").write_text("in the way")
+
+    def share_out(*args):
+        raise AssertionError("drew before checking the targets")
+
+    monkeypatch.setattr(report, "_share_out", share_out)
+    for write in (lambda: report.write_all(tiny, [tmp_path / "ok.pdf", tmp_path / "afile" / "x.md"]),
+                  lambda: report.write_pdf(tiny, tmp_path / "afile" / "x.pdf"),
+                  lambda: report.writer_ahead([tmp_path / "afile" / "x.pdf"], workers=2).__enter__()):
+        with pytest.raises(costcalc.CostCalcError, match=r"cannot write: .*afile is a file, not a folder"):
+            write()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]  # and no temporary file left
+
+
+def test_a_user_error_in_the_writer_is_raised_here_without_drawing_again(tiny, tmp_path, monkeypatch):
+    real, here, calls = report._carry_out, os.getpid(), tmp_path / "calls"
+
+    def carry_out(*args):
+        with calls.open("a") as log:
+            log.write(f"{os.getpid()}\n")
+        if os.getpid() != here:  # in the forked writer: a disk that fills up as it writes
+            raise costcalc.CostCalcError("r.pdf: cannot write: No space left on device")
+        return real(*args)
+
+    monkeypatch.setattr(report, "_carry_out", carry_out)
+    with pytest.raises(costcalc.CostCalcError, match="No space left on device"):
+        with report.writer_ahead([tmp_path / "r.pdf"], workers=2) as write:
+            write(tiny)
+    assert str(here) not in calls.read_text().split()  # the writer's error, not a second drawing here
+
+
+def test_a_helper_told_to_stop_ends_at_once_and_leaves_no_temporary_file(tmp_path):
+    import time
+
+    from costcalc.atomic import atomic_path
+
+    def write_slowly(send) -> None:
+        with atomic_path(tmp_path / "r.pdf") as temp:
+            temp.write_bytes(b"half a PDF")
+            send("writing")
+            time.sleep(30)
+
+    started = time.monotonic()
+    with report._Forked(write_slowly, writes_files=True) as helper:
+        assert next(helper.results()) == "writing"
+        helper.stop()
+    assert time.monotonic() - started < 10  # it did not sleep on
+    assert list(tmp_path.iterdir()) == []  # neither the file nor its temporary
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the kernel ends a child with its parent on Linux")
+def test_helpers_end_when_the_process_that_started_them_is_killed(tmp_path):
+    # A process starts a helper that would write a file in a second, then is killed (SIGKILL: no
+    # Python code of its runs): the helper ends with it, and the file is never written.
+    code = (
+        "import os, sys, time\n"
+        "from costcalc import report\n"
+        "from costcalc.atomic import write_text\n"
+        "def late(send):\n"
+        "    send(os.getpid())\n"
+        "    time.sleep(1)\n"
+        f"    write_text({str(tmp_path / 'late.txt')!r}, 'written after the command ended')\n"
+        "with report._Forked(late, writes_files=True) as helper:\n"
+        "    print(next(helper.results()), flush=True)\n"
+        "    os.kill(os.getpid(), 9)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    helper = int(out.stdout.split()[0])
+    import time
+
+    for _ in range(50):  # the helper is gone within a few seconds, not after writing
+        if not os.path.exists(f"/proc/{helper}") or "Z" in open(f"/proc/{helper}/stat").read().split()[2]:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("the helper outlived the process that started it")
+    time.sleep(1.5)  # past when it would have written
+    assert not (tmp_path / "late.txt").exists()
