@@ -525,3 +525,19 @@ def test_helpers_end_when_the_process_that_started_them_is_killed(tmp_path):
         pytest.fail("the helper outlived the process that started it")
     time.sleep(1.5)  # past when it would have written
     assert not (tmp_path / "late.txt").exists()
+
+
+def test_ctrl_c_that_click_does_not_catch_is_still_one_line(monkeypatch, capsys):
+    # An interrupt landing in click's own cleanup reaches costcalc's main as KeyboardInterrupt.
+    import click
+
+    from costcalc.cli import cli
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(click.Group, "main", interrupted)
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["report"], prog_name="costcalc")
+    assert exit_.value.code == 1
+    assert capsys.readouterr().err == "Aborted!\n"
