@@ -410,7 +410,8 @@ def write_pdf(report: Report, path: str | os.PathLike[str], *, progress: Progres
 PARTS = 2
 
 
-def _draw_parts(report: Report, parts: Sequence[int], say: Progress = lambda message: None) -> dict[int, bytes]:
+def _draw_parts(report: Report, parts: Sequence[int],
+                say: Progress = lambda message: None) -> tuple[dict[int, bytes], list[int]]:
     """The PDFs of the `parts` of the report's pages (part k holds pages k+1, k+1+PARTS, ...), in
     one pass over the pages: every page is built, to know where each page breaks, and only the
     pages of `parts` are laid out and drawn."""
@@ -423,16 +424,17 @@ def _draw_parts(report: Report, parts: Sequence[int], say: Progress = lambda mes
         # No dates in a part either (matplotlib would stamp the time): its bytes are those of any run.
         pdfs = {k: stack.enter_context(PdfPages(buffer, metadata={"CreationDate": None, "ModDate": None}))
                 for k, buffer in buffers.items()}
-        _write_pages(_Pages(pdfs, report.title), report, say)
-    return {k: buffer.getvalue() for k, buffer in buffers.items()}
+        pages = _Pages(pdfs, report.title)
+        _write_pages(pages, report, say)
+    return {k: buffer.getvalue() for k, buffer in buffers.items()}, pages.parts
 
 
-def _join_parts(parts: list[bytes], metadata: dict[str, str], path: Path) -> None:
-    """The pages of `parts` interleaved back into reading order, as one PDF at `path`."""
-    from .pdfjoin import join, page_count
+def _join_parts(parts: list[bytes], placed: list[int], metadata: dict[str, str], path: Path) -> None:
+    """The pages of `parts` back in reading order (`placed`: the part of each page), as one PDF at `path`."""
+    from .pdfjoin import join
 
-    pages = sum(page_count(part) for part in parts)
-    path.write_bytes(join(parts, [(number % PARTS, number // PARTS) for number in range(pages)], metadata))
+    order = [(part, placed[:number].count(part)) for number, part in enumerate(placed)]
+    path.write_bytes(join(parts, order, metadata))
 
 
 def _write_pages(pages: _Pages, report: Report, say: Progress) -> None:
@@ -451,12 +453,19 @@ def _write_pages(pages: _Pages, report: Report, say: Progress) -> None:
     flow.finish()
     for name in report.chart_names():
         say(f"drawing {name}")
-        pages.chart(_chart_drawer(report, name))
+        pages.chart(name, _chart_drawer(report, name))
     if dataset:
         flow = pages.flow()
         for table in dataset:
             flow.table(table)
         flow.finish()
+
+
+# About how long a page of each kind takes to draw, a page of text and tables being 1 (measured on
+# the bundled example): the pages go to the part that has the least so far. Only the speed depends
+# on it, never what a page shows; the same numbers give the same parts on every machine.
+_PAGE_COSTS = {"text": 1.0, KEY_CHART: 1.3, "monthly-cost": 3.3, "break-even-map": 2.7, LIFECYCLE_CHART: 1.7,
+               "price-history": 1.4, "tokens-per-example": 1.1}
 
 
 def _capped(notes: list[str]) -> list[str]:
@@ -490,7 +499,7 @@ def _chart_drawer(report: Report, name: str) -> Callable[[Figure], Figure]:
 
 
 def _first_page(pages: _Pages, report: Report, summary: Table) -> None:
-    flow = pages.flow()
+    flow = pages.flow(_PAGE_COSTS["text"] + _PAGE_COSTS[KEY_CHART])  # the key chart below the summary
     flow.heading(report.title, size=16)
     flow.paragraph(f"{report.comparison.horizon}; scenario {report.comparison.assumptions.scenario}",
                    size=9, colour="#555555")
@@ -504,17 +513,27 @@ def _first_page(pages: _Pages, report: Report, summary: Table) -> None:
 
 class _Pages:
     """A PDF of A4-landscape pages, each with the report title and its number in the footer,
-    drawn into `pdfs`: page n into part (n - 1) % PARTS. A page of a part not in `pdfs` is built
-    (the pages after it depend on where it breaks) but neither laid out nor drawn."""
+    drawn into `pdfs`: each page into the part with the least drawing to do so far, by the
+    `_PAGE_COSTS` of its kind, so that the parts take about as long. A page of a part not in
+    `pdfs` is built (the pages after it depend on where it breaks) but neither laid out nor
+    drawn. `parts` says, page by page, which part each went to: the same in every process."""
 
     def __init__(self, pdfs: dict[int, Any], title: str):
         self.pdfs = pdfs
         self.title = title
         self.number = 0  # pages so far, drawn here or not
+        self.parts: list[int] = []  # the part of each page so far
+        self.loads = [0.0] * PARTS
+        self.part = 0  # of the page being built
+
+    def begin(self, cost: float) -> None:
+        """A page of about that much drawing starts: it goes to the part with the least so far."""
+        self.part = min(range(PARTS), key=lambda k: (self.loads[k], k))
+        self.loads[self.part] += cost
 
     def drawn(self) -> bool:
         """Whether the page being built (the next one saved) is drawn here."""
-        return self.number % PARTS in self.pdfs
+        return self.part in self.pdfs
 
     def new(self) -> Figure:
         """A blank page; dpi 72 makes one unit one point, so the layout below is in points."""
@@ -542,7 +561,8 @@ class _Pages:
         return cells[1][1]
 
     def save(self, figure: Figure) -> None:
-        pdf = self.pdfs.get(self.number % PARTS)
+        pdf = self.pdfs.get(self.part)
+        self.parts.append(self.part)
         self.number += 1
         if pdf is None:
             return
@@ -555,17 +575,20 @@ class _Pages:
         figure.text(1 - MARGIN / width, y, f"page {self.number}", ha="right", **footer)
         pdf.savefig(figure)
 
-    def chart(self, draw: Callable[[Figure], Figure]) -> None:
+    def chart(self, name: str, draw: Callable[[Figure], Figure]) -> None:
         """A page holding one chart, drawn within the margins (only built where it is drawn)."""
+        self.begin(_PAGE_COSTS.get(name, 1.0))
         if not self.drawn():
+            self.parts.append(self.part)
             self.number += 1
             return
         figure = self.new()
         draw(self.region(figure, top=MARGIN))
         self.save(figure)
 
-    def flow(self) -> _Flow:
-        return _Flow(self)
+    def flow(self, cost: float = 0.0) -> _Flow:
+        """Flowing text from a new page on, the first page of about `cost` (default: text alone)."""
+        return _Flow(self, cost)
 
 
 class _Flow:
@@ -575,8 +598,9 @@ class _Flow:
     what is drawn: on one line, of a length the layout can hold, in glyphs the fonts have.
     """
 
-    def __init__(self, pages: _Pages):
+    def __init__(self, pages: _Pages, cost: float = 0.0):
         self.pages = pages
+        self.cost = cost or _PAGE_COSTS["text"]  # of the first page (see _Pages.begin)
         self.width = PAGE[0] * 72 - 2 * MARGIN
         self.height = PAGE[1] * 72
         self.bottom = 48  # points above the page's bottom edge kept for the footer
@@ -588,6 +612,8 @@ class _Flow:
 
     def page(self) -> Figure:
         if self.figure is None:
+            self.pages.begin(self.cost)
+            self.cost = _PAGE_COSTS["text"]  # the pages after the first are text and tables
             self.figure = self.pages.new()
             self.lines = _text_block(self.figure)
             self.y = MARGIN
@@ -1028,8 +1054,8 @@ _ASCENTS: dict[tuple[float, str], _Ascents] = {}
 
 @dataclass(frozen=True)
 class _Job:
-    """One piece of drawing: part `part` of the PDF's pages (its bytes come back) or, when `part` is
-    None, the chart `chart` as a PNG at `path` (its path comes back)."""
+    """One piece of drawing: part `part` of the PDF's pages (its bytes come back, and the part of
+    each page) or, when `part` is None, the chart `chart` as a PNG at `path` (its path comes back)."""
 
     part: int | None = None
     chart: str = ""
@@ -1039,7 +1065,8 @@ class _Job:
     def do(self, report: Report, say: Progress) -> Any:
         if self.part is not None:
             with charts.style():
-                return _draw_parts(report, [self.part], say)[self.part]
+                drawn, parts = _draw_parts(report, [self.part], say)
+                return drawn[self.part], parts
         say(f"drawing {self.chart}")
         return write_png(report, self.path, self.chart, dpi=self.dpi)
 
@@ -1085,7 +1112,7 @@ def _checked(target: Path, all_charts: bool) -> str:
 
 
 def _pdf_plan(report: Report, path: Path) -> _Plan:
-    def join(parts: list[bytes]) -> list[Path]:
+    def join(drawn: list[tuple[bytes, list[int]]]) -> list[Path]:
         from . import __version__
         from .atomic import atomic_path
 
@@ -1097,7 +1124,7 @@ def _pdf_plan(report: Report, path: Path) -> _Plan:
                     "/Creator": f"costcalc {__version__}",
                     "/Producer": f"matplotlib {matplotlib.__version__} (pages), costcalc.pdfjoin (the file)"}
         with atomic_path(path) as temp:
-            _join_parts(parts, metadata, temp)
+            _join_parts([part for part, _ in drawn], drawn[0][1], metadata, temp)
         return [path]
 
     return _Plan([_Job(part=k) for k in range(PARTS)], join)

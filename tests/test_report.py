@@ -541,3 +541,17 @@ def test_ctrl_c_that_click_does_not_catch_is_still_one_line(monkeypatch, capsys)
         cli.main(["report"], prog_name="costcalc")
     assert exit_.value.code == 1
     assert capsys.readouterr().err == "Aborted!\n"
+
+
+def test_each_page_goes_to_the_part_with_the_least_drawing_so_far(example):
+    # The bundled example's pages, by _PAGE_COSTS (a page of text = 1): page 1 text + key chart
+    # 2.3 -> part 0; pages 2-4 text -> part 1 (1, 2, 3 < 2.3 + ...); 5 cumulative 1.3 -> 0 (3.6);
+    # 6 monthly 3.3 -> 1 (6.3); 7 break-even 2.7 -> 0 (6.3, a tie, the first part); 8 tokens 1.1 -> 0
+    # (7.4); 9 price history 1.4 -> 1 (7.7); 10 text -> 0 (8.4). By page parity, part 0 had four
+    # of the five charts.
+    from costcalc import charts
+
+    with charts.style():
+        drawn, placed = report._draw_parts(example, [])  # every page built, none drawn
+    assert drawn == {}
+    assert placed == [0, 1, 1, 1, 0, 1, 0, 0, 1, 0]
