@@ -395,8 +395,8 @@ def write_pdf(report: Report, path: str | os.PathLike[str], *, progress: Progres
     """The multi-page summary: the answer, summary table and key chart on page 1, then the
     assumptions and sources, the monthly table, every chart and the dataset statistics.
 
-    The pages are drawn as `PARTS` PDFs, page 1 into the first, page 2 into the second, and so on,
-    then put together in order. With `workers` > 1 (default: one per core), the parts are drawn by
+    The pages are drawn as `PARTS` PDFs, each page into the one with the least drawing so far
+    (`_Pages`), then put together in order. With `workers` > 1 (default: one per core), the parts are drawn by
     this process and a forked copy of it at once; the file is the same, byte for byte, as with
     `workers=1`, which draws both parts here."""
     from .atomic import check_writable
@@ -405,16 +405,15 @@ def write_pdf(report: Report, path: str | os.PathLike[str], *, progress: Progres
     return _carry_out(report, [_pdf_plan(report, Path(path))], progress, workers)[0]
 
 
-# The PDF's pages are drawn as this many PDFs (pages 1, 3, 5... and 2, 4, 6...), one per process on a
-# two-core machine. Fixed, not the number of cores: the file must be the same on every machine.
+# The PDF's pages are drawn as this many PDFs, one per process on a two-core machine. Fixed, not the number of cores: the file must be the same on every machine.
 PARTS = 2
 
 
 def _draw_parts(report: Report, parts: Sequence[int],
                 say: Progress = lambda message: None) -> tuple[dict[int, bytes], list[int]]:
-    """The PDFs of the `parts` of the report's pages (part k holds pages k+1, k+1+PARTS, ...), in
-    one pass over the pages: every page is built, to know where each page breaks, and only the
-    pages of `parts` are laid out and drawn."""
+    """The PDFs of the `parts` of the report's pages, and the part of each page (see `_Pages`), in
+    one pass over the pages: every page is built, to know where each page breaks and which part
+    it goes to, and only the pages of `parts` are laid out and drawn."""
     import io
 
     from matplotlib.backends.backend_pdf import PdfPages
