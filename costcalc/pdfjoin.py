@@ -65,11 +65,6 @@ def join(parts: Sequence[bytes], order: Sequence[tuple[int, int]], metadata: dic
     return _write(read[0].header, objects, catalog, info)
 
 
-def page_count(pdf: bytes) -> int:
-    """The number of pages of a PDF that matplotlib wrote."""
-    return len(_read(pdf).kids)
-
-
 def _read(pdf: bytes) -> _Part:
     try:
         return _parse(pdf)

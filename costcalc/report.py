@@ -325,7 +325,7 @@ def write_pngs(report: Report, folder: str | os.PathLike[str], *, stem: str = ""
     processes to draw with (see `write_all`)."""
     from .atomic import check_writable
 
-    check_writable(Path(folder) / f"{stem + '-' if stem else ''}{KEY_CHART}.png")
+    check_writable(_png_path(Path(folder), stem, KEY_CHART))
     return _carry_out(report, [_pngs_plan(report, Path(folder), stem, dpi)], progress, workers)
 
 
@@ -461,8 +461,9 @@ def _write_pages(pages: _Pages, report: Report, say: Progress) -> None:
 
 
 # About how long a page of each kind takes to draw, a page of text and tables being 1 (measured on
-# the bundled example): the pages go to the part that has the least so far. Only the speed depends
-# on it, never what a page shows; the same numbers give the same parts on every machine.
+# the bundled example): the pages go to the part that has the least so far, and the slowest charts'
+# PNGs are handed out first. Only the speed depends on it, never what a page shows; the same numbers
+# give the same parts on every machine.
 _PAGE_COSTS = {"text": 1.0, KEY_CHART: 1.3, "monthly-cost": 3.3, "break-even-map": 2.7, LIFECYCLE_CHART: 1.7,
                "price-history": 1.4, "tokens-per-example": 1.1}
 
@@ -520,8 +521,7 @@ class _Pages:
     def __init__(self, pdfs: dict[int, Any], title: str):
         self.pdfs = pdfs
         self.title = title
-        self.number = 0  # pages so far, drawn here or not
-        self.parts: list[int] = []  # the part of each page so far
+        self.parts: list[int] = []  # the part of each page so far, drawn here or not
         self.loads = [0.0] * PARTS
         self.part = 0  # of the page being built
 
@@ -562,7 +562,6 @@ class _Pages:
     def save(self, figure: Figure) -> None:
         pdf = self.pdfs.get(self.part)
         self.parts.append(self.part)
-        self.number += 1
         if pdf is None:
             return
         if figure.get_layout_engine() is not None:
@@ -571,7 +570,7 @@ class _Pages:
         # zorder: the footer comes after the page's content in the PDF's text, as a reader expects.
         footer: dict[str, Any] = {"fontsize": 7, "color": "#777777", "zorder": 20, "va": "bottom"}
         figure.text(MARGIN / width, y, f"costcalc · {drawable(self.title, FOOTER_LIMIT)}", ha="left", **footer)
-        figure.text(1 - MARGIN / width, y, f"page {self.number}", ha="right", **footer)
+        figure.text(1 - MARGIN / width, y, f"page {len(self.parts)}", ha="right", **footer)
         pdf.savefig(figure)
 
     def chart(self, name: str, draw: Callable[[Figure], Figure]) -> None:
@@ -579,13 +578,12 @@ class _Pages:
         self.begin(_PAGE_COSTS.get(name, 1.0))
         if not self.drawn():
             self.parts.append(self.part)
-            self.number += 1
             return
         figure = self.new()
         draw(self.region(figure, top=MARGIN))
         self.save(figure)
 
-    def flow(self, cost: float = 0.0) -> _Flow:
+    def flow(self, cost: float = _PAGE_COSTS["text"]) -> _Flow:
         """Flowing text from a new page on, the first page of about `cost` (default: text alone)."""
         return _Flow(self, cost)
 
@@ -597,9 +595,9 @@ class _Flow:
     what is drawn: on one line, of a length the layout can hold, in glyphs the fonts have.
     """
 
-    def __init__(self, pages: _Pages, cost: float = 0.0):
+    def __init__(self, pages: _Pages, cost: float = _PAGE_COSTS["text"]):
         self.pages = pages
-        self.cost = cost or _PAGE_COSTS["text"]  # of the first page (see _Pages.begin)
+        self.cost = cost  # of the first page (see _Pages.begin)
         self.width = PAGE[0] * 72 - 2 * MARGIN
         self.height = PAGE[1] * 72
         self.bottom = 48  # points above the page's bottom edge kept for the footer
@@ -1100,7 +1098,7 @@ def _checked(target: Path, all_charts: bool) -> str:
     if all_charts:
         if not is_chart_folder(target):
             raise UsageError(f"{target}: all_charts writes a folder of PNGs: give a folder, not a file")
-        check_writable(target / f"{KEY_CHART}.png")
+        check_writable(_png_path(target, "", KEY_CHART))
         return "folder"
     suffix = target.suffix.lower()
     if suffix not in SUFFIXES:
@@ -1131,9 +1129,13 @@ def _pdf_plan(report: Report, path: Path) -> _Plan:
 
 def _pngs_plan(report: Report, folder: Path, stem: str, dpi: int) -> _Plan:
     """Every chart as `<folder>/<stem->name.png`, key chart first."""
-    jobs = [_Job(chart=name, path=folder / f"{stem + '-' if stem else ''}{name}.png", dpi=dpi)
-            for name in report.chart_names()]
+    jobs = [_Job(chart=name, path=_png_path(folder, stem, name), dpi=dpi) for name in report.chart_names()]
     return _Plan(jobs, lambda paths: paths)
+
+
+def _png_path(folder: Path, stem: str, chart: str) -> Path:
+    """Where a chart's PNG goes: `<folder>/<stem->name.png`."""
+    return folder / f"{stem + '-' if stem else ''}{chart}.png"
 
 
 def _markdown_plan(report: Report, path: Path, dpi: int) -> _Plan:
@@ -1147,11 +1149,6 @@ def _markdown_plan(report: Report, path: Path, dpi: int) -> _Plan:
         return [path, *paths]
 
     return _Plan(pngs.jobs, write_text_and_list)
-
-
-# The charts in about the order of the time they take to draw: the longest are handed out first,
-# so that the last job to end is a short one. Only the speed depends on it, never the files.
-_SLOWEST_FIRST = ("monthly-cost", "break-even-map", LIFECYCLE_CHART, KEY_CHART, "price-history", "tokens-per-example")
 
 
 def _carry_out(report: Report, plans: list[_Plan], progress: Progress | None, workers: int | None) -> list[Path]:
@@ -1171,7 +1168,9 @@ def _share_out(report: Report, jobs: list[_Job], say: Progress, workers: int | N
     copies of it take the jobs one at a time from a queue, the PDF's parts first and then the
     slowest charts, until none is left; whatever a copy fails to do (an exception, a crash) is done
     here at the end, where errors are raised as usual."""
-    order = sorted(range(len(jobs)), key=lambda i: (jobs[i].part is None, _slowness(jobs[i].chart), i))
+    # The longest first (the PDF's parts, then the slowest charts by `_PAGE_COSTS`), so that the last
+    # job to end is a short one. Only the speed depends on it, never the files.
+    order = sorted(range(len(jobs)), key=lambda i: (jobs[i].part is None, -_PAGE_COSTS.get(jobs[i].chart, 1.0), i))
     count = min(_workers(workers), len(jobs))
     results: dict[int, Any] = {}
     if count > 1 and len(jobs) <= _MOST_QUEUED:
@@ -1227,10 +1226,6 @@ def _share_out(report: Report, jobs: list[_Job], say: Progress, workers: int | N
 # user over its pipe quota pipes of one page), so that it is written whole before anyone reads. A
 # longer list is drawn in this process alone.
 _MOST_QUEUED = 2048
-
-
-def _slowness(chart: str) -> int:
-    return _SLOWEST_FIRST.index(chart) if chart in _SLOWEST_FIRST else len(_SLOWEST_FIRST)
 
 
 # --- a second process ------------------------------------------------------------------------------
