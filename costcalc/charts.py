@@ -524,8 +524,7 @@ def _bars(axes: Axes, xs: Sequence[float], heights: Sequence[float], bottoms: Se
              for x, h, b in zip(xs, heights, bottoms) if h]
     bars = PolyCollection(boxes, facecolors=colour, edgecolors="none", linewidths=0, zorder=2, antialiaseds=True)
     bars.sticky_edges.y.append(0)
-    axes.add_collection(bars)
-    axes.autoscale_view()
+    axes.add_collection(bars)  # which asks for the axes to be fitted to its data again, when drawn
 
 
 def _traffic(a) -> str:
