@@ -48,14 +48,14 @@ def drawer(renderer) -> Callable[..., bool] | None:
             or not hasattr(pdf.file, "_character_tracker")
             or not hasattr(pdf.file._character_tracker, "track_glyph")):
         return None
+    from .text import fonts
+
     fonttype = matplotlib.rcParams["pdf.fonttype"]
     tracked = _tracked(pdf.file)
 
     def draw(gc, x: float, y: float, text: str, prop, weight: str) -> bool:
         if not UNKERNED.issuperset(text):
             return False
-        from .text import fonts
-
         font = fonts(weight)[0]
         fname = os.fsdecode(font.fname)
         size = prop.get_size_in_points()
