@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import math
 import os
 import pickle
 import re
@@ -1051,21 +1052,38 @@ _ASCENTS: dict[tuple[float, str], _Ascents] = {}
 
 @dataclass(frozen=True)
 class _Job:
-    """One piece of drawing: part `part` of the PDF's pages (its bytes come back, and the part of
-    each page) or, when `part` is None, the chart `chart` as a PNG at `path` (its path comes back)."""
+    """One piece of the writing: part `part` of the PDF's pages (its bytes come back, and the part
+    of each page); with `links`, the text of the Markdown summary that links those PNGs (the
+    text comes back); else the chart `chart` as a PNG at `path` (its path comes back)."""
 
     part: int | None = None
     chart: str = ""
     path: Path = Path()
     dpi: int = charts.DPI
+    links: tuple[str, ...] | None = None
+
+    @property
+    def cost(self) -> float:
+        """About how long the job takes, by `_PAGE_COSTS` (a PDF part: more than any other job)."""
+        if self.part is not None:
+            return math.inf
+        return _MARKDOWN_COST if self.links is not None else _PAGE_COSTS.get(self.chart, 1.0)
 
     def do(self, report: Report, say: Progress) -> Any:
         if self.part is not None:
             with charts.style():
                 drawn, parts = _draw_parts(report, [self.part], say)
                 return drawn[self.part], parts
+        if self.links is not None:
+            say("writing the Markdown summary")
+            return markdown(report, list(self.links))
         say(f"drawing {self.chart}")
         return write_png(report, self.path, self.chart, dpi=self.dpi)
+
+
+# The Markdown summary's text, on the scale of `_PAGE_COSTS`: the shortest job, so the last one
+# taken, by whichever process is done drawing first (its first table imports tabulate).
+_MARKDOWN_COST = 0.2
 
 
 @dataclass(frozen=True)
@@ -1141,14 +1159,16 @@ def _png_path(folder: Path, stem: str, chart: str) -> Path:
 def _markdown_plan(report: Report, path: Path, dpi: int) -> _Plan:
     """The Markdown summary and, beside it, the PNGs it links."""
     pngs = _pngs_plan(report, path.parent, path.stem, dpi)
+    text = _Job(links=tuple(job.path.name for job in pngs.jobs))
 
-    def write_text_and_list(paths: list[Path]) -> list[Path]:
+    def write_text_and_list(results: list[Any]) -> list[Path]:
         from .atomic import write_text
 
-        write_text(path, markdown(report, [p.name for p in paths]))
+        *paths, summary = results
+        write_text(path, summary)
         return [path, *paths]
 
-    return _Plan(pngs.jobs, write_text_and_list)
+    return _Plan([*pngs.jobs, text], write_text_and_list)
 
 
 def _carry_out(report: Report, plans: list[_Plan], progress: Progress | None, workers: int | None) -> list[Path]:
@@ -1165,12 +1185,12 @@ def _carry_out(report: Report, plans: list[_Plan], progress: Progress | None, wo
 
 def _share_out(report: Report, jobs: list[_Job], say: Progress, workers: int | None) -> list[Any]:
     """The result of each job, in order. With `workers` > 1, this process and `workers - 1` forked
-    copies of it take the jobs one at a time from a queue, the PDF's parts first and then the
-    slowest charts, until none is left; whatever a copy fails to do (an exception, a crash) is done
+    copies of it take the jobs one at a time from a queue, the PDF's parts first, then the
+    slowest charts, the Markdown's text last, until none is left; whatever a copy fails to do (an exception, a crash) is done
     here at the end, where errors are raised as usual."""
-    # The longest first (the PDF's parts, then the slowest charts by `_PAGE_COSTS`), so that the last
-    # job to end is a short one. Only the speed depends on it, never the files.
-    order = sorted(range(len(jobs)), key=lambda i: (jobs[i].part is None, -_PAGE_COSTS.get(jobs[i].chart, 1.0), i))
+    # The longest first (the PDF's parts, then the slowest charts), so that the last job to end is
+    # a short one. Only the speed depends on it, never the files.
+    order = sorted(range(len(jobs)), key=lambda i: (-jobs[i].cost, i))
     count = min(_workers(workers), len(jobs))
     results: dict[int, Any] = {}
     if count > 1 and len(jobs) <= _MOST_QUEUED:

@@ -374,14 +374,14 @@ def test_each_job_of_drawing_is_done_once_by_one_of_the_processes(tiny, tmp_path
 
     def do(job, *args):
         with log.open("a") as out:  # one line per job done, by whichever process took it
-            out.write(f"{job.part if job.part is not None else job.chart}\n")
+            out.write(f"{job.part if job.part is not None else job.chart or 'markdown'}\n")
         return real(job, *args)
 
     monkeypatch.setattr(report._Job, "do", do)  # the forked helpers inherit it
     report.write_all(tiny, [tmp_path / "r.pdf", tmp_path / "r.md"], dpi=LOW_DPI, workers=3)
-    # The PDF's two halves and the Markdown's four charts: each taken from the queue once.
+    # The PDF's two halves, the Markdown's four charts and its text: each taken from the queue once.
     assert sorted(log.read_text().split()) == sorted(
-        ["0", "1", "cumulative-cost", "monthly-cost", "break-even-map", "price-history"])
+        ["0", "1", "cumulative-cost", "monthly-cost", "break-even-map", "price-history", "markdown"])
 
 
 def test_a_writer_started_before_the_report_writes_the_files_write_all_writes(tiny, tiny_pdf, tmp_path,
