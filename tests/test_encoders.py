@@ -159,3 +159,16 @@ def test_strings_with_unproven_characters_go_to_tiktoken(monkeypatch):
     count = encoders.counter_for(encoding)
     assert count("hello world") == 999  # the fast encoder counted
     assert count("café") == tiktoken_count(encoding, "café") == 2  # tiktoken counted: "ca", "fé"
+
+
+def test_only_a_proven_splintr_release_counts(monkeypatch):
+    # A release the benchmark has not proven equal to tiktoken is not used: tiktoken counts instead.
+    monkeypatch.setattr(splintr, "__version__", "0.23.0")
+    assert encoders._fast_encoder("cl100k_base", "splintr") is None
+    monkeypatch.setattr(splintr, "__version__", "0.22.7")
+    assert encoders._fast_encoder("cl100k_base", "splintr") is not None
+    # A module that states no version is judged by its package's metadata (0.22 here, as installed).
+    monkeypatch.delattr(splintr, "__version__")
+    from importlib.metadata import version
+
+    assert (encoders._fast_encoder("cl100k_base", "splintr") is not None) == version("splintr-rs").startswith("0.22.")
