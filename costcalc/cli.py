@@ -965,13 +965,15 @@ def report_command(ctx, scenario_file, output, all_charts, dpi, dataset, setting
         with report.writer_ahead(targets, all_charts=all_charts, dpi=dpi, progress=say) as write:
             result = report.report_for(scenario, pricebook(ctx), progress=say, scan_progress=bar,
                                        measured=measured, history=past)
+            # The summary table's title is the one-sentence answer. Made while the forked copy
+            # still imports matplotlib, printed once the files are written.
+            summary = render(Output({}, [result.output.table("summary")]), "table")
             written = write(result)
     finally:
         if bar is not None:
             bar.close()
             click.echo("\r\x1b[K", err=True, nl=False)
-    # The summary table's title is the one-sentence answer.
-    click.echo(render(Output({}, [result.output.table("summary")]), "table"))
+    click.echo(summary)
     for path in written:
         click.echo(f"Wrote {path}")
 
