@@ -498,7 +498,15 @@ def _scan_parallel(chunks, fmt, encoding_name, workers, totals, progress, size) 
 
 def _start_worker(encoding_name: str) -> None:
     """Build the worker's counting encoder (the fast one; tiktoken only without it) before its
-    first chunk."""
+    first chunk.
+
+    Ctrl-C, which the terminal sends to every process of the command, is left to the parent: it
+    cancels the chunks not yet started and waits for the few in flight (at most two a worker, a
+    tenth of a second). A worker it interrupted would print its own traceback ("Exception in
+    initializer" while the encoder is built) and break the pool."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     from .encoders import counter_for
 
     counter_for(encoding_name)

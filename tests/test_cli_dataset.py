@@ -357,3 +357,46 @@ def test_estimate_marks_a_training_fee_that_cannot_be_paid(run):
     now = json.loads(run(*args, "--as-of", "2026-12-01").output)["training"]
     assert now["warning"] == SHUT_DOWN
     assert f"Warning: {SHUT_DOWN}" in run(*args[:-2], "--as-of", "2026-12-01").output
+
+
+def test_a_scan_worker_leaves_ctrl_c_to_the_parent():
+    # Ctrl-C reaches every process of the command; a worker building its encoder or counting a
+    # chunk goes on (the parent stops the scan) instead of printing a traceback of its own.
+    import subprocess
+    import sys
+
+    code = ("import os, signal\n"
+            "from costcalc import dataset\n"
+            "dataset._start_worker('cl100k_base')\n"
+            "os.kill(os.getpid(), signal.SIGINT)\n"
+            "print('still counting')\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert (out.returncode, out.stdout, out.stderr) == (0, "still counting\n", "")
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "killpg"), reason="process groups: POSIX")
+def test_ctrl_c_in_the_middle_of_a_parallel_scan_is_one_line_and_leaves_nothing_running(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import gzip
+
+    # 600 MB of lines in a 2 MB file (gzip members one after another read as one stream): seconds
+    # to scan on any number of cores.
+    path = tmp_path / "big.jsonl.gz"
+    line = (terse("a longer answer about the weather in Lisbon " * 20) + "\n").encode()
+    path.write_bytes(gzip.compress(line * (1_000_000 // len(line)), compresslevel=9) * 600)
+    scan = subprocess.Popen([sys.executable, "-m", "costcalc", "dataset", str(path), "--model", "gpt-4o-mini"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    for _ in range(300):  # the pool's workers started, and past building their encoders
+        if subprocess.run(["pgrep", "-P", str(scan.pid)], capture_output=True).stdout:
+            break
+        time.sleep(0.02)
+    time.sleep(0.3)
+    os.killpg(scan.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole group
+    out, err = scan.communicate(timeout=30)
+    assert (scan.returncode, out, err) == (1, "", "\nAborted!\n")  # click's own line, nothing else
+    assert subprocess.run(["pgrep", "-g", str(scan.pid)], capture_output=True).stdout == b""
