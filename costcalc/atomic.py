@@ -11,6 +11,7 @@ file behind, whatever failed; a write the system refused (a full disk, a folder 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import tempfile
 import zlib
@@ -64,10 +65,17 @@ def remove_pending() -> None:
 
 
 def check_writable(path: str | os.PathLike[str]) -> None:
-    """Raise now, as `atomic_path` would later, if a file cannot be written at `path` (its folder is
-    created if missing, a temporary file made there and removed): for a long job, drawing a
-    report, that should fail before it starts rather than after."""
-    _temporary_beside(Path(path)).unlink()
+    """Raise now, as `atomic_path` would later, if a file cannot be written at `path`: for a long
+    job, drawing a report, that should fail before it starts rather than after. A temporary file
+    is made in its folder and removed, and so are the folders made for it (what the job writes
+    makes them again), so that a job that then fails (a missing training file) leaves nothing."""
+    given = Path(path)
+    folder = Path(os.path.realpath(given)).parent
+    missing = list(itertools.takewhile(lambda f: not f.exists(), (folder, *folder.parents)))  # innermost first
+    _temporary_beside(given).unlink()
+    for made in missing:
+        with contextlib.suppress(OSError):  # one that holds something now is someone else's
+            made.rmdir()
 
 
 def _temporary_beside(given: Path) -> Path:

@@ -75,3 +75,16 @@ def test_markdown_report_of_a_training_file_whose_name_is_not_utf8(run, tmp_path
     result = run("report", "--dataset", name, "-o", "r.md")
     assert result.exit_code == 0, result.stderr
     assert "bad\ufffdname.jsonl" in (tmp_path / "r.md").read_text(encoding="utf-8")
+
+
+def test_checking_a_path_leaves_no_folder_it_made_and_none_that_was_there_missing(tmp_path):
+    from costcalc.atomic import check_writable
+
+    (tmp_path / "kept").mkdir()
+    check_writable(tmp_path / "kept" / "new" / "deeper" / "x.pdf")
+    check_writable(tmp_path / "made" / "x.pdf")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kept"]
+    assert list((tmp_path / "kept").iterdir()) == []
+    (tmp_path / "afile").write_text("in the way")
+    with pytest.raises(CostCalcError, match=r"afile/x.pdf: cannot write: .*afile is a file, not a folder"):
+        check_writable(tmp_path / "afile" / "x.pdf")
