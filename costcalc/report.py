@@ -1348,7 +1348,7 @@ class _Forked:
     Only an optimisation: whatever goes wrong in the child (an exception, a crash), `results()`
     just ends early and the caller does the rest itself, so errors are raised in this process,
     as without a helper. Leaving the `with` block ends a child that only computes, if it is still
-    running, and waits for one that writes files.
+    running, and waits for one that writes files, unless the block was interrupted (`stop`).
     """
 
     def __init__(self, work: Callable[[Callable[[Any], None]], None], *, writes_files: bool = False):
@@ -1401,13 +1401,18 @@ class _Forked:
             except (EOFError, pickle.UnpicklingError, OSError, ValueError):
                 return
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, exc_type, exc, traceback) -> None:
         import signal
 
         self.stream.close()
         if not self.writes_files:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, signal.SIGKILL)  # done already, unless this process gave up early
+        elif exc_type is not None and not issubclass(exc_type, Exception):
+            # Interrupted (SIGINT to this process alone) or ended: the child is stopped, its
+            # temporary files removed, rather than waited for while it finishes the files of a
+            # command that says "Aborted!".
+            self.stop()
         os.waitpid(self.pid, 0)
 
 

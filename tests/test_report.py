@@ -500,6 +500,43 @@ def test_a_helper_told_to_stop_ends_at_once_and_leaves_no_temporary_file(tmp_pat
     assert list(tmp_path.iterdir()) == []  # neither the file nor its temporary
 
 
+def test_a_writer_is_stopped_not_waited_for_when_this_process_is_interrupted(tmp_path):
+    # SIGINT to the command's process alone (`kill -INT`, not Ctrl-C, which reaches every process):
+    # the writer must not go on to finish the files of a command that says "Aborted!".
+    import time
+
+    from costcalc.atomic import atomic_path
+
+    def write_slowly(send) -> None:
+        with atomic_path(tmp_path / "r.pdf") as temp:
+            temp.write_bytes(b"half a PDF")
+            send("writing")
+            time.sleep(30)
+        send("written")
+
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        with report._Forked(write_slowly, writes_files=True) as helper:
+            assert next(helper.results()) == "writing"
+            raise KeyboardInterrupt
+    assert time.monotonic() - started < 10  # stopped, not waited for
+    assert list(tmp_path.iterdir()) == []  # neither the file nor its temporary
+
+
+def test_a_failed_comparison_leaves_no_output_folder_behind(tmp_path, monkeypatch):
+    # The output is checked before the comparison runs, in folders made for the check only.
+    from click.testing import CliRunner
+
+    from costcalc.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    for args in (["report", "--dataset", "missing.jsonl"], ["report", "-o", "a/b/c/x.pdf", "--dataset", "missing.jsonl"]):
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 2
+        assert "--dataset: missing.jsonl: cannot read: No such file or directory" in result.output
+        assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the kernel ends a child with its parent on Linux")
 def test_helpers_end_when_the_process_that_started_them_is_killed(tmp_path):
     # A process starts a helper that would write a file in a second, then is killed (SIGKILL: no
