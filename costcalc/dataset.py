@@ -474,10 +474,28 @@ def _chunks(stream: IO[bytes], name: str) -> Iterator[bytes]:
             if not block:
                 return
             if not block.endswith(b"\n"):
-                block += stream.readline()
+                block += _rest_of_line(stream, name, block)
             yield block
     except _GZIP_ERRORS as exc:
         raise _unreadable(name, exc) from None
+
+
+def _rest_of_line(stream: IO[bytes], name: str, block: bytes) -> bytes:
+    """The rest of the line `block` ends in, read a chunk at a time: a line of a megabyte or more
+    that holds a carriage return is lines that end in CR alone, which no JSONL reader splits, and
+    is refused before the rest of the file is read into memory as one line."""
+    pieces = []
+    line = len(block) - block.rfind(b"\n") - 1  # bytes of the line so far
+    while True:
+        piece = stream.readline(CHUNK_BYTES)
+        pieces.append(piece)
+        line += len(piece)
+        if not piece or piece.endswith(b"\n"):
+            return b"".join(pieces)
+        if line >= CHUNK_BYTES and (b"\r" in piece or b"\r" in block[block.rfind(b"\n") + 1:]):
+            raise DatasetError(f"{name}: its lines end in CR alone (classic Mac OS), so the whole file reads "
+                               "as one line: JSONL lines end in LF or CRLF (convert it with "
+                               "`tr '\\r' '\\n' < FILE > FIXED`)")
 
 
 def _scan_parallel(chunks, fmt, encoding_name, workers, totals, progress, size) -> None:

@@ -294,6 +294,40 @@ def test_bom_and_crlf_are_accepted(write):
     assert crlf["bytes"] == lf["bytes"] + 3 + 10
 
 
+def test_a_file_whose_lines_end_in_cr_alone_is_one_error_read_no_further(write, monkeypatch):
+    # No JSONL reader splits such a file: it is one line the size of the file, read whole before.
+    monkeypatch.setattr(dataset, "CHUNK_BYTES", 4096)
+    path = write(jsonl([terse(d) for d in range(3000)], "\r"), "mac.jsonl")  # ~400 KB
+    read = []
+
+    class Counted(io.BufferedReader):
+        def read(self, size=-1):
+            read.append(data := super().read(size))
+            return data
+
+        def readline(self, size=-1):
+            read.append(data := super().readline(size))
+            return data
+
+    with pytest.raises(DatasetError) as error:
+        scan_dataset(Counted(io.FileIO(path)), model_price=chat_model(), workers=1)
+    assert str(error.value) == (f"{path}: its lines end in CR alone (classic Mac OS), so the whole file reads as "
+                                "one line: JSONL lines end in LF or CRLF (convert it with `tr '\\r' '\\n' < FILE > FIXED`)")
+    assert sum(map(len, read)) <= 3 * 4096 + 64 * 1024  # two chunks, and what sniffing peeks at
+
+
+def test_a_long_line_in_a_crlf_file_is_one_line(write, monkeypatch):
+    # Lines of many chunks (20 KB against 4 KB), their CR beside the LF, even across a chunk's end.
+    monkeypatch.setattr(dataset, "CHUNK_BYTES", 4096)
+    examples = [terse("word " * 4000)] + [terse(d) for d in range(12)]
+    lf = scan_dataset(write(jsonl(examples)), model_price=chat_model(limit=100_000), workers=1).to_dict()
+    crlf = scan_dataset(write(jsonl(examples, "\r\n"), "crlf.jsonl"), model_price=chat_model(limit=100_000),
+                        workers=1).to_dict()
+    assert crlf["errors"] == lf["errors"] == {}
+    assert crlf["examples"] == lf["examples"] == 13
+    assert crlf["total_tokens"] == lf["total_tokens"]
+
+
 def test_blank_lines_are_ignored_but_counted_for_line_numbers(write):
     content = b"\n\n" + jsonl([terse(d) for d in range(10)]) + b"\n\n{broken\n"
     report = scan_dataset(write(content), model_price=chat_model(), workers=1)
