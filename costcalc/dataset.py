@@ -484,15 +484,16 @@ def _rest_of_line(stream: IO[bytes], name: str, block: bytes) -> bytes:
     """The rest of the line `block` ends in, read a chunk at a time: a line of a megabyte or more
     that holds a carriage return is lines that end in CR alone, which no JSONL reader splits, and
     is refused before the rest of the file is read into memory as one line."""
+    start = block.rfind(b"\n") + 1  # where the line begins in the block
+    line = len(block) - start  # its bytes so far
     pieces = []
-    line = len(block) - block.rfind(b"\n") - 1  # bytes of the line so far
     while True:
         piece = stream.readline(CHUNK_BYTES)
         pieces.append(piece)
         line += len(piece)
         if not piece or piece.endswith(b"\n"):
             return b"".join(pieces)
-        if line >= CHUNK_BYTES and (b"\r" in piece or b"\r" in block[block.rfind(b"\n") + 1:]):
+        if line >= CHUNK_BYTES and (b"\r" in piece or block.find(b"\r", start) >= 0):
             raise DatasetError(f"{name}: its lines end in CR alone (classic Mac OS), so the whole file reads "
                                "as one line: JSONL lines end in LF or CRLF (convert it with "
                                "`tr '\\r' '\\n' < FILE > FIXED`)")

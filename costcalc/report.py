@@ -1191,8 +1191,8 @@ def _carry_out(report: Report, plans: list[_Plan], progress: Progress | None, wo
 def _share_out(report: Report, jobs: list[_Job], say: Progress, workers: int | None) -> list[Any]:
     """The result of each job, in order. With `workers` > 1, this process and `workers - 1` forked
     copies of it take the jobs one at a time from a queue, the PDF's parts first, then the
-    slowest charts, the Markdown's text last, until none is left; whatever a copy fails to do (an exception, a crash) is done
-    here at the end, where errors are raised as usual."""
+    slowest charts, the Markdown's text last, until none is left; whatever a copy fails to do (an
+    exception, a crash) is done here at the end, where errors are raised as usual."""
     # The longest first (the PDF's parts, then the slowest charts), so that the last job to end is
     # a short one. Only the speed depends on it, never the files.
     order = sorted(range(len(jobs)), key=lambda i: (-jobs[i].cost, i))
