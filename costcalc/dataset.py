@@ -481,22 +481,33 @@ def _chunks(stream: IO[bytes], name: str) -> Iterator[bytes]:
 
 
 def _rest_of_line(stream: IO[bytes], name: str, block: bytes) -> bytes:
-    """The rest of the line `block` ends in, read a chunk at a time: a line of a megabyte or more
-    that holds a carriage return is lines that end in CR alone, which no JSONL reader splits, and
-    is refused before the rest of the file is read into memory as one line."""
+    """The rest of the line `block` ends in, read a chunk at a time. A line that holds a carriage
+    return and ends the file with a new object after it, or one of a megabyte or more that holds
+    one at all, is lines that end in CR alone, which no JSONL reader splits: refused, before the
+    rest of a large file is read into memory as one line."""
     start = block.rfind(b"\n") + 1  # where the line begins in the block
     line = len(block) - start  # its bytes so far
+    carriage_return = block.find(b"\r", start) >= 0
     pieces = []
     while True:
         piece = stream.readline(CHUNK_BYTES)
         pieces.append(piece)
         line += len(piece)
-        if not piece or piece.endswith(b"\n"):
+        carriage_return = carriage_return or b"\r" in piece
+        if piece.endswith(b"\n"):
             return b"".join(pieces)
-        if line >= CHUNK_BYTES and (b"\r" in piece or block.find(b"\r", start) >= 0):
-            raise DatasetError(f"{name}: its lines end in CR alone (classic Mac OS), so the whole file reads "
-                               "as one line: JSONL lines end in LF or CRLF (convert it with "
-                               "`tr '\\r' '\\n' < FILE > FIXED`)")
+        if not piece:  # the end of the file, without a line end
+            rest = b"".join(pieces)
+            if carriage_return and b"\r{" in block[start:] + rest:
+                raise _cr_line_ends(name)
+            return rest
+        if carriage_return and line >= CHUNK_BYTES:
+            raise _cr_line_ends(name)
+
+
+def _cr_line_ends(name: str) -> DatasetError:
+    return DatasetError(f"{name}: its lines end in CR alone (classic Mac OS), so the whole file reads as one "
+                        "line: JSONL lines end in LF or CRLF (convert it with `tr '\\r' '\\n' < FILE > FIXED`)")
 
 
 def _scan_parallel(chunks, fmt, encoding_name, workers, totals, progress, size) -> None:

@@ -314,6 +314,16 @@ def test_a_file_whose_lines_end_in_cr_alone_is_one_error_read_no_further(write, 
     assert str(error.value) == (f"{path}: its lines end in CR alone (classic Mac OS), so the whole file reads as "
                                 "one line: JSONL lines end in LF or CRLF (convert it with `tr '\\r' '\\n' < FILE > FIXED`)")
     assert sum(map(len, read)) <= 3 * 4096 + 64 * 1024  # two chunks, and what sniffing peeks at
+    # A small file too (one chunk, no megabyte-long line), and lines ending in CR after LF lines.
+    for content in (jsonl([terse(d) for d in range(12)], "\r"),
+                    jsonl([terse(d) for d in range(12)]) + jsonl([terse(d) for d in range(3)], "\r")):
+        with pytest.raises(DatasetError, match="its lines end in CR alone"):
+            scan_dataset(write(content, "small.jsonl"), model_price=chat_model(), workers=1)
+    # A last line without a line end is still a line, in an LF file and in a CRLF one.
+    for newline in ("\n", "\r\n"):
+        report = scan_dataset(write(jsonl([terse(d) for d in range(12)], newline).rstrip(), "end.jsonl"),
+                              model_price=chat_model(), workers=1)
+        assert (report.examples, report.errors) == (12, ())
 
 
 def test_a_long_line_in_a_crlf_file_is_one_line(write, monkeypatch):
