@@ -1,4 +1,4 @@
-"""costcalc.png: the charts' PNGs, the pixels matplotlib drew, unfiltered."""
+"""costcalc.png: the charts' PNGs, the pixels matplotlib drew, unfiltered (RGB when opaque)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,15 @@ def test_a_png_holds_the_pixels_given_and_the_resolution():
     assert image.tobytes() == pixels
     # 150 dpi = 5,906 pixels per metre (150 / 0.0254 = 5905.5, rounded up), read back as Pillow rounds it
     assert image.info["dpi"] == pytest.approx((150.0124, 150.0124))
+
+
+def test_an_opaque_picture_is_rgb_with_the_same_pixels():
+    # 2 × 2 opaque pixels: red, green / blue, white; the alpha byte of each (255) is not written.
+    pixels = bytes([255, 0, 0, 255, 0, 255, 0, 255, 0, 0, 255, 255, 255, 255, 255, 255])
+    image = Image.open(io.BytesIO(png.encode(pixels, 2, 2, 150)))
+    assert (image.mode, image.size) == ("RGB", (2, 2))
+    assert image.tobytes() == bytes([255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255])
+    assert image.convert("RGBA").tobytes() == pixels
 
 
 def test_the_same_pixels_give_the_same_bytes():
