@@ -1006,19 +1006,24 @@ def save_png(figure: Figure, path: str | os.PathLike[str], *, dpi: int = DPI) ->
 
     No timestamp or version goes in, so the same chart is the same bytes.
     """
+    from .atomic import write_bytes
+
+    return write_bytes(path, png_bytes(figure, dpi=dpi))
+
+
+def png_bytes(figure: Figure, *, dpi: int = DPI) -> bytes:
+    """The figure as the bytes of a PNG of exactly figsize × dpi pixels (what `save_png` writes)."""
     import io
 
     from . import png
-    from .atomic import atomic_path
 
-    with style(), atomic_path(path) as temp, _laid_out_once(figure, dpi):
+    with style(), _laid_out_once(figure, dpi):
         # No bbox_inches="tight": it would change the pixel size from chart to chart. The pixels as
         # matplotlib draws them for a PNG, encoded by costcalc.png (a third of Pillow's time).
         pixels = io.BytesIO()
         figure.savefig(pixels, format="rgba", dpi=dpi)
         width, height = pixel_size(figure, dpi)
-        temp.write_bytes(png.encode(pixels.getvalue(), width, height, dpi))
-    return Path(path)
+        return png.encode(pixels.getvalue(), width, height, dpi)
 
 
 @contextlib.contextmanager
@@ -1068,6 +1073,7 @@ __all__ = [
     "plot_monthly_breakdown",
     "plot_price_history",
     "plot_tokens_histogram",
+    "png_bytes",
     "save_png",
     "style",
 ]

@@ -927,7 +927,8 @@ def report_command(ctx, scenario_file, output, all_charts, dpi, dataset, setting
     SCENARIO). Prints the answer in one sentence, the summary per strategy and every file
     written. Without -o, writes reports/costcalc-report.pdf, a Markdown summary and every chart
     as PNG. Files are replaced
-    atomically, and the same input gives a byte-identical PDF.
+    atomically, all once everything is drawn (a failed or interrupted run leaves them as they
+    were), and the same input gives a byte-identical PDF.
 
     \b
     Examples:

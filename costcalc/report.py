@@ -1059,7 +1059,8 @@ _ASCENTS: dict[tuple[float, str], _Ascents] = {}
 class _Job:
     """One piece of the writing: part `part` of the PDF's pages (its bytes come back, and the part
     of each page); with `links`, the text of the Markdown summary that links those PNGs (the
-    text comes back); else the chart `chart` as a PNG at `path` (its path comes back)."""
+    text comes back); else the chart `chart` as a PNG (its bytes come back, for `path`). No job
+    writes a file: the plans write them all once every job is done (`_carry_out`)."""
 
     part: int | None = None
     chart: str = ""
@@ -1083,7 +1084,7 @@ class _Job:
             say("writing the Markdown summary")
             return markdown(report, list(self.links))
         say(f"drawing {self.chart}")
-        return write_png(report, self.path, self.chart, dpi=self.dpi)
+        return charts.png_bytes(report.figure(self.chart), dpi=self.dpi)
 
 
 # The Markdown summary's text, on the scale of `_PAGE_COSTS`: the shortest job, so the last one
@@ -1094,7 +1095,7 @@ _MARKDOWN_COST = 0.2
 @dataclass(frozen=True)
 class _Plan:
     """How one target is written: its jobs, then `finish`, given their results in order, writes
-    what is left (the joined PDF, the Markdown) and returns every file of the target."""
+    the target's files (the joined PDF, the PNGs, the Markdown) and returns them."""
 
     jobs: list[_Job]
     finish: Callable[[list[Any]], list[Path]]
@@ -1108,7 +1109,7 @@ def _plan(report: Report, target: Path, all_charts: bool, dpi: int) -> _Plan:
     if kind == ".pdf":
         return _pdf_plan(report, target)
     if kind == ".png":
-        return _Plan([_Job(chart=KEY_CHART, path=target, dpi=dpi)], lambda paths: paths)
+        return _pngs_written([_Job(chart=KEY_CHART, path=target, dpi=dpi)])
     return _markdown_plan(report, target, dpi)
 
 
@@ -1152,8 +1153,18 @@ def _pdf_plan(report: Report, path: Path) -> _Plan:
 
 def _pngs_plan(report: Report, folder: Path, stem: str, dpi: int) -> _Plan:
     """Every chart as `<folder>/<stem->name.png`, key chart first."""
-    jobs = [_Job(chart=name, path=_png_path(folder, stem, name), dpi=dpi) for name in report.chart_names()]
-    return _Plan(jobs, lambda paths: paths)
+    return _pngs_written([_Job(chart=name, path=_png_path(folder, stem, name), dpi=dpi)
+                          for name in report.chart_names()])
+
+
+def _pngs_written(jobs: list[_Job]) -> _Plan:
+    """The PNGs of `jobs`, each written at its path once drawn."""
+    def write_pngs(drawn: list[bytes]) -> list[Path]:
+        from .atomic import write_bytes
+
+        return [write_bytes(job.path, png) for job, png in zip(jobs, drawn)]
+
+    return _Plan(jobs, write_pngs)
 
 
 def _png_path(folder: Path, stem: str, chart: str) -> Path:
@@ -1169,7 +1180,8 @@ def _markdown_plan(report: Report, path: Path, dpi: int) -> _Plan:
     def write_text_and_list(results: list[Any]) -> list[Path]:
         from .atomic import write_text
 
-        *paths, summary = results
+        *drawn, summary = results
+        paths = pngs.finish(drawn)
         write_text(path, summary)
         return [path, *paths]
 
@@ -1177,7 +1189,10 @@ def _markdown_plan(report: Report, path: Path, dpi: int) -> _Plan:
 
 
 def _carry_out(report: Report, plans: list[_Plan], progress: Progress | None, workers: int | None) -> list[Path]:
-    """Every plan's jobs done, then each plan finished, in order; returns the files written."""
+    """Every plan's jobs done, then each plan finished, in order; returns the files written.
+
+    No file is written until every job is done, and then all of them within a few milliseconds:
+    a drawing that fails or is interrupted leaves every file as it was, not some replaced."""
     jobs = [job for plan in plans for job in plan.jobs]
     results = _share_out(report, jobs, progress or (lambda message: None), workers)
     written: list[Path] = []

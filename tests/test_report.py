@@ -523,6 +523,26 @@ def test_a_writer_is_stopped_not_waited_for_when_this_process_is_interrupted(tmp
     assert list(tmp_path.iterdir()) == []  # neither the file nor its temporary
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_drawing_that_fails_leaves_every_file_as_it_was(tiny, tmp_path, monkeypatch, workers):
+    # The last chart fails after the PDF's parts and the other PNGs are drawn: no file is replaced
+    # (nor a new one written), so the report on disk is the last one whole, not half of each.
+    old = {name: f"the last report's {name}".encode() for name in ("r.pdf", "r.md", "r-cumulative-cost.png")}
+    for name, content in old.items():
+        (tmp_path / name).write_bytes(content)
+    real = report._Job.do
+
+    def do(job, *args):
+        if job.chart == "price-history":
+            raise costcalc.CostCalcError("the disk is full")
+        return real(job, *args)
+
+    monkeypatch.setattr(report._Job, "do", do)  # the forked helpers inherit it
+    with pytest.raises(costcalc.CostCalcError, match="the disk is full"):
+        report.write_all(tiny, [tmp_path / "r.pdf", tmp_path / "r.md"], dpi=LOW_DPI, workers=workers)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == old
+
+
 def test_a_failed_comparison_leaves_no_output_folder_behind(tmp_path, monkeypatch):
     # The output is checked before the comparison runs, in folders made for the check only.
     from click.testing import CliRunner
