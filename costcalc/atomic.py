@@ -5,7 +5,8 @@ rename within one file system, which POSIX and Windows make atomic), is flushed 
 then replaces the destination. A destination that is a symlink is written through: the link's
 target is replaced, beside it, and the link stays a link. A failed write leaves the destination untouched and no temporary
 file behind, whatever failed; a write the system refused (a full disk, a folder in the way) is a
-`CostCalcError`, "FILE: cannot write: REASON".
+`CostCalcError`, "FILE: cannot write: REASON". Within `together()`, files replace theirs only
+once all of the block's are written: the files of one report are the last one's or this one's.
 """
 
 from __future__ import annotations
@@ -34,12 +35,17 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     target = Path(os.path.realpath(given))
     temp = _temporary_beside(given)
     _PENDING.add(temp)
+    deferred = False
     try:
         yield temp
         _fsync(temp)
         # mkstemp creates the file 0600; a report is an ordinary file, readable as the umask allows.
         os.chmod(temp, 0o666 & ~_umask())
-        os.replace(temp, target)
+        if _TOGETHER:  # replaced when the whole block of `together` has succeeded
+            _TOGETHER[-1].append((temp, target, given))
+            deferred = True
+        else:
+            os.replace(temp, target)
     except BaseException as exc:
         # Whatever failed (the writer, a chart, Ctrl-C), no half-written temporary stays behind.
         with contextlib.suppress(OSError):
@@ -49,7 +55,43 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
             raise cannot_write(given, refused) from None
         raise
     finally:
+        if not deferred:
+            _PENDING.discard(temp)
+
+
+@contextlib.contextmanager
+def together() -> Iterator[None]:
+    """The atomic writes in the block replace their files only once all of them are written: a
+    write that fails (a full disk) or an interrupt leaves every file as it was, none replaced, no
+    temporary file behind. Then the files are renamed into place one after another, microseconds
+    apart. For the files of one report, which must not be half the last one and half this one."""
+    batch: list[tuple[Path, Path, Path]] = []  # (temporary, target, the path as given)
+    _TOGETHER.append(batch)
+    try:
+        yield
+    except BaseException:
+        _remove(batch)
+        raise
+    finally:
+        _TOGETHER.pop()
+    for done, (temp, target, given) in enumerate(batch):
+        try:
+            os.replace(temp, target)
+        except OSError as exc:
+            _remove(batch[done:])
+            raise cannot_write(given, exc) from None
         _PENDING.discard(temp)
+
+
+def _remove(batch: list[tuple[Path, Path, Path]]) -> None:
+    for temp, _, _ in batch:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        _PENDING.discard(temp)
+
+
+# The batches of the `together` blocks under way, innermost last.
+_TOGETHER: list[list[tuple[Path, Path, Path]]] = []
 
 
 # The temporary files of the writes under way in this process.
@@ -147,4 +189,4 @@ def _umask() -> int:
     return mask
 
 
-__all__ = ["atomic_path", "write_bytes", "write_text"]
+__all__ = ["atomic_path", "together", "write_bytes", "write_text"]

@@ -1191,15 +1191,18 @@ def _markdown_plan(report: Report, path: Path, dpi: int) -> _Plan:
 def _carry_out(report: Report, plans: list[_Plan], progress: Progress | None, workers: int | None) -> list[Path]:
     """Every plan's jobs done, then each plan finished, in order; returns the files written.
 
-    No file is written until every job is done, and then all of them within a few milliseconds:
-    a drawing that fails or is interrupted leaves every file as it was, not some replaced."""
+    No file is written until every job is done, and none replaces its file until all of them
+    are written: a drawing or a write that fails, or an interrupt, leaves every file as it was."""
+    from .atomic import together
+
     jobs = [job for plan in plans for job in plan.jobs]
     results = _share_out(report, jobs, progress or (lambda message: None), workers)
     written: list[Path] = []
     start = 0
-    for plan in plans:
-        written += plan.finish(results[start:start + len(plan.jobs)])
-        start += len(plan.jobs)
+    with together():  # a full disk at the last file replaces none of them
+        for plan in plans:
+            written += plan.finish(results[start:start + len(plan.jobs)])
+            start += len(plan.jobs)
     return written
 
 

@@ -543,6 +543,49 @@ def test_a_drawing_that_fails_leaves_every_file_as_it_was(tiny, tmp_path, monkey
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == old
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_disk_that_fills_at_the_third_file_leaves_every_file_as_it_was(tiny, tmp_path, monkeypatch, workers):
+    # Every file is drawn; the disk fills as the third of them is written (the PDF, then the
+    # Markdown's PNGs): none replaces the last report's, and no temporary file stays.
+    import errno
+
+    from costcalc import atomic
+
+    old = {name: f"the last report's {name}".encode() for name in ("r.pdf", "r.md", "r-cumulative-cost.png")}
+    for name, content in old.items():
+        (tmp_path / name).write_bytes(content)
+    real, synced = atomic._fsync, []
+
+    def fsync(path):
+        synced.append(path)
+        if len(synced) == 3:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(path)
+
+    monkeypatch.setattr(atomic, "_fsync", fsync)
+    with pytest.raises(costcalc.CostCalcError, match=r"r-monthly-cost.png: cannot write: No space left on device"):
+        report.write_all(tiny, [tmp_path / "r.pdf", tmp_path / "r.md"], dpi=LOW_DPI, workers=workers)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == old
+
+
+def test_files_written_together_replace_theirs_only_when_all_are_written(tmp_path):
+    from costcalc.atomic import together, write_text
+
+    (tmp_path / "a.txt").write_text("old a")
+    with together():
+        write_text(tmp_path / "a.txt", "new a")
+        write_text(tmp_path / "b.txt", "new b")
+        assert (tmp_path / "a.txt").read_text() == "old a"  # not yet
+        assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == ["a.txt"]
+    assert [(tmp_path / n).read_text() for n in ("a.txt", "b.txt")] == ["new a", "new b"]
+    with pytest.raises(KeyboardInterrupt):
+        with together():
+            write_text(tmp_path / "a.txt", "newer a")
+            raise KeyboardInterrupt
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "b.txt"]  # no temporary left
+    assert (tmp_path / "a.txt").read_text() == "new a"
+
+
 def test_a_failed_comparison_leaves_no_output_folder_behind(tmp_path, monkeypatch):
     # The output is checked before the comparison runs, in folders made for the check only.
     from click.testing import CliRunner
