@@ -15,6 +15,7 @@ import contextlib
 import itertools
 import os
 import tempfile
+import threading
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,8 +42,9 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         _fsync(temp)
         # mkstemp creates the file 0600; a report is an ordinary file, readable as the umask allows.
         os.chmod(temp, 0o666 & ~_umask())
-        if _TOGETHER:  # replaced when the whole block of `together` has succeeded
-            _TOGETHER[-1].append((temp, target, given))
+        batches = _together()
+        if batches:  # replaced when the whole block of `together` has succeeded
+            batches[-1].append((temp, target, given))
             deferred = True
         else:
             os.replace(temp, target)
@@ -66,14 +68,15 @@ def together() -> Iterator[None]:
     temporary file behind. Then the files are renamed into place one after another, microseconds
     apart. For the files of one report, which must not be half the last one and half this one."""
     batch: list[tuple[Path, Path, Path]] = []  # (temporary, target, the path as given)
-    _TOGETHER.append(batch)
+    batches = _together()
+    batches.append(batch)
     try:
         yield
     except BaseException:
         _remove(batch)
         raise
     finally:
-        _TOGETHER.pop()
+        batches.pop()
     for done, (temp, target, given) in enumerate(batch):
         try:
             os.replace(temp, target)
@@ -90,8 +93,15 @@ def _remove(batch: list[tuple[Path, Path, Path]]) -> None:
         _PENDING.discard(temp)
 
 
-# The batches of the `together` blocks under way, innermost last.
-_TOGETHER: list[list[tuple[Path, Path, Path]]] = []
+def _together() -> list[list[tuple[Path, Path, Path]]]:
+    """The batches of this thread's `together` blocks under way, innermost last (another
+    thread's writes are its own)."""
+    if not hasattr(_THREAD, "batches"):
+        _THREAD.batches = []
+    return _THREAD.batches
+
+
+_THREAD = threading.local()
 
 
 # The temporary files of the writes under way in this process.
