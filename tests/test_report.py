@@ -481,19 +481,26 @@ def test_a_user_error_in_the_writer_is_raised_here_without_drawing_again(tiny, t
     assert str(here) not in calls.read_text().split()  # the writer's error, not a second drawing here
 
 
-def test_a_helper_told_to_stop_ends_at_once_and_leaves_no_temporary_file(tmp_path):
+def _writes_slowly(path):
+    """A forked helper's work: half a file written to its temporary, "writing" sent, then 30 s asleep."""
     import time
 
     from costcalc.atomic import atomic_path
 
-    def write_slowly(send) -> None:
-        with atomic_path(tmp_path / "r.pdf") as temp:
+    def work(send) -> None:
+        with atomic_path(path) as temp:
             temp.write_bytes(b"half a PDF")
             send("writing")
             time.sleep(30)
 
+    return work
+
+
+def test_a_helper_told_to_stop_ends_at_once_and_leaves_no_temporary_file(tmp_path):
+    import time
+
     started = time.monotonic()
-    with report._Forked(write_slowly, writes_files=True) as helper:
+    with report._Forked(_writes_slowly(tmp_path / "r.pdf"), writes_files=True) as helper:
         assert next(helper.results()) == "writing"
         helper.stop()
     assert time.monotonic() - started < 10  # it did not sleep on
@@ -505,18 +512,9 @@ def test_a_writer_is_stopped_not_waited_for_when_this_process_is_interrupted(tmp
     # the writer must not go on to finish the files of a command that says "Aborted!".
     import time
 
-    from costcalc.atomic import atomic_path
-
-    def write_slowly(send) -> None:
-        with atomic_path(tmp_path / "r.pdf") as temp:
-            temp.write_bytes(b"half a PDF")
-            send("writing")
-            time.sleep(30)
-        send("written")
-
     started = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
-        with report._Forked(write_slowly, writes_files=True) as helper:
+        with report._Forked(_writes_slowly(tmp_path / "r.pdf"), writes_files=True) as helper:
             assert next(helper.results()) == "writing"
             raise KeyboardInterrupt
     assert time.monotonic() - started < 10  # stopped, not waited for
