@@ -1237,7 +1237,8 @@ def _share_out(report: Report, jobs: list[_Job], say: Progress, workers: int | N
 
         try:
             with contextlib.ExitStack() as stack:
-                helpers = [stack.enter_context(_Forked(work, writes_files=True)) for _ in range(count - 1)]
+                # A job writes no file (the plans do, at the end): a helper can be stopped mid-job.
+                helpers = [stack.enter_context(_Forked(work)) for _ in range(count - 1)]
                 # Each helper's results read as they come: a helper sending a PDF part (more than
                 # a pipe holds) would otherwise wait for this process to finish, not take more jobs.
                 readers = [threading.Thread(target=lambda helper=helper: results.update(helper.results()), daemon=True)
@@ -1247,12 +1248,11 @@ def _share_out(report: Report, jobs: list[_Job], say: Progress, workers: int | N
                 try:
                     while (i := take()) is not None:
                         results[i] = jobs[i].do(report, say)
-                except BaseException as error:
-                    while os.read(taken, 4096):  # no job left for anyone: the helpers end theirs, whole
+                except BaseException:
+                    while os.read(taken, 4096):  # no job left for anyone, and the helpers stop now
                         pass
-                    if not isinstance(error, Exception):  # interrupted or ended: the helpers too, now
-                        for helper in helpers:
-                            helper.stop()
+                    for helper in helpers:
+                        helper.stop()
                     raise
                 finally:
                     for reader in readers:
