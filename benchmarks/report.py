@@ -128,7 +128,9 @@ GROUPS = {
     "PDF writing (savefig + fonts)": [("matplotlib/backends/backend_pdf.py", "savefig"),
                                       ("matplotlib/backends/backend_pdf.py", "close")],
     "PDF font embedding": [("matplotlib/backends/backend_pdf.py", "writeFonts")],
-    "PNG writing (savefig)": [("costcalc/charts.py", "save_png")],
+    # The report's PNGs: charts.png_bytes from 7f1377a on (its jobs return the bytes), save_png
+    # before; a `costcalc report` runs one or the other.
+    "PNG writing (savefig)": [("costcalc/charts.py", "save_png"), ("costcalc/charts.py", "png_bytes")],
     "chart building (plot_*)": [("costcalc/report.py", "figure")],
     "joining the PDF's parts": [("costcalc/report.py", "_join_parts")],
 }
