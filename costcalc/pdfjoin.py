@@ -106,7 +106,8 @@ def _parse(pdf: bytes) -> _Part:
     kids = _KIDS.search(objects[pages])
     if kids is None:
         raise ValueError("no page list")
-    return _Part(pdf[:min(offsets.values())], objects, catalog, pages, trailer.get(b"Info"), [int(n) for n in _REFERENCE.findall(kids.group(1))])
+    return _Part(pdf[:min(offsets.values())], objects, catalog, pages, trailer.get(b"Info"),
+                 [int(n) for n in _REFERENCE.findall(kids.group(1))])
 
 
 def _renumbered(body: bytes, new_number) -> bytes:

@@ -402,16 +402,17 @@ def write_pdf(report: Report, path: str | os.PathLike[str], *, progress: Progres
     assumptions and sources, the monthly table, every chart and the dataset statistics.
 
     The pages are drawn as `PARTS` PDFs, each page into the one with the least drawing so far
-    (`_Pages`), then put together in order. With `workers` > 1 (default: one per core), the parts are drawn by
-    this process and a forked copy of it at once; the file is the same, byte for byte, as with
-    `workers=1`, which draws both parts here."""
+    (`_Pages`), then put together in order. With `workers` > 1 (default: one per core), the parts
+    are drawn by this process and a forked copy of it at once; the file is the same, byte for
+    byte, as with `workers=1`, which draws both parts here."""
     from .atomic import check_writable
 
     check_writable(path)
     return _carry_out(report, [_pdf_plan(report, Path(path))], progress, workers)[0]
 
 
-# The PDF's pages are drawn as this many PDFs, one per process on a two-core machine. Fixed, not the number of cores: the file must be the same on every machine.
+# The PDF's pages are drawn as this many PDFs, one per process on a two-core machine. Fixed, not
+# the number of cores: the file must be the same on every machine.
 PARTS = 2
 
 
@@ -982,8 +983,6 @@ def _draw_lines(lines: list[_Line], renderer, figure: Figure) -> None:
     gc.restore()
 
 
-
-
 def _width(text: str, size: float, weight: str, prop, renderer, scale: float) -> float:
     """Width of `text` in pixels as matplotlib lays it out (kerning included): what a Text with
     ha="right" moves its start left by. A number is added up from its characters' advances; other
@@ -1378,7 +1377,6 @@ class _Forked:
         self.stream: Any = None
 
     def __enter__(self) -> _Forked:
-
         sys.stdout.flush()
         sys.stderr.flush()
         read, write = os.pipe()
