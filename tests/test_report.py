@@ -521,13 +521,19 @@ def test_a_writer_is_stopped_not_waited_for_when_this_process_is_interrupted(tmp
     assert list(tmp_path.iterdir()) == []  # neither the file nor its temporary
 
 
+def _last_report(folder):
+    """Stand-ins for the files of a report written before, in `folder`: {name: bytes}."""
+    old = {name: f"the last report's {name}".encode() for name in ("r.pdf", "r.md", "r-cumulative-cost.png")}
+    for name, content in old.items():
+        (folder / name).write_bytes(content)
+    return old
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_drawing_that_fails_leaves_every_file_as_it_was(tiny, tmp_path, monkeypatch, workers):
     # The last chart fails after the PDF's parts and the other PNGs are drawn: no file is replaced
     # (nor a new one written), so the report on disk is the last one whole, not half of each.
-    old = {name: f"the last report's {name}".encode() for name in ("r.pdf", "r.md", "r-cumulative-cost.png")}
-    for name, content in old.items():
-        (tmp_path / name).write_bytes(content)
+    old = _last_report(tmp_path)
     real = report._Job.do
 
     def do(job, *args):
@@ -549,9 +555,7 @@ def test_a_disk_that_fills_at_the_third_file_leaves_every_file_as_it_was(tiny, t
 
     from costcalc import atomic
 
-    old = {name: f"the last report's {name}".encode() for name in ("r.pdf", "r.md", "r-cumulative-cost.png")}
-    for name, content in old.items():
-        (tmp_path / name).write_bytes(content)
+    old = _last_report(tmp_path)
     real, synced = atomic._fsync, []
 
     def fsync(path):
